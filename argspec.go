@@ -1,0 +1,459 @@
+package persist
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-viper/mapstructure/v2"
+)
+
+// KW holds keyword arguments by parameter name, as Python's **kwargs.
+type KW map[string]any
+
+// Argument specs. Go reflection cannot see parameter names, so a function's
+// names, defaults and keyword-only parameters are declared by a struct, one
+// field per parameter in order. The field's value in the spec is its default;
+// its tag says what kind of parameter it is:
+//
+//		persist:"name,default,kwonly,variadic,ignore"
+//
+//	  - name: the parameter's name in keys; empty means the field's name with
+//	    its first letter in lower case (X becomes "x").
+//	  - default: the field's value in the spec is the parameter's default, of
+//	    any type; an argument equal to it is left out of the key.
+//	  - kwonly: the parameter can be given only by keyword (in CallKW).
+//	  - variadic: the parameter is the function's ...T, and its field a []T.
+//	    The last parameter of a variadic function is variadic without saying.
+//	  - ignore: the parameter is left out of the key, as for a logger.
+//
+// A context.Context parameter is always left out of the key, and defaults to
+// context.Background() in CallKW.
+const specTag = "persist"
+
+// param is one compiled parameter.
+type param struct {
+	name     string
+	typ      reflect.Type
+	def      any // default; meaningful when hasDef
+	hasDef   bool
+	kwOnly   bool
+	variadic bool
+	ignore   bool // not in the key
+	isCtx    bool
+}
+
+// keyName is the name the parameter has in keys: variadic surplus is kept
+// as "*name", so it sorts first, as in pypersist.
+func (p *param) keyName() string {
+	if p.variadic {
+		return "*" + p.name
+	}
+	return p.name
+}
+
+// argSpec is a function's compiled parameter list.
+type argSpec struct {
+	funcName   string
+	params     []param
+	byName     map[string]int
+	positional []int // parameters that can be given by position, in order
+	keyOrder   []int // parameters in the key, sorted by key name
+}
+
+// fieldTag is a parsed spec tag, cached per struct type.
+type fieldTag struct {
+	name                                   string
+	hasDef, kwOnly, variadic, ignore, seen bool
+}
+
+var specTags sync.Map // reflect.Type → []fieldTag or error
+
+func parseSpecTags(t reflect.Type) ([]fieldTag, error) {
+	if v, ok := specTags.Load(t); ok {
+		if err, isErr := v.(error); isErr {
+			return nil, err
+		}
+		return v.([]fieldTag), nil
+	}
+	tags := make([]fieldTag, t.NumField())
+	var err error
+	for i := range tags {
+		f := t.Field(i)
+		if !f.IsExported() {
+			err = fmt.Errorf("spec field %s is unexported", f.Name)
+			break
+		}
+		tag := fieldTag{name: lowerFirst(f.Name)}
+		parts := strings.Split(f.Tag.Get(specTag), ",")
+		if parts[0] != "" {
+			tag.name = parts[0]
+		}
+		for _, opt := range parts[1:] {
+			switch strings.TrimSpace(opt) {
+			case "default":
+				tag.hasDef = true
+			case "kwonly":
+				tag.kwOnly = true
+			case "variadic":
+				tag.variadic = true
+			case "ignore":
+				tag.ignore = true
+			case "":
+			default:
+				err = fmt.Errorf("spec field %s: unknown tag option %q (want default, kwonly, variadic or ignore)", f.Name, opt)
+			}
+		}
+		tags[i] = tag
+	}
+	if err != nil {
+		specTags.Store(t, err)
+		return nil, err
+	}
+	specTags.Store(t, tags)
+	return tags, nil
+}
+
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+var ctxType = reflect.TypeFor[context.Context]()
+
+// compileSpec checks spec against the function type ft and compiles it. A
+// nil spec names the parameters arg0, arg1, … with no defaults.
+func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
+	n := ft.NumIn()
+	s := &argSpec{funcName: funcName, params: make([]param, n), byName: make(map[string]int, n)}
+	var sv reflect.Value
+	var tags []fieldTag
+	if spec != nil {
+		sv = reflect.ValueOf(spec)
+		if sv.Kind() == reflect.Pointer && !sv.IsNil() {
+			sv = sv.Elem()
+		}
+		if sv.Kind() != reflect.Struct {
+			return nil, optErrorf(funcName, "Spec for %s must be a struct, got %T", funcName, spec)
+		}
+		if sv.NumField() != n {
+			return nil, optErrorf(funcName, "Spec for %s has %d fields but %s takes %d parameters", funcName, sv.NumField(), ft, n)
+		}
+		var err error
+		if tags, err = parseSpecTags(sv.Type()); err != nil {
+			return nil, optErrorf(funcName, "Spec for %s: %v", funcName, err)
+		}
+	}
+	for i := range n {
+		p := param{name: "arg" + strconv.Itoa(i), typ: ft.In(i)}
+		p.isCtx = p.typ == ctxType
+		p.variadic = ft.IsVariadic() && i == n-1
+		if tags != nil {
+			f, tag := sv.Type().Field(i), tags[i]
+			if f.Type != p.typ {
+				return nil, optErrorf(funcName, "Spec field %s for %s is %v, but parameter %d is %v", f.Name, funcName, f.Type, i, p.typ)
+			}
+			if tag.variadic && !p.variadic {
+				return nil, optErrorf(funcName, "Spec field %s for %s is variadic, but parameter %d of %v is not", f.Name, funcName, i, ft)
+			}
+			p.name, p.hasDef, p.kwOnly, p.ignore = tag.name, tag.hasDef, tag.kwOnly, tag.ignore
+			if p.hasDef {
+				if p.variadic {
+					return nil, optErrorf(funcName, "Spec field %s for %s: a variadic parameter cannot have a default", f.Name, funcName)
+				}
+				p.def = sv.Field(i).Interface()
+			}
+			if p.variadic && p.kwOnly {
+				return nil, optErrorf(funcName, "Spec field %s for %s: a variadic parameter cannot be keyword-only", f.Name, funcName)
+			}
+		}
+		if p.isCtx {
+			p.ignore = true
+			if !p.hasDef {
+				p.hasDef, p.def = true, context.Background()
+			}
+		}
+		if _, dup := s.byName[p.name]; dup {
+			return nil, optErrorf(funcName, "Spec for %s names two parameters %q", funcName, p.name)
+		}
+		s.byName[p.name] = i
+		s.params[i] = p
+		if !p.kwOnly && !p.variadic {
+			s.positional = append(s.positional, i)
+		}
+		if !p.ignore {
+			s.keyOrder = append(s.keyOrder, i)
+		}
+	}
+	slices.SortFunc(s.keyOrder, func(a, b int) int {
+		return strings.Compare(s.params[a].keyName(), s.params[b].keyName())
+	})
+	return s, nil
+}
+
+// key builds the default key from bound arguments: names, defaults elided,
+// sorted by name (keyOrder is sorted already).
+func (s *argSpec) key(in []reflect.Value) Key {
+	k := make(Key, 0, len(s.keyOrder))
+	for _, i := range s.keyOrder {
+		p := &s.params[i]
+		v := in[i]
+		if p.variadic {
+			if v.Len() > 0 {
+				k = append(k, Arg{p.keyName(), v.Interface()})
+			}
+			continue
+		}
+		val := v.Interface()
+		if p.hasDef && keysEqual(val, p.def) {
+			continue
+		}
+		k = append(k, Arg{p.name, val})
+	}
+	return k
+}
+
+// bind matches positional and keyword arguments to the parameters, as
+// Python does, converts them to the parameters' types, and fills in
+// defaults. The variadic parameter, if any, receives the surplus positional
+// arguments as a slice.
+func (s *argSpec) bind(args []any, kw KW) ([]reflect.Value, error) {
+	in := make([]reflect.Value, len(s.params))
+	nPos := min(len(args), len(s.positional))
+	if len(args) > len(s.positional) && !s.isVariadic() {
+		return nil, s.tooManyPositional(len(args))
+	}
+	for j := range nPos {
+		i := s.positional[j]
+		v, err := s.convert(&s.params[i], args[j])
+		if err != nil {
+			return nil, err
+		}
+		in[i] = v
+	}
+	if s.isVariadic() {
+		i := len(s.params) - 1
+		p := &s.params[i]
+		extra := args[nPos:]
+		sl := reflect.MakeSlice(p.typ, len(extra), len(extra))
+		for j, a := range extra {
+			v, err := s.convertTo(p.name, p.typ.Elem(), a)
+			if err != nil {
+				return nil, err
+			}
+			sl.Index(j).Set(v)
+		}
+		in[i] = sl
+	}
+	names := make([]string, 0, len(kw))
+	for name := range kw {
+		names = append(names, name)
+	}
+	slices.Sort(names) // deterministic errors
+	for _, name := range names {
+		i, ok := s.byName[name]
+		if !ok || s.params[i].variadic {
+			return nil, argErrorf(s.funcName, "got an unexpected keyword argument '%s'", name)
+		}
+		if in[i].IsValid() {
+			return nil, argErrorf(s.funcName, "got multiple values for argument '%s'", name)
+		}
+		v, err := s.convert(&s.params[i], kw[name])
+		if err != nil {
+			return nil, err
+		}
+		in[i] = v
+	}
+	var missingPos, missingKW []string
+	for i := range s.params {
+		p := &s.params[i]
+		if in[i].IsValid() {
+			continue
+		}
+		if p.hasDef {
+			in[i] = reflect.New(p.typ).Elem()
+			if p.def != nil {
+				in[i].Set(reflect.ValueOf(p.def))
+			}
+			continue
+		}
+		if p.kwOnly {
+			missingKW = append(missingKW, p.name)
+		} else {
+			missingPos = append(missingPos, p.name)
+		}
+	}
+	if len(missingPos) > 0 {
+		return nil, s.missing(missingPos, "positional")
+	}
+	if len(missingKW) > 0 {
+		return nil, s.missing(missingKW, "keyword-only")
+	}
+	return in, nil
+}
+
+func (s *argSpec) isVariadic() bool {
+	return len(s.params) > 0 && s.params[len(s.params)-1].variadic
+}
+
+func (s *argSpec) tooManyPositional(given int) error {
+	most, least := len(s.positional), 0
+	for _, i := range s.positional {
+		if !s.params[i].hasDef {
+			least++
+		}
+	}
+	takes := strconv.Itoa(most)
+	if least != most {
+		takes = fmt.Sprintf("from %d to %d", least, most)
+	}
+	noun := "arguments"
+	if most == 1 {
+		noun = "argument"
+	}
+	verb := "were"
+	if given == 1 {
+		verb = "was"
+	}
+	return argErrorf(s.funcName, "takes %s positional %s but %d %s given", takes, noun, given, verb)
+}
+
+// missing formats Python's message: missing 2 required positional
+// arguments: 'a' and 'b'.
+func (s *argSpec) missing(names []string, kind string) error {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "'" + n + "'"
+	}
+	list := quoted[0]
+	if len(quoted) > 1 {
+		list = strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
+	}
+	noun := "argument"
+	if len(names) > 1 {
+		noun = "arguments"
+	}
+	return argErrorf(s.funcName, "missing %d required %s %s: %s", len(names), kind, noun, list)
+}
+
+func (s *argSpec) convert(p *param, a any) (reflect.Value, error) {
+	return s.convertTo(p.name, p.typ, a)
+}
+
+// convertTo turns an argument into a value of type t: directly when it is
+// assignable, else through mapstructure, so that a float64 3 decoded from
+// JSON fills an int parameter and a map fills a struct.
+func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, error) {
+	v := reflect.New(t).Elem()
+	if a == nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Func, reflect.Chan:
+			return v, nil
+		}
+		return v, argErrorf(s.funcName, "argument '%s': cannot use nil as %v", name, t)
+	}
+	av := reflect.ValueOf(a)
+	if av.Type().AssignableTo(t) {
+		v.Set(av)
+		return v, nil
+	}
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		Result:     v.Addr().Interface(),
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(exactNumberHook, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToTimeHookFunc("2006-01-02T15:04:05.999999999Z07:00")),
+	})
+	if err == nil {
+		err = dec.Decode(a)
+	}
+	if err != nil {
+		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %v", name, formatValue(a), a, t, err)
+	}
+	return v, nil
+}
+
+// exactNumberHook refuses to truncate: 3.0 may fill an int, 3.5 may not, and
+// an integer must fit its target.
+func exactNumberHook(from, to reflect.Type, data any) (any, error) {
+	switch from.Kind() {
+	case reflect.Float32, reflect.Float64:
+		f := reflect.ValueOf(data).Float()
+		switch to.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if f != math.Trunc(f) || reflect.New(to).Elem().OverflowInt(int64(f)) || math.Abs(f) > 1<<63 {
+				return nil, fmt.Errorf("%v is not a whole number that fits %v", f, to)
+			}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if f != math.Trunc(f) || f < 0 || f >= 1<<64 || reflect.New(to).Elem().OverflowUint(uint64(f)) {
+				return nil, fmt.Errorf("%v is not a whole number that fits %v", f, to)
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i := reflect.ValueOf(data).Int()
+		switch to.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if reflect.New(to).Elem().OverflowInt(i) {
+				return nil, fmt.Errorf("%d overflows %v", i, to)
+			}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if i < 0 || reflect.New(to).Elem().OverflowUint(uint64(i)) {
+				return nil, fmt.Errorf("%d does not fit %v", i, to)
+			}
+		}
+	}
+	return data, nil
+}
+
+// ArgTuple returns the default key of the call name(args..., kw...) of a
+// function whose parameters spec describes (see the spec tags above), with
+// pypersist's arg_tuple semantics: positional arguments become named; an
+// argument equal to its default is dropped; pairs are sorted by name; the
+// surplus positional arguments of a variadic function are kept as one list
+// under "*" and its name. Errors are *ArgumentError with Python's messages.
+func ArgTuple(name string, spec any, args []any, kw KW) (Key, error) {
+	t, err := specFuncType(spec)
+	if err != nil {
+		return nil, optErrorf(name, "%v", err)
+	}
+	s, err := compileSpec(name, t, spec)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.bind(args, kw)
+	if err != nil {
+		return nil, err
+	}
+	return s.key(in), nil
+}
+
+// specFuncType makes the function type that a spec struct describes.
+func specFuncType(spec any) (reflect.Type, error) {
+	t := reflect.TypeOf(spec)
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("spec must be a struct, got %T", spec)
+	}
+	tags, err := parseSpecTags(t)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]reflect.Type, t.NumField())
+	variadic := false
+	for i := range in {
+		in[i] = t.Field(i).Type
+		if tags[i].variadic {
+			if i != len(in)-1 || in[i].Kind() != reflect.Slice {
+				return nil, fmt.Errorf("spec field %s: only the last field, a slice, can be variadic", t.Field(i).Name)
+			}
+			variadic = true
+		}
+	}
+	return reflect.FuncOf(in, nil, variadic), nil
+}

@@ -1,0 +1,201 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"reflect"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// Cache is the map-like view of a memoised function's stored results, as
+// pypersist's f.cache: Get is f.cache[k], Set is f.cache[k] = v, Delete is
+// del f.cache[k]. Keys are what calls produce: a Key for the default key
+// (given in any order, with or without default arguments), or the Key
+// hook's type. Values are the function's result, or []any of its results
+// when it has several.
+//
+// One Cache serves every store. Its methods use the context it was made
+// with (see WithContext) for the store's I/O.
+type Cache struct {
+	m   *Memo
+	ctx context.Context
+}
+
+// Item is one key and value of a cache, as All yields them.
+type Item struct {
+	Key, Value any
+}
+
+// Cache returns the map-like view of the function's stored results.
+func (m *Memo) Cache() *Cache { return &Cache{m: m, ctx: context.Background()} }
+
+// WithContext returns a view of the same cache whose I/O uses ctx.
+func (c *Cache) WithContext(ctx context.Context) *Cache { return &Cache{m: c.m, ctx: ctx} }
+
+// entry normalises a key and hashes it.
+func (c *Cache) entry(key any) (any, string, error) {
+	k, err := c.m.normalizeKey(key)
+	if err != nil {
+		return nil, "", err
+	}
+	hash, err := c.m.hashOf(k)
+	return k, hash, err
+}
+
+// Get returns the value stored for key, or a *KeyError (matching
+// ErrNotFound) when there is none.
+func (c *Cache) Get(key any) (any, error) {
+	k, hash, err := c.entry(key)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.m.lookup(c.ctx, hash, k, true)
+	if err == errMiss {
+		return nil, &KeyError{Key: k}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.m.resultValue(out), nil
+}
+
+// Contains reports whether a value is stored for key.
+func (c *Cache) Contains(key any) (bool, error) {
+	_, err := c.Get(key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Set stores value as the result for key, so that a later call with that
+// key returns it without computing.
+func (c *Cache) Set(key, value any) error {
+	k, hash, err := c.entry(key)
+	if err != nil {
+		return err
+	}
+	out := make([]reflect.Value, c.m.ft.NumOut())
+	if c.m.errIndex >= 0 {
+		out[c.m.errIndex] = reflect.Zero(errorType)
+	}
+	badValue := func(err error) error { return argErrorf(c.m.name, "cache value: %v", err) }
+	if len(c.m.results) == 1 {
+		v, err := c.m.spec.convertTo("value", c.m.results[0], value)
+		if err != nil {
+			return err
+		}
+		out[0] = v
+	} else {
+		vals, ok := value.([]any)
+		if !ok {
+			return badValue(errors.New("a function of several results takes []any"))
+		}
+		if _, err := c.m.fillResults(out, vals, badValue); err != nil {
+			return err
+		}
+	}
+	var rec stores.Record
+	if c.m.opts.StoreKey {
+		if rec.Key, err = c.m.keyBytes(k); err != nil {
+			return err
+		}
+	}
+	if rec.Result, err = c.m.pickleResults(out); err != nil {
+		return err
+	}
+	if c.m.opts.Metadata != nil {
+		rec.Meta = []byte(c.m.opts.Metadata())
+	}
+	c.m.log.log(c.ctx, vWrites, "Writing to "+c.m.where+".")
+	return c.m.store.Put(c.ctx, c.m.name, hash, rec)
+}
+
+// Delete removes the value stored for key, or returns a *KeyError when
+// there is none.
+func (c *Cache) Delete(key any) error {
+	k, hash, err := c.entry(key)
+	if err != nil {
+		return err
+	}
+	err = c.m.store.Delete(c.ctx, c.m.name, hash)
+	if errors.Is(err, stores.ErrNotFound) {
+		return &KeyError{Key: k}
+	}
+	return err
+}
+
+// Len counts the stored results.
+func (c *Cache) Len() (int, error) { return c.m.store.Len(c.ctx, c.m.name) }
+
+// Clear removes every stored result of the function, and nothing else.
+func (c *Cache) Clear() error {
+	c.m.log.log(c.ctx, vWrites, "Clearing cache.")
+	return c.m.store.Clear(c.ctx, c.m.name)
+}
+
+// Keys yields the stored keys. It needs StoreKey or Unhash, and yields
+// ErrKeysNotStored otherwise. It streams from the store in constant
+// memory, in no particular order. An entry that cannot be decoded yields
+// its DecodeError, and iteration goes on if the loop does.
+func (c *Cache) Keys() iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		for it, err := range c.All() {
+			if !yield(it.Key, err) {
+				return
+			}
+		}
+	}
+}
+
+// Values yields the stored values, under the same rules as Keys.
+func (c *Cache) Values() iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		for it, err := range c.All() {
+			if !yield(it.Value, err) {
+				return
+			}
+		}
+	}
+}
+
+// All yields the stored keys with their values, under the same rules as
+// Keys.
+func (c *Cache) All() iter.Seq2[Item, error] {
+	return func(yield func(Item, error) bool) {
+		m := c.m
+		if !m.opts.StoreKey && !m.hooks.unhash.set() {
+			yield(Item{}, ErrKeysNotStored)
+			return
+		}
+		for e, err := range m.store.Entries(c.ctx, m.name) {
+			if err != nil {
+				yield(Item{}, err)
+				return
+			}
+			if !yield(m.item(e)) {
+				return
+			}
+		}
+	}
+}
+
+func (m *Memo) item(e stores.Entry) (Item, error) {
+	var key any
+	var err error
+	if m.opts.StoreKey && (e.Key != nil || !m.hooks.unhash.set()) {
+		key, err = m.decodeKey(e.Hash, e.Key)
+	} else {
+		key, err = m.unhashKey(e.Hash)
+	}
+	if err != nil {
+		return Item{}, err
+	}
+	out, err := m.unpickleResults(e.Hash, e.Result)
+	if err != nil {
+		return Item{Key: key}, err
+	}
+	return Item{Key: key, Value: m.resultValue(out)}, nil
+}

@@ -1,0 +1,223 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"reflect"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// errMiss is lookup's internal answer for "nothing usable is stored".
+var errMiss = errors.New("persist: miss")
+
+// callReflect is the body of the function Func returns.
+func (m *Memo) callReflect(in []reflect.Value) []reflect.Value {
+	out, err := m.invoke(m.contextOf(in), in)
+	if err == nil {
+		return out
+	}
+	if m.errIndex < 0 {
+		panic(err)
+	}
+	out = make([]reflect.Value, m.ft.NumOut())
+	for i := range out {
+		out[i] = reflect.Zero(m.ft.Out(i))
+	}
+	out[m.errIndex] = reflect.ValueOf(&err).Elem()
+	return out
+}
+
+// Call calls the memoised function with positional arguments, converted to
+// the parameters' types where they are not already of them. It returns the
+// result of a function of one result, all of them as []any otherwise; the
+// error is the function's own or the cache's.
+func (m *Memo) Call(args ...any) (any, error) { return m.CallKW(args, nil) }
+
+// CallKW calls the memoised function with positional and keyword
+// arguments, as Python's foo(1, 4, z=3) is CallKW([]any{1, 4}, KW{"z": 3}).
+// Missing arguments take their defaults from the Spec.
+func (m *Memo) CallKW(args []any, kw KW) (any, error) {
+	in, err := m.spec.bind(args, kw)
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.invoke(m.contextOf(in), in)
+	if err != nil {
+		return nil, err
+	}
+	if m.errIndex >= 0 {
+		if err, _ := out[m.errIndex].Interface().(error); err != nil {
+			return nil, err
+		}
+	}
+	if len(m.results) == 0 {
+		return nil, nil
+	}
+	return m.resultValue(out), nil
+}
+
+// contextOf finds the context a call was given, for the store's I/O.
+func (m *Memo) contextOf(in []reflect.Value) context.Context {
+	for i := range m.spec.params {
+		if m.spec.params[i].isCtx && !in[i].IsNil() {
+			return in[i].Interface().(context.Context)
+		}
+	}
+	return context.Background()
+}
+
+// invoke is one memoised call: the stored result if there is one, else the
+// function's, computed once however many goroutines ask at once.
+func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
+	key, err := m.key(in)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := m.hashOf(key)
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.lookup(ctx, hash, key, true)
+	if err == nil || !m.recoverable(ctx, err) {
+		return out, err
+	}
+	return m.flight.do(hash, func() ([]reflect.Value, error) {
+		return m.compute(ctx, in, key, hash)
+	})
+}
+
+// recoverable reports whether a failed lookup may be answered by
+// computing: a miss always; a damaged entry or an unreadable store when the
+// options say so.
+func (m *Memo) recoverable(ctx context.Context, err error) bool {
+	switch {
+	case err == errMiss:
+		return true
+	case errors.Is(err, ErrDamaged) && m.opts.RecomputeDamaged:
+		m.log.log(ctx, vProblems, "Damaged entry; recomputing it.", "err", err)
+		return true
+	case m.opts.ComputeOnStoreError && isStoreFailure(err):
+		m.log.log(ctx, vProblems, "Store cannot be read; computing without it.", "err", err)
+		return true
+	}
+	return false
+}
+
+func isStoreFailure(err error) bool {
+	var op *stores.OpError
+	return errors.As(err, &op) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// compute runs the function for a miss, holding the store's cross-process
+// lock where it has one, and stores the result.
+func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
+	if m.locker != nil {
+		unlock, err := m.locker.Lock(ctx, m.name, hash)
+		switch {
+		case err == nil:
+			defer unlock()
+		case ctx.Err() != nil:
+			return nil, err
+		default:
+			m.log.log(ctx, vProblems, "Cannot lock the entry; computing without the lock.", "err", err)
+		}
+	}
+	// Another goroutine's flight or another process may have stored the
+	// result since the first lookup.
+	if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.recoverable(ctx, err) {
+		return out, err
+	}
+	var rec stores.Record
+	var keyErr error
+	if m.opts.StoreKey {
+		// Encoded before the call: the function may change its arguments.
+		rec.Key, keyErr = m.keyBytes(key)
+	}
+	var out []reflect.Value
+	if m.ft.IsVariadic() {
+		out = m.fn.CallSlice(in)
+	} else {
+		out = m.fn.Call(in)
+	}
+	if m.errIndex >= 0 && !out[m.errIndex].IsNil() {
+		return out, nil // an error result is returned, never stored
+	}
+	if keyErr != nil {
+		m.log.log(ctx, vProblems, "Result not stored.", "err", keyErr)
+		return out, nil
+	}
+	m.store1(ctx, hash, key, out, rec)
+	return out, nil
+}
+
+// store1 pickles and stores a computed result. A failure is logged, not
+// returned: the caller still gets the result it asked for.
+func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record) {
+	var err error
+	if rec.Result, err = m.pickleResults(out); err != nil {
+		m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
+		return
+	}
+	if m.opts.Metadata != nil {
+		rec.Meta = []byte(m.opts.Metadata())
+	}
+	m.log.log(ctx, vWrites, "Writing to "+m.where+".")
+	if m.log.on(vDetails) {
+		m.log.log(ctx, vDetails, "Entry written.", "key", formatValue(key), "hash", hash)
+	}
+	if err := m.store.Put(ctx, m.name, hash, rec); err != nil {
+		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
+	}
+}
+
+// key computes a call's key: the Key hook's, or the default ArgTuple.
+func (m *Memo) key(in []reflect.Value) (any, error) {
+	if !m.hooks.key.set() {
+		return m.spec.key(in), nil
+	}
+	k, err := m.hooks.key.call(in...)
+	if err != nil {
+		return nil, err
+	}
+	return k.Interface(), nil
+}
+
+// hashOf hashes a key with the Hash hook or the default, and checks that
+// the hash is a safe file name before any store sees it.
+func (m *Memo) hashOf(key any) (string, error) {
+	if !m.hooks.hash.set() {
+		return Hash(key)
+	}
+	h, err := m.hooks.hash.call(valueOf(key, m.hooks.keyType))
+	if err != nil {
+		return "", err
+	}
+	hash := h.String()
+	if err := stores.ValidName("hash", hash); err != nil {
+		return "", err
+	}
+	return hash, nil
+}
+
+// lookup reads and checks the entry stored under hash. It returns errMiss
+// when there is none, and logs the miss when logMiss is set.
+func (m *Memo) lookup(ctx context.Context, hash string, key any, logMiss bool) ([]reflect.Value, error) {
+	rec, err := m.store.Get(ctx, m.name, hash)
+	if err != nil {
+		if errors.Is(err, stores.ErrNotFound) {
+			if logMiss && m.log.on(vReads) {
+				m.log.log(ctx, vReads, "No entry for "+formatValue(key)+" as "+hash+" does not exist.")
+			}
+			return nil, errMiss
+		}
+		return nil, err
+	}
+	if err := m.checkStoredKey(hash, key, rec); err != nil {
+		return nil, err
+	}
+	if m.log.on(vReads) {
+		m.log.log(ctx, vReads, "Reading from "+m.where+".", "hash", hash)
+	}
+	return m.unpickleResults(hash, rec.Result)
+}

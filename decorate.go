@@ -1,0 +1,231 @@
+package persist
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strings"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// DefaultCache is where results go when Options.Cache is empty: the
+// directory "persist" under the working directory, as in pypersist.
+const DefaultCache = "file://persist/"
+
+// Options customise Decorate. They are named after pypersist's parameters.
+// The zero value memoises into files under ./persist with the default key,
+// hash and pickling. Hooks are funcs of the shapes documented on each field,
+// checked once by Decorate.
+type Options struct {
+	// Cache is the URL of the store: "file://dir/" (or a bare directory),
+	// "mem://name", "http://host:port/persist" (a persist server), or any
+	// scheme a blank-imported backend registers, such as "mongodb://".
+	Cache string
+	// Store, if set, is used instead of opening Cache. It is shared, not
+	// owned: Memo.Close leaves it open.
+	Store stores.Store
+	// FuncName names the function's results in the store. It defaults to
+	// the function's short name ("triple"); anonymous functions, method
+	// values and generic functions must be given one.
+	FuncName string
+	// Spec declares parameter names, defaults and kinds with a struct, one
+	// field per parameter (see ArgTuple). Without it parameters are named
+	// arg0, arg1, ….
+	Spec any
+	// Key replaces the default key: a func taking the same parameters as
+	// the memoised function and returning any key value, optionally with an
+	// error. The seed's key=lambda *args: sorted(args) is
+	// func(args ...int) []int.
+	Key any
+	// Hash turns a key into the entry's name: func(K) string, optionally
+	// with an error, where K is the key's type (Key by default). The result
+	// must be one safe file name. The default is SHA-256, see Hash.
+	Hash any
+	// Unhash recovers a key from a hash: func(string) K, optionally with an
+	// error. It must invert Hash; it makes iteration over keys possible and
+	// turns a colliding hash into a HashCollisionError.
+	Unhash any
+	// StoreKey keeps each key beside its result, so that a hash collision is
+	// detected (HashCollisionError) and keys can be iterated.
+	StoreKey bool
+	// Pickle and Unpickle replace the default encoding of results (CBOR in
+	// a checksummed zstd frame): func(R) string or []byte and
+	// func(string or []byte) R, each optionally with an error, where R is
+	// the result type ([]any for functions of several results). The seed's
+	// pickle=str, unpickle=int is strconv.Itoa and strconv.Atoi.
+	Pickle, Unpickle any
+	// Metadata, if set, is called for each new result and its text is kept
+	// beside it (<hash>.meta in the file store).
+	Metadata func() string
+	// RecomputeDamaged treats a stored result that cannot be decoded as a
+	// miss: it is recomputed and replaced. By default it is a DecodeError.
+	RecomputeDamaged bool
+	// ComputeOnStoreError computes the result when the store cannot be
+	// read (a server down, say), logging the failure. By default the call
+	// fails with the store's error.
+	ComputeOnStoreError bool
+	// Verbosity is pypersist's: 1 problems only, 2 also writes and clears,
+	// 3 also reads, 4 details with keys and file names. The zero value means
+	// 1; Silent (pypersist's 0) logs nothing.
+	Verbosity int
+	// Logger receives the log. The default writes text to stderr.
+	Logger *slog.Logger
+}
+
+// Silent is the Verbosity that logs nothing, pypersist's verbosity=0.
+const Silent = -1
+
+// Memo is a memoised function. Its methods are safe for concurrent use.
+type Memo struct {
+	fn       reflect.Value
+	ft       reflect.Type
+	name     string
+	spec     *argSpec
+	hooks    *hooks
+	results  []reflect.Type // the results kept: all but a trailing error
+	errIndex int            // index of the trailing error result, or -1
+	opts     Options
+	store    stores.Store
+	ownStore bool
+	locker   stores.Locker
+	where    string // "files", "memory" or "server", for log messages
+	log      logger
+	flight   flight
+	wrapped  reflect.Value
+}
+
+// Decorate memoises fn, any func value. It checks the options against fn's
+// type and opens the store; the returned Memo's Func is fn's memoised twin.
+func Decorate(fn any, opts Options) (*Memo, error) {
+	fv := reflect.ValueOf(fn)
+	if fv.Kind() != reflect.Func || fv.IsNil() {
+		return nil, optErrorf("", "Decorate needs a non-nil func, got %T", fn)
+	}
+	m := &Memo{fn: fv, ft: fv.Type(), opts: opts, errIndex: -1}
+	name, err := funcName(fv, opts.FuncName)
+	if err != nil {
+		return nil, err
+	}
+	m.name = name
+	for i := range m.ft.NumOut() {
+		if i == m.ft.NumOut()-1 && m.ft.Out(i) == errorType {
+			m.errIndex = i
+			continue
+		}
+		m.results = append(m.results, m.ft.Out(i))
+	}
+	if m.spec, err = compileSpec(name, m.ft, opts.Spec); err != nil {
+		return nil, err
+	}
+	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
+		return nil, err
+	}
+	m.log = newLogger(opts.Logger, opts.Verbosity, name)
+	if opts.Store != nil {
+		m.store = opts.Store
+	} else {
+		url := opts.Cache
+		if url == "" {
+			url = DefaultCache
+		}
+		if m.store, err = stores.Open(context.Background(), url); err != nil {
+			return nil, err
+		}
+		m.ownStore = true
+	}
+	m.locker, _ = m.store.(stores.Locker)
+	m.where = describeStore(opts.Cache, opts.Store)
+	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
+	return m, nil
+}
+
+// Wrap is Decorate for callers who want fn's memoised twin with its own
+// type, sparing the type assertion:
+//
+//	triple, memo, err := persist.Wrap(triple, persist.Options{})
+func Wrap[F any](fn F, opts Options) (F, *Memo, error) {
+	m, err := Decorate(fn, opts)
+	if err != nil {
+		var zero F
+		return zero, nil, err
+	}
+	return m.Func().(F), m, nil
+}
+
+// Func returns the memoised function, of the same type as the decorated
+// one. When the function has a trailing error result, failures of the
+// cache (an unhashable argument, a hash collision, a store that is down)
+// come back through it; otherwise they panic with the error, since the
+// function's type has no other way to report them.
+func (m *Memo) Func() any { return m.wrapped.Interface() }
+
+// FuncName returns the name the results are stored under.
+func (m *Memo) FuncName() string { return m.name }
+
+// Store returns the store the results are kept in.
+func (m *Memo) Store() stores.Store { return m.store }
+
+// Close closes the store if Decorate opened it.
+func (m *Memo) Close() error {
+	if m.ownStore {
+		return m.store.Close()
+	}
+	return nil
+}
+
+// Clear removes every stored result of the function, as pypersist's
+// f.clear().
+func (m *Memo) Clear() error { return m.Cache().Clear() }
+
+// resultType is what Pickle receives and Unpickle returns: the result's own
+// type for a function of one result, []any otherwise.
+func (m *Memo) resultType() reflect.Type {
+	if len(m.results) == 1 {
+		return m.results[0]
+	}
+	return anySlice
+}
+
+var anonymousName = regexp.MustCompile(`(^|\.)func\d+(\.\d+)*$|-fm$|\[`)
+
+// funcName picks the name results are stored under: the given one, or the
+// function's short name, "triple" for main.triple and "A.ThisPlusNumber"
+// for the method expression (*A).ThisPlusNumber.
+func funcName(fv reflect.Value, given string) (string, error) {
+	full := "unknown"
+	if f := runtime.FuncForPC(fv.Pointer()); f != nil {
+		full = f.Name()
+	}
+	name := given
+	if name == "" {
+		short := full[strings.LastIndex(full, "/")+1:]
+		if i := strings.Index(short, "."); i >= 0 {
+			short = short[i+1:]
+		}
+		if anonymousName.MatchString(full) {
+			return "", optErrorf(full, "%s is an anonymous function, a method value or a generic function: give it a FuncName, "+
+				"since its generated name changes when code around it is edited (and a method value hides its receiver from the key)", full)
+		}
+		name = strings.NewReplacer("(*", "", "(", "", ")", "").Replace(short)
+	}
+	if err := stores.ValidName("funcname", name); err != nil {
+		return "", optErrorf(name, "FuncName: %v", err)
+	}
+	return name, nil
+}
+
+func describeStore(url string, s stores.Store) string {
+	if s != nil {
+		return "store"
+	}
+	switch {
+	case url == "" || strings.HasPrefix(url, "file:") || !strings.Contains(url, "://"):
+		return "files"
+	case strings.HasPrefix(url, "mem:"):
+		return "memory"
+	}
+	return "server"
+}

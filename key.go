@@ -1,0 +1,105 @@
+package persist
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Arg is one named argument of a key.
+type Arg struct {
+	Name  string
+	Value any
+}
+
+// Key is the default key of a call: its arguments by name, sorted, without
+// those equal to their defaults (see ArgTuple). It prints as pypersist's
+// tuples do, (('x', 4),), and is written as a literal in the same shape:
+//
+//	memo.Cache().Get(persist.Key{{"x", 4}})
+type Key []Arg
+
+// String formats k as pypersist prints a key: (('a', 10), ('b', 2)).
+func (k Key) String() string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, a := range k {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("('")
+		b.WriteString(a.Name)
+		b.WriteString("', ")
+		b.WriteString(formatValue(a.Value))
+		b.WriteByte(')')
+	}
+	if len(k) == 1 {
+		b.WriteByte(',')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// formatValue prints a key value as pypersist would show it: strings in
+// single quotes, floats with a decimal point, lists in brackets.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case fmt.Stringer:
+		return x.String()
+	case string:
+		return quote(x)
+	case float64:
+		return formatFloat(x, 64)
+	case float32:
+		return formatFloat(float64(x), 32)
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return fmt.Sprintf("b%q", rv.Bytes())
+		}
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			parts[i] = formatValue(rv.Index(i).Interface())
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Float32, reflect.Float64:
+		return formatFloat(rv.Float(), rv.Type().Bits())
+	case reflect.String:
+		return quote(rv.String())
+	}
+	return fmt.Sprint(v)
+}
+
+func quote(s string) string {
+	if !strings.Contains(s, "'") {
+		return "'" + s + "'"
+	}
+	return strconv.Quote(s)
+}
+
+func formatFloat(f float64, bits int) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, bits)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}

@@ -1,0 +1,421 @@
+package persist
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// The canonical key encoding. Every value begins with a tag byte naming its
+// kind, so values of different kinds never share an encoding: int 1, uint 1,
+// float 1.0, "1" and true are different keys. Lengths and integers are
+// varints; floats are their IEEE-754 bits with -0 folded into 0 and every NaN
+// into one NaN; map entries are sorted by their encoded key; pointers and
+// interfaces are followed; struct fields are written with their names, in
+// declaration order, unexported ones included. Type names are not written,
+// so renaming a type keeps its stored results.
+//
+// The tags and layout below are a storage format: changing them orphans
+// every stored result. testdata/golden_hashes.txt guards them.
+const (
+	tagNil     byte = 'N' // nil pointer, interface, slice or map
+	tagFalse   byte = 'F'
+	tagTrue    byte = 'T'
+	tagInt     byte = 'i' // zigzag varint
+	tagUint    byte = 'u' // uvarint
+	tagFloat   byte = 'f' // 8 bytes, big endian
+	tagComplex byte = 'c' // two floats
+	tagString  byte = 's' // uvarint length, bytes
+	tagBytes   byte = 'b' // []byte and [N]byte: uvarint length, bytes
+	tagList    byte = 'l' // slices and arrays: uvarint count, elements
+	tagMap     byte = 'm' // uvarint count, sorted (key, value) pairs
+	tagStruct  byte = 'r' // uvarint count, (name, value) per field
+	tagTime    byte = 't' // time.Time: zigzag varint seconds, uvarint nanoseconds (UTC)
+	tagArgs    byte = 'a' // a Key: uvarint count, (name, value) per argument
+)
+
+// maxDepth bounds nesting, as a guard against values too deep to be keys.
+const maxDepth = 1000
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	keyType  = reflect.TypeFor[Key]()
+)
+
+// encoder appends canonical encodings to buf. It tracks the pointers on the
+// current path, to reject cycles.
+type encoder struct {
+	buf     []byte
+	visited map[visit]bool
+	depth   int
+}
+
+type visit struct {
+	ptr uintptr
+	typ reflect.Type
+	n   int
+}
+
+var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 256)} }}
+
+// EncodeKey returns the canonical encoding of a key value: equal keys give
+// equal bytes in every process, run, operating system and Go version. It
+// fails with an *UnhashableError for values that cannot be keys: funcs,
+// channels, unsafe pointers and cyclic values.
+func EncodeKey(key any) ([]byte, error) {
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	if err := e.encodeAny(key); err != nil {
+		return nil, err
+	}
+	return slices.Clone(e.buf), nil
+}
+
+// Hash is the default hash of persist: the SHA-256 of the key's canonical
+// encoding, in unpadded base64url, 43 characters as in pypersist. It is
+// always a safe file name.
+func Hash(key any) (string, error) {
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	if err := e.encodeAny(key); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(e.buf)
+	var out [43]byte
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:]), nil
+}
+
+func (e *encoder) release() {
+	if cap(e.buf) > 64<<10 {
+		return // let an unusually large buffer go
+	}
+	e.buf = e.buf[:0]
+	clear(e.visited)
+	e.depth = 0
+	encoderPool.Put(e)
+}
+
+// encodeAny handles the common dynamic types without reflection, which keeps
+// the hot path of a memoised call free of it.
+func (e *encoder) encodeAny(v any) error {
+	switch x := v.(type) {
+	case nil:
+		e.buf = append(e.buf, tagNil)
+	case Key:
+		return e.encodeArgs(x)
+	case int:
+		e.putInt(int64(x))
+	case int64:
+		e.putInt(x)
+	case string:
+		e.putString(tagString, x)
+	case float64:
+		e.putFloat(x)
+	case bool:
+		e.putBool(x)
+	case []byte:
+		if x == nil {
+			e.buf = append(e.buf, tagNil)
+		} else {
+			e.putString(tagBytes, string(x))
+		}
+	default:
+		return e.encode(reflect.ValueOf(v))
+	}
+	return nil
+}
+
+func (e *encoder) encodeArgs(k Key) error {
+	e.buf = append(e.buf, tagArgs)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(k)))
+	for _, a := range k {
+		e.putString(tagString, a.Name)
+		if err := e.encodeAny(a.Value); err != nil {
+			return prependPath(err, a.Name)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) putInt(i int64) {
+	e.buf = append(e.buf, tagInt)
+	e.buf = binary.AppendVarint(e.buf, i)
+}
+
+func (e *encoder) putUint(u uint64) {
+	e.buf = append(e.buf, tagUint)
+	e.buf = binary.AppendUvarint(e.buf, u)
+}
+
+func (e *encoder) putBool(b bool) {
+	if b {
+		e.buf = append(e.buf, tagTrue)
+	} else {
+		e.buf = append(e.buf, tagFalse)
+	}
+}
+
+func (e *encoder) putString(tag byte, s string) {
+	e.buf = append(e.buf, tag)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(s)))
+	e.buf = append(e.buf, s...)
+}
+
+func (e *encoder) putFloat(f float64) {
+	e.buf = append(e.buf, tagFloat)
+	e.appendFloatBits(f)
+}
+
+func (e *encoder) appendFloatBits(f float64) {
+	switch {
+	case f == 0:
+		f = 0 // fold -0 into 0: they are == in Go
+	case math.IsNaN(f):
+		f = math.NaN() // one NaN, whatever its payload
+	}
+	e.buf = binary.BigEndian.AppendUint64(e.buf, math.Float64bits(f))
+}
+
+func (e *encoder) encode(v reflect.Value) error {
+	if !v.IsValid() {
+		e.buf = append(e.buf, tagNil)
+		return nil
+	}
+	e.depth++
+	defer func() { e.depth-- }()
+	if e.depth > maxDepth {
+		return &UnhashableError{Type: v.Type(), Reason: "it is nested too deeply"}
+	}
+	t := v.Type()
+	if t == timeType {
+		tm := timeValue(v)
+		e.buf = append(e.buf, tagTime)
+		e.buf = binary.AppendVarint(e.buf, tm.Unix())
+		e.buf = binary.AppendUvarint(e.buf, uint64(tm.Nanosecond()))
+		return nil
+	}
+	if t == keyType {
+		return e.encodeArgs(keyValue(v))
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		e.putBool(v.Bool())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		e.putInt(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		e.putUint(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		e.putFloat(v.Float())
+	case reflect.Complex64, reflect.Complex128:
+		c := v.Complex()
+		e.buf = append(e.buf, tagComplex)
+		e.appendFloatBits(real(c))
+		e.appendFloatBits(imag(c))
+	case reflect.String:
+		e.putString(tagString, v.String())
+	case reflect.Interface:
+		if v.IsNil() {
+			e.buf = append(e.buf, tagNil)
+			return nil
+		}
+		return e.encode(v.Elem())
+	case reflect.Pointer:
+		if v.IsNil() {
+			e.buf = append(e.buf, tagNil)
+			return nil
+		}
+		if err := e.enter(v, 0); err != nil {
+			return err
+		}
+		defer e.leave(v, 0)
+		return e.encode(v.Elem())
+	case reflect.Slice:
+		if v.IsNil() {
+			e.buf = append(e.buf, tagNil)
+			return nil
+		}
+		if err := e.enter(v, v.Len()); err != nil {
+			return err
+		}
+		defer e.leave(v, v.Len())
+		return e.encodeList(v)
+	case reflect.Array:
+		return e.encodeList(v)
+	case reflect.Map:
+		if v.IsNil() {
+			e.buf = append(e.buf, tagNil)
+			return nil
+		}
+		if err := e.enter(v, 0); err != nil {
+			return err
+		}
+		defer e.leave(v, 0)
+		return e.encodeMap(v)
+	case reflect.Struct:
+		return e.encodeStruct(v)
+	default: // Func, Chan, UnsafePointer
+		return &UnhashableError{Type: t, Reason: "a " + v.Kind().String() + " cannot be part of a key"}
+	}
+	return nil
+}
+
+// enter records a reference on the current path and fails on a cycle.
+func (e *encoder) enter(v reflect.Value, n int) error {
+	if e.visited == nil {
+		e.visited = map[visit]bool{}
+	}
+	k := visit{v.Pointer(), v.Type(), n}
+	if e.visited[k] {
+		return &UnhashableError{Type: v.Type(), Reason: "it refers to itself (a cycle)"}
+	}
+	e.visited[k] = true
+	return nil
+}
+
+func (e *encoder) leave(v reflect.Value, n int) { delete(e.visited, visit{v.Pointer(), v.Type(), n}) }
+
+func (e *encoder) encodeList(v reflect.Value) error {
+	n := v.Len()
+	if v.Type().Elem().Kind() == reflect.Uint8 {
+		e.buf = append(e.buf, tagBytes)
+		e.buf = binary.AppendUvarint(e.buf, uint64(n))
+		for i := range n {
+			e.buf = append(e.buf, byte(v.Index(i).Uint()))
+		}
+		return nil
+	}
+	e.buf = append(e.buf, tagList)
+	e.buf = binary.AppendUvarint(e.buf, uint64(n))
+	for i := range n {
+		if err := e.encode(v.Index(i)); err != nil {
+			return prependIndex(err, i)
+		}
+	}
+	return nil
+}
+
+func (e *encoder) encodeMap(v reflect.Value) error {
+	type pair struct{ k, v []byte }
+	pairs := make([]pair, 0, v.Len())
+	sub := encoder{visited: e.visited, depth: e.depth}
+	for it := v.MapRange(); it.Next(); {
+		sub.buf = nil
+		if err := sub.encode(it.Key()); err != nil {
+			return prependPath(err, "[key]")
+		}
+		k := sub.buf
+		sub.buf = nil
+		if err := sub.encode(it.Value()); err != nil {
+			return prependPath(err, "["+keyLabel(it.Key())+"]")
+		}
+		pairs = append(pairs, pair{k, sub.buf})
+	}
+	slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(string(a.k), string(b.k)) })
+	e.buf = append(e.buf, tagMap)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(pairs)))
+	for _, p := range pairs {
+		e.buf = append(e.buf, p.k...)
+		e.buf = append(e.buf, p.v...)
+	}
+	return nil
+}
+
+func (e *encoder) encodeStruct(v reflect.Value) error {
+	names := structFieldNames(v.Type())
+	e.buf = append(e.buf, tagStruct)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(names)))
+	for i, name := range names {
+		e.putString(tagString, name)
+		if err := e.encode(v.Field(i)); err != nil {
+			return prependPath(err, "."+name)
+		}
+	}
+	return nil
+}
+
+// fieldNames caches struct field names per type, as encoding/json does.
+var fieldNames sync.Map // reflect.Type → []string
+
+func structFieldNames(t reflect.Type) []string {
+	if n, ok := fieldNames.Load(t); ok {
+		return n.([]string)
+	}
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = t.Field(i).Name
+	}
+	fieldNames.Store(t, names)
+	return names
+}
+
+// timeValue reads a time.Time even from an unexported field, where
+// Value.Interface is not allowed. time.Time's own methods need the value.
+func timeValue(v reflect.Value) time.Time {
+	if v.CanInterface() {
+		return v.Interface().(time.Time)
+	}
+	if v.CanAddr() {
+		return *(*time.Time)(unsafe.Pointer(v.UnsafeAddr()))
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v) // panics only for unexported non-addressable values, which reflect never hands out here
+	return c.Interface().(time.Time)
+}
+
+func keyValue(v reflect.Value) Key {
+	if v.CanInterface() {
+		return v.Interface().(Key)
+	}
+	return *(*Key)(unsafe.Pointer(v.UnsafeAddr()))
+}
+
+func keyLabel(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return `"` + k.String() + `"`
+	}
+	if k.CanInterface() {
+		return formatValue(k.Interface())
+	}
+	return "?"
+}
+
+// keysEqual reports whether two keys are equal, for collision checks and for
+// dropping arguments equal to their defaults. NaN equals NaN here, as it
+// does in the key encoding, and unexported fields count.
+func keysEqual(a, b any) bool {
+	if fastEqual, ok := comparableEqual(a, b); ok {
+		return fastEqual
+	}
+	return cmp.Equal(a, b, cmpopts.EquateNaNs(), cmp.Exporter(func(reflect.Type) bool { return true }))
+}
+
+// comparableEqual compares the common scalar kinds without go-cmp, which is
+// much slower; ok is false when it cannot decide.
+func comparableEqual(a, b any) (equal, ok bool) {
+	switch x := a.(type) {
+	case int:
+		y, same := b.(int)
+		return same && x == y, true
+	case string:
+		y, same := b.(string)
+		return same && x == y, true
+	case bool:
+		y, same := b.(bool)
+		return same && x == y, true
+	case float64:
+		y, same := b.(float64)
+		return same && (x == y || math.IsNaN(x) && math.IsNaN(y)), true
+	}
+	return false, false
+}
