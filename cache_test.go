@@ -1,0 +1,285 @@
+package persist_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gopersist/persist"
+	"github.com/gopersist/persist/stores"
+)
+
+type xArgs struct{ X int }
+
+func TestCacheAsMap(t *testing.T) {
+	var calls atomic.Int32
+	f, m, err := persist.Wrap(func(x int) int { calls.Add(1); return 3 * x },
+		persist.Options{Cache: memURL(t), FuncName: "triple", Spec: xArgs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Cache()
+	f(1)
+	f(4)
+	if v, err := c.Get(persist.Key{{"x", 4}}); v != 12 || err != nil {
+		t.Fatalf("Get x=4: %v, %v", v, err)
+	}
+	if v, err := c.Get(persist.Key{{"x", 4.0}}); v != 12 || err != nil {
+		t.Fatalf("Get with a float64 4 for the int x: %v, %v", v, err)
+	}
+	if err := c.Set(persist.Key{{"x", 10}}, 31); err != nil {
+		t.Fatal(err)
+	}
+	if got := f(10); got != 31 {
+		t.Fatalf("triple(10) after Set = %d, want 31", got)
+	}
+	_, err = c.Get(persist.Key{{"x", 5}})
+	var ke *persist.KeyError
+	if !errors.Is(err, persist.ErrNotFound) || !errors.As(err, &ke) || fmt.Sprint(ke.Key) != "(('x', 5),)" {
+		t.Fatalf("Get of a missing key: %v", err)
+	}
+	if err.Error() != "persist: no entry for key (('x', 5),)" {
+		t.Fatalf("message %q", err)
+	}
+	if _, err := c.Get(persist.Key{{"y", 1}}); err == nil || err.Error() != "triple() got an unexpected keyword argument 'y'" {
+		t.Fatalf("unknown name: %v", err)
+	}
+	if n, err := c.Len(); n != 3 || err != nil {
+		t.Fatalf("Len = %d, %v", n, err)
+	}
+	if ok, err := c.Contains(persist.Key{{"x", 1}}); !ok || err != nil {
+		t.Fatalf("Contains x=1: %v, %v", ok, err)
+	}
+	if err := c.Delete(persist.Key{{"x", 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(persist.Key{{"x", 1}}); !errors.As(err, &ke) {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if ok, _ := c.Contains(persist.Key{{"x", 1}}); ok {
+		t.Fatal("deleted key still there")
+	}
+	if err := c.Set(persist.Key{{"x", 2}}, "six"); !errors.Is(err, persist.ErrBadCall) {
+		t.Fatalf("Set of a string result for an int function: %v", err)
+	}
+	for _, err := range c.Keys() {
+		if !errors.Is(err, persist.ErrKeysNotStored) {
+			t.Fatalf("Keys without StoreKey: %v", err)
+		}
+	}
+	if err := m.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Len(); n != 0 {
+		t.Fatalf("Len after Clear = %d", n)
+	}
+	before := calls.Load()
+	f(4)
+	if calls.Load() != before+1 {
+		t.Fatal("a cleared result was not recomputed")
+	}
+}
+
+func TestStoreKeyIteration(t *testing.T) {
+	square, m, err := persist.Wrap(func(x int) int { return x * x },
+		persist.Options{Cache: memURL(t), FuncName: "square", StoreKey: true, Spec: xArgs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	square(12)
+	square(0)
+	var keys, items []string
+	for k, err := range m.Cache().Keys() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := k.(persist.Key)[0].Value
+		if _, isInt := v.(int); !isInt {
+			t.Fatalf("key value %v is %T, want int", v, v)
+		}
+		keys = append(keys, fmt.Sprint(k))
+	}
+	for it, err := range m.Cache().All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, fmt.Sprint(it.Key, " ", it.Value))
+	}
+	slices.Sort(keys)
+	slices.Sort(items)
+	if fmt.Sprint(keys) != "[(('x', 0),) (('x', 12),)]" || fmt.Sprint(items) != "[(('x', 0),) 0 (('x', 12),) 144]" {
+		t.Fatalf("keys %v items %v", keys, items)
+	}
+}
+
+func TestHashCollision(t *testing.T) {
+	hello := func(persist.Key) string { return "hello world" }
+	t.Run("without stored keys the first result is returned", func(t *testing.T) {
+		square, _, err := persist.Wrap(func(x int) int { return x * x },
+			persist.Options{Cache: memURL(t), FuncName: "square", Hash: hello})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if square(3) != 9 || square(4) != 9 {
+			t.Fatal("a constant hash did not return the first result, as pypersist does")
+		}
+	})
+	t.Run("stored keys detect it", func(t *testing.T) {
+		square, m, err := persist.Wrap(func(x int) (int, error) { return x * x, nil },
+			persist.Options{Cache: memURL(t), FuncName: "square", Hash: hello, StoreKey: true, Spec: xArgs{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := square(3); v != 9 || err != nil {
+			t.Fatal(v, err)
+		}
+		_, err = square(4)
+		var hce *persist.HashCollisionError
+		if !errors.Is(err, persist.ErrHashCollision) || !errors.As(err, &hce) {
+			t.Fatalf("got %v, want a HashCollisionError", err)
+		}
+		if fmt.Sprint(hce.Stored) != "(('x', 3),)" || fmt.Sprint(hce.Call) != "(('x', 4),)" {
+			t.Fatalf("collision keys %v and %v", hce.Stored, hce.Call)
+		}
+		if v, _ := m.Cache().Get(persist.Key{{"x", 3}}); v != 9 {
+			t.Fatal("the stored result was lost")
+		}
+	})
+	t.Run("unhash detects it", func(t *testing.T) {
+		f, _, err := persist.Wrap(func(x float64) (float64, error) { return math.Exp(x), nil },
+			persist.Options{Cache: memURL(t), FuncName: "exp",
+				Key:    func(x float64) float64 { return x },
+				Hash:   func(k float64) string { return "e to the " + strconv.FormatFloat(math.Trunc(k), 'g', -1, 64) },
+				Unhash: func(s string) (float64, error) { return strconv.ParseFloat(strings.TrimPrefix(s, "e to the "), 64) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f(2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f(2.5); !errors.Is(err, persist.ErrHashCollision) {
+			t.Fatalf("2.5 truncated to the hash of 2: got %v, want a collision", err)
+		}
+	})
+}
+
+func TestUnhashIteration(t *testing.T) {
+	exp, m, err := persist.Wrap(func(x float64) float64 { return math.Pow(2.71828, x) },
+		persist.Options{Cache: memURL(t), FuncName: "exp",
+			Hash:   func(k float64) string { return fmt.Sprintf("e to the %v", k) },
+			Key:    func(x float64) float64 { return x },
+			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []float64{2, 2.0, -1, 3.14} {
+		exp(x)
+	}
+	got := map[float64]float64{}
+	for it, err := range m.Cache().All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[it.Key.(float64)] = it.Value.(float64)
+	}
+	if len(got) != 3 || got[-1] != math.Pow(2.71828, -1) || got[3.14] != math.Pow(2.71828, 3.14) {
+		t.Fatalf("items %v", got)
+	}
+}
+
+func TestCustomPickling(t *testing.T) {
+	pow, m, err := persist.Wrap(func(x, y int) int { return int(math.Pow(float64(x), float64(y))) },
+		persist.Options{Cache: memURL(t), FuncName: "pow", Pickle: strconv.Itoa, Unpickle: strconv.Atoi,
+			Hash: func(k persist.Key) string { return fmt.Sprintf("%v to the %v", k[0].Value, k[1].Value) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pow(7, 4)
+	rec, err := m.Store().Get(context.Background(), "pow", "7 to the 4")
+	if err != nil || string(rec.Result) != "2401" {
+		t.Fatalf("stored %q, %v; want the text 2401", rec.Result, err)
+	}
+	if err := m.Store().Put(context.Background(), "pow", "7 to the 4", stores.Record{Result: []byte("2402")}); err != nil {
+		t.Fatal(err)
+	}
+	if pow(7, 4) != 2402 {
+		t.Fatal("the stored text was not read back with Unpickle")
+	}
+}
+
+func TestDamagedResult(t *testing.T) {
+	var calls atomic.Int32
+	opts := persist.Options{Cache: memURL(t), FuncName: "triple", Verbosity: persist.Silent}
+	fn := func(x int) (int, error) { calls.Add(1); return 3 * x, nil }
+	f, m, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f(2)
+	ctx := context.Background()
+	var hash string
+	for e, err := range m.Store().Entries(ctx, "triple") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash = e.Hash
+		good := e.Result
+		for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good[:len(good)-1]), good[len(good)-1]^1), []byte("6"), nil} {
+			if err := m.Store().Put(ctx, "triple", hash, stores.Record{Result: bad}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f(2)
+			var de *persist.DecodeError
+			if !errors.Is(err, persist.ErrDamaged) || !errors.As(err, &de) || de.Hash != hash {
+				t.Fatalf("damaged %q: got %v, want a DecodeError", bad, err)
+			}
+			if rec, _ := m.Store().Get(ctx, "triple", hash); string(rec.Result) != string(bad) {
+				t.Fatal("the damaged entry was changed without RecomputeDamaged")
+			}
+		}
+	}
+	opts.RecomputeDamaged = true
+	f2, _, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := calls.Load()
+	if v, err := f2(2); v != 6 || err != nil || calls.Load() != before+1 {
+		t.Fatalf("RecomputeDamaged: %v, %v", v, err)
+	}
+	if v, err := f(2); v != 6 || err != nil {
+		t.Fatalf("the damaged entry was not replaced: %v, %v", v, err)
+	}
+}
+
+func TestSeveralResultsAndMetadata(t *testing.T) {
+	divmod, m, err := persist.Wrap(func(a, b int) (int, int, error) { return a / b, a % b, nil },
+		persist.Options{Cache: memURL(t), FuncName: "divmod", Metadata: func() string { return "cached by test" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, r, err := divmod(17, 5); q != 3 || r != 2 || err != nil {
+		t.Fatal(q, r, err)
+	}
+	v, err := m.Cache().Get(persist.Key{{"arg0", 17}, {"arg1", 5}})
+	if err != nil || fmt.Sprint(v) != "[3 2]" {
+		t.Fatalf("Get = %v, %v", v, err)
+	}
+	if err := m.Cache().Set(persist.Key{{"arg0", 1}, {"arg1", 1}}, []any{7, 8}); err != nil {
+		t.Fatal(err)
+	}
+	if q, r, _ := divmod(1, 1); q != 7 || r != 8 {
+		t.Fatalf("after Set: %d %d", q, r)
+	}
+	for e, err := range m.Store().Entries(context.Background(), "divmod") {
+		if err != nil || string(e.Meta) != "cached by test" {
+			t.Fatalf("metadata %q, %v", e.Meta, err)
+		}
+	}
+}
