@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -70,8 +71,8 @@ type argSpec struct {
 
 // fieldTag is a parsed spec tag, cached per struct type.
 type fieldTag struct {
-	name                                   string
-	hasDef, kwOnly, variadic, ignore, seen bool
+	name                             string
+	hasDef, kwOnly, variadic, ignore bool
 }
 
 var specTags sync.Map // reflect.Type → []fieldTag or error
@@ -144,7 +145,7 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 			return nil, optErrorf(funcName, "Spec for %s must be a struct, got %T", funcName, spec)
 		}
 		if sv.NumField() != n {
-			return nil, optErrorf(funcName, "Spec for %s has %d fields but %s takes %d parameters", funcName, sv.NumField(), ft, n)
+			return nil, optErrorf(funcName, "Spec for %s has %d %s but %s takes %d %s", funcName, sv.NumField(), plural(sv.NumField(), "field"), ft, n, plural(n, "parameter"))
 		}
 		var err error
 		if tags, err = parseSpecTags(sv.Type()); err != nil {
@@ -228,7 +229,7 @@ func (s *argSpec) bind(args []any, kw KW) ([]reflect.Value, error) {
 	in := make([]reflect.Value, len(s.params))
 	nPos := min(len(args), len(s.positional))
 	if len(args) > len(s.positional) && !s.isVariadic() {
-		return nil, s.tooManyPositional(len(args))
+		return nil, s.tooManyPositional(len(args), kw)
 	}
 	for j := range nPos {
 		i := s.positional[j]
@@ -303,7 +304,16 @@ func (s *argSpec) isVariadic() bool {
 	return len(s.params) > 0 && s.params[len(s.params)-1].variadic
 }
 
-func (s *argSpec) tooManyPositional(given int) error {
+// tooManyPositional formats Python's message, which also counts the
+// keyword-only arguments given: takes 1 positional argument but 2
+// positional arguments (and 1 keyword-only argument) were given.
+func (s *argSpec) tooManyPositional(given int, kw KW) error {
+	kwOnlyGiven := 0
+	for name := range kw {
+		if i, ok := s.byName[name]; ok && s.params[i].kwOnly {
+			kwOnlyGiven++
+		}
+	}
 	most, least := len(s.positional), 0
 	for _, i := range s.positional {
 		if !s.params[i].hasDef {
@@ -318,23 +328,38 @@ func (s *argSpec) tooManyPositional(given int) error {
 	if most == 1 {
 		noun = "argument"
 	}
-	verb := "were"
-	if given == 1 {
-		verb = "was"
+	if kwOnlyGiven == 0 {
+		verb := "were"
+		if given == 1 {
+			verb = "was"
+		}
+		return argErrorf(s.funcName, "takes %s positional %s but %d %s given", takes, noun, given, verb)
 	}
-	return argErrorf(s.funcName, "takes %s positional %s but %d %s given", takes, noun, given, verb)
+	return argErrorf(s.funcName, "takes %s positional %s but %d positional %s (and %d keyword-only %s) were given",
+		takes, noun, given, plural(given, "argument"), kwOnlyGiven, plural(kwOnlyGiven, "argument"))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
 
 // missing formats Python's message: missing 2 required positional
-// arguments: 'a' and 'b'.
+// arguments: 'a' and 'b', or, for three and more, 'a', 'b', and 'c'.
 func (s *argSpec) missing(names []string, kind string) error {
 	quoted := make([]string, len(names))
 	for i, n := range names {
 		quoted[i] = "'" + n + "'"
 	}
 	list := quoted[0]
-	if len(quoted) > 1 {
-		list = strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
+	switch len(quoted) {
+	case 1:
+	case 2:
+		list = quoted[0] + " and " + quoted[1]
+	default:
+		list = strings.Join(quoted[:len(quoted)-1], ", ") + ", and " + quoted[len(quoted)-1]
 	}
 	noun := "argument"
 	if len(names) > 1 {
@@ -364,6 +389,11 @@ func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, 
 		v.Set(av)
 		return v, nil
 	}
+	// Numbers are checked here too, for a message without mapstructure's
+	// wrapping; the hook still checks numbers nested in maps and structs.
+	if _, err := exactNumberHook(av.Type(), t, a); err != nil {
+		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %v", name, formatValue(a), a, t, err)
+	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:     v.Addr().Interface(),
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(exactNumberHook, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToTimeHookFunc("2006-01-02T15:04:05.999999999Z07:00")),
@@ -372,42 +402,73 @@ func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, 
 		err = dec.Decode(a)
 	}
 	if err != nil {
-		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %v", name, formatValue(a), a, t, err)
+		// mapstructure names the top-level value '' in its messages.
+		msg := strings.TrimPrefix(err.Error(), "'' ")
+		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %s", name, formatValue(a), a, t, msg)
 	}
 	return v, nil
 }
 
 // exactNumberHook refuses to truncate: 3.0 may fill an int, 3.5 may not, and
-// an integer must fit its target.
-func exactNumberHook(from, to reflect.Type, data any) (any, error) {
-	switch from.Kind() {
-	case reflect.Float32, reflect.Float64:
-		f := reflect.ValueOf(data).Float()
-		switch to.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			if f != math.Trunc(f) || reflect.New(to).Elem().OverflowInt(int64(f)) || math.Abs(f) > 1<<63 {
-				return nil, fmt.Errorf("%v is not a whole number that fits %v", f, to)
-			}
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			if f != math.Trunc(f) || f < 0 || f >= 1<<64 || reflect.New(to).Elem().OverflowUint(uint64(f)) {
-				return nil, fmt.Errorf("%v is not a whole number that fits %v", f, to)
-			}
+// a number must fit its target, whatever its own kind (int, uint, float or
+// json.Number, or a pointer to one). mapstructure alone would wrap 200 into
+// an int8 as -56, and a float64 2^63 into an int as -2^63.
+func exactNumberHook(_, to reflect.Type, data any) (any, error) {
+	toInt, toUint := isIntKind(to.Kind()), isUintKind(to.Kind())
+	if !toInt && !toUint {
+		return data, nil
+	}
+	v := reflect.Indirect(reflect.ValueOf(data))
+	if !v.IsValid() {
+		return data, nil
+	}
+	target := reflect.New(to).Elem()
+	switch k := v.Kind(); {
+	case isIntKind(k):
+		if i := v.Int(); toInt && target.OverflowInt(i) || toUint && (i < 0 || target.OverflowUint(uint64(i))) {
+			return nil, fmt.Errorf("%d does not fit %v", i, to)
 		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		i := reflect.ValueOf(data).Int()
-		switch to.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			if reflect.New(to).Elem().OverflowInt(i) {
-				return nil, fmt.Errorf("%d overflows %v", i, to)
-			}
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			if i < 0 || reflect.New(to).Elem().OverflowUint(uint64(i)) {
-				return nil, fmt.Errorf("%d does not fit %v", i, to)
-			}
+	case isUintKind(k):
+		if u := v.Uint(); toInt && (u > math.MaxInt64 || target.OverflowInt(int64(u))) || toUint && target.OverflowUint(u) {
+			return nil, fmt.Errorf("%d does not fit %v", u, to)
+		}
+	case k == reflect.Float32 || k == reflect.Float64:
+		return data, wholeNumberFits(v.Float(), to, target)
+	case v.Type() == jsonNumberType:
+		// Decoded here, so that "1e3" fills an int as 1000 does.
+		n := json.Number(v.String())
+		if i, err := n.Int64(); err == nil {
+			return exactNumberHook(nil, to, i)
+		}
+		if f, err := n.Float64(); err == nil {
+			return f, wholeNumberFits(f, to, target)
 		}
 	}
 	return data, nil
 }
+
+var jsonNumberType = reflect.TypeFor[json.Number]()
+
+// wholeNumberFits checks a float bound for an integer type. The range is
+// checked before converting: converting an out-of-range float to an integer
+// is implementation-defined in Go.
+func wholeNumberFits(f float64, to reflect.Type, target reflect.Value) error {
+	if f != math.Trunc(f) { // NaN too
+		return fmt.Errorf("%v is not a whole number", f)
+	}
+	fits := f >= -(1<<63) && f < 1<<63 && !target.OverflowInt(int64(f))
+	if isUintKind(to.Kind()) {
+		fits = f >= 0 && f < 1<<64 && !target.OverflowUint(uint64(f))
+	}
+	if !fits {
+		return fmt.Errorf("%v does not fit %v", f, to)
+	}
+	return nil
+}
+
+func isIntKind(k reflect.Kind) bool { return k >= reflect.Int && k <= reflect.Int64 }
+
+func isUintKind(k reflect.Kind) bool { return k >= reflect.Uint && k <= reflect.Uintptr }
 
 // ArgTuple returns the default key of the call name(args..., kw...) of a
 // function whose parameters spec describes (see the spec tags above), with

@@ -188,7 +188,7 @@ func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record) error {
 func (m *Memo) unhashKey(hash string) (any, error) {
 	k, err := m.hooks.unhash.call(reflect.ValueOf(hash))
 	if err != nil {
-		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("Unhash: %w", err)}
+		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("hook Unhash failed: %w", err)}
 	}
 	return k.Interface(), nil
 }

@@ -56,7 +56,7 @@ func TestDecorateOptionErrors(t *testing.T) {
 		{"spec not struct", triple, persist.Options{Spec: 3},
 			"persist: Spec for triple must be a struct, got int"},
 		{"spec field count", triple, persist.Options{Spec: struct{ X, Y int }{}},
-			"persist: Spec for triple has 2 fields but func(int) int takes 1 parameters"},
+			"persist: Spec for triple has 2 fields but func(int) int takes 1 parameter"},
 		{"bad funcname", triple, persist.Options{FuncName: "a/b"},
 			`persist: FuncName: funcname "a/b" is not a safe file name: it contains '/', '\' or NUL`},
 		{"not a func", 3, persist.Options{}, "persist: Decorate needs a non-nil func, got int"},

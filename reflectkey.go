@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"math"
 	"reflect"
 	"slices"
@@ -75,7 +76,7 @@ var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 
 func EncodeKey(key any) ([]byte, error) {
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
-	if err := e.encodeAny(key); err != nil {
+	if err := e.encodeRoot(key); err != nil {
 		return nil, err
 	}
 	return slices.Clone(e.buf), nil
@@ -87,7 +88,7 @@ func EncodeKey(key any) ([]byte, error) {
 func Hash(key any) (string, error) {
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
-	if err := e.encodeAny(key); err != nil {
+	if err := e.encodeRoot(key); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(e.buf)
@@ -137,15 +138,44 @@ func (e *encoder) encodeAny(v any) error {
 }
 
 func (e *encoder) encodeArgs(k Key) error {
+	// A Key nested in a Key bypasses encode, so it is bounded and checked
+	// for cycles here; a Key holding itself would otherwise overflow the
+	// stack. The root Key cannot be on a cycle that a nested one does not
+	// also close, which keeps the common call free of the check.
+	e.depth++
+	defer func() { e.depth-- }()
+	if e.depth > maxDepth {
+		return &UnhashableError{Type: keyType, Reason: "it is nested too deeply"}
+	}
+	if e.depth > 1 && len(k) > 0 {
+		v := reflect.ValueOf(k)
+		if err := e.enter(v, len(k)); err != nil {
+			return err
+		}
+		defer e.leave(v, len(k))
+	}
 	e.buf = append(e.buf, tagArgs)
 	e.buf = binary.AppendUvarint(e.buf, uint64(len(k)))
 	for _, a := range k {
 		e.putString(tagString, a.Name)
 		if err := e.encodeAny(a.Value); err != nil {
-			return prependPath(err, a.Name)
+			return prependPath(err, "."+a.Name)
 		}
 	}
 	return nil
+}
+
+// encodeRoot encodes a whole key. An argument name at the start of a path
+// has no dot: arg0.Field[3], where a nested Key gives [0].x or outer.inner.
+func (e *encoder) encodeRoot(key any) error {
+	err := e.encodeAny(key)
+	if _, isKey := key.(Key); isKey && err != nil {
+		var u *UnhashableError
+		if errors.As(err, &u) {
+			u.Path = strings.TrimPrefix(u.Path, ".")
+		}
+	}
+	return err
 }
 
 func (e *encoder) putInt(i int64) {
