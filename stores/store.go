@@ -204,14 +204,16 @@ func (e *UnknownSchemeError) Error() string {
 // Is reports whether target is ErrUnknownScheme.
 func (e *UnknownSchemeError) Is(target error) bool { return target == ErrUnknownScheme }
 
-// Open opens the store that rawURL names. A string without "://" is a
+// Open opens the store that rawURL names. A string without a scheme is a
 // directory for the file store, as in pypersist: "results" means
 // "file://results".
 func Open(ctx context.Context, rawURL string) (Store, error) {
-	if !strings.Contains(rawURL, "://") {
-		rawURL = "file://" + rawURL
-	}
 	u, err := url.Parse(rawURL)
+	if err != nil || len(u.Scheme) < 2 {
+		// A bare path, or a Windows drive letter: a directory of files.
+		rawURL = "file://" + rawURL
+		u, err = url.Parse(rawURL)
+	}
 	if err != nil {
 		return nil, &OpError{Op: "open", Store: Redact(rawURL), Err: err}
 	}

@@ -91,21 +91,17 @@ func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, 
 	if !ok {
 		return stores.Record{}, &stores.OpError{Op: "get", Store: s.url(), Err: stores.ErrNotFound}
 	}
-	return rec, nil
+	return copyRecord(rec), nil
 }
 
 // Put implements [stores.Store]. It copies rec's bytes, so the caller may
-// reuse them.
+// reuse them; Get and Entries return copies too.
 func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
 	if err := s.check(ctx, "put", funcname, hash); err != nil {
 		return err
 	}
-	rec = stores.Record{
-		Result:  clone(rec.Result),
-		Key:     clone(rec.Key),
-		Meta:    clone(rec.Meta),
-		Created: time.Now(),
-	}
+	rec = copyRecord(rec)
+	rec.Created = time.Now()
 	s.sp.mu.Lock()
 	defer s.sp.mu.Unlock()
 	m := s.sp.funcs[funcname]
@@ -115,6 +111,17 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 	}
 	m[hash] = rec
 	return nil
+}
+
+// copyRecord copies rec's bytes, so that neither the caller nor the store
+// can change the other's record through a shared slice.
+func copyRecord(rec stores.Record) stores.Record {
+	return stores.Record{
+		Result:  clone(rec.Result),
+		Key:     clone(rec.Key),
+		Meta:    clone(rec.Meta),
+		Created: rec.Created,
+	}
 }
 
 // clone copies b, keeping nil as nil and empty as empty.
@@ -185,7 +192,7 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 			s.sp.mu.RLock()
 			rec, ok := s.sp.funcs[funcname][h]
 			s.sp.mu.RUnlock()
-			if ok && !yield(stores.Entry{Hash: h, Record: rec}, nil) {
+			if ok && !yield(stores.Entry{Hash: h, Record: copyRecord(rec)}, nil) {
 				return
 			}
 		}

@@ -1,0 +1,80 @@
+// Package server is the persist REST cache server: it serves any
+// [stores.Store] (files, memory, MongoDB, ...) over the protocol that
+// pypersist's MongoDB cache speaks to its Eve server, so an unmodified
+// pypersist client (cache="mongodb://host:5000/persist") and the Go client
+// in stores/reststore (http://host:5000/persist) share one cache.
+//
+// # Protocol
+//
+// Every path lives under /persist; funcname matches [A-Za-z0-9_]+ and a
+// hash is any [stores.ValidName] (escaped as one path segment).
+//
+//	POST   /persist/<funcname>          store an item (JSON)           201
+//	GET    /persist/<funcname>/<hash>   one item                       200, 404
+//	GET    /persist/<funcname>          a page of items                200
+//	HEAD   /persist/<funcname>          the count only (X-Total-Count) 200
+//	DELETE /persist/<funcname>          every item of the function     204, 404 if none
+//	DELETE /persist/<funcname>/<_id>    one item; needs If-Match: <_etag>
+//	                                    204; 404, 412 (etag differs), 428 (no If-Match)
+//
+// An item is {"funcname", "hash", "namespace", "result"} with optional "key"
+// and "metadata", all strings (an optional "comments" string, allowed by
+// pypersist's schema, is accepted and not kept). The body's funcname must be
+// the URL's. Answers are Eve's: items carry _id, _etag, _created, _updated
+// and _links; a POST answers {"_status": "OK", "_id", "_etag", ...}; a list
+// answers {"_items", "_meta": {"page", "max_results", "total"}, "_links"};
+// every error answers {"_status": "ERR", "_error": {"code", "message"}},
+// with "_issues" (field → problem) on a 422 validation failure.
+//
+// Lists take Eve's page (from 1) and max_results (default 25, at most 50,
+// both set by [Options]); items come sorted by hash. They also take the
+// subset of Eve's query language that keyset paging needs, which works
+// against a real Eve server too: sort=hash and where={"hash": {"$gt": "h"}}
+// (or {"hash": "h"}). Anything else in where or sort is refused with 400
+// rather than silently ignored.
+//
+// A POST of a hash that is already stored replaces it, as [stores.Store.Put]
+// does, and answers 201. (pypersist's Eve schema has no unique rule, so Eve
+// would keep both and go on returning the first; replacing is what the
+// client means, and it keeps a pypersist client that loses a race from
+// failing.) With [Options.RefuseDuplicates] the server instead answers 422
+// with _issues {"hash": "value '...' is not unique"}, as an Eve schema that
+// marks hash unique would; stores/reststore then replaces the item with a
+// conditional DELETE and a new POST.
+//
+// # Mapping to a store
+//
+// An item is the [stores.Record] stored under (funcname, hash): result, key
+// and metadata are Record.Result, Key and Meta; an absent key or metadata is
+// nil. In the "pypersist" namespace the strings are stored as they are, so a
+// file store served by this server holds the same text pypersist's own file
+// cache writes; in the "base64" namespace they are decoded first, so a Go
+// program reading the same store directly sees the bytes it would have
+// written itself (see package server/wire). The namespace is not stored: an
+// item is answered in "pypersist" when its bytes are valid UTF-8 and in
+// "base64" otherwise, whatever namespace it was posted with. pypersist
+// always sends "pypersist" and never reads it back.
+//
+// Nothing beyond the record is kept. _id is the hash itself: it is unique
+// within the function, needs no index, and clients treat it as opaque.
+// _etag is the hex SHA-1 of the record's content, so it changes exactly when
+// the record does; _created and _updated are both the store's Created time.
+//
+// # Access control and limits
+//
+// [Options.Token] guards writes (POST, DELETE, and any other method that is
+// not GET, HEAD or OPTIONS) or, with TokenForAll, every request. A client
+// sends it as "Authorization: Bearer <token>", or as the user name of HTTP
+// Basic authentication, which is what Python's requests sends for a URL such
+// as http://<token>@host:5000/persist — so an unmodified pypersist client can
+// authenticate with cache="mongodb://<token>@host:5000/persist". A request
+// body larger than [Options.MaxBody] is refused with 413. Conditional deletes
+// and, with RefuseDuplicates, the existence check of a POST are atomic with
+// respect to other requests to the same server, not to writers that use the
+// store directly.
+//
+// pypersist's client reads only the first page of a list when it iterates a
+// cache's keys, so a pypersist function with more than 25 stored results
+// shows only 25 keys unless the server's page size is raised
+// ([Options.PageSize], persist serve --page-size).
+package server

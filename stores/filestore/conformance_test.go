@@ -1,0 +1,32 @@
+package filestore_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
+	"github.com/gopersist/persist/stores/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "persist") // shared by every handle
+	storetest.Run(t, func(t *testing.T) stores.Store {
+		s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func BenchmarkConformance(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "persist")
+	storetest.Bench(b, func(b *testing.B) stores.Store {
+		s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}

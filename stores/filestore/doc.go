@@ -1,0 +1,123 @@
+// Package filestore keeps records as plain files, in pypersist's layout, so
+// that anyone can inspect them with ls and cat. It is persist's default
+// store and registers the URL scheme file://.
+//
+// # URLs
+//
+//	file://persist/            the relative directory persist/
+//	file:///var/cache/results  an absolute directory
+//	file:results               the relative directory results
+//	results                    the same: stores.Open treats a bare path as file://
+//
+// Query parameters: sync=true makes every write durable before it returns
+// (see Sync below); lockstale=45s sets how long a lock may go unrefreshed
+// before waiters break it (default [DefaultLockStale]). Any other parameter
+// is an error wrapping [ErrInvalidURL]. Go callers may use [Open] with
+// [Options] instead. Opening creates nothing: the directory appears with the
+// first write.
+//
+// # Layout
+//
+//	<dir>/<funcname>/<hash>.out    the result, exactly Record.Result
+//	<dir>/<funcname>/<hash>.key    the key, when Record.Key is not nil
+//	<dir>/<funcname>/<hash>.meta   the metadata, when Record.Meta is not nil
+//	<dir>/<funcname>/<hash>.lock   present while a caller computes the result
+//
+// A record exists when its .out does; Record.Created is the .out's
+// modification time. Funcnames and hashes must be single safe path elements
+// ([stores.ValidName]); others are refused before the disk is touched.
+// While a write is in flight its files exist as <name>.tmp-<16 hex digits>,
+// and a lock being broken as <hash>.lock.stale-<16 hex digits>.
+//
+// # Atomic writes
+//
+// Every file is written to a temporary file in the same directory and
+// renamed over its final name, so a .out that exists is always complete and
+// Get never waits. A program killed at any instant leaves the old record or
+// the new one (or, when the key or metadata changed, no record), never a
+// partial .out; leftover temporary files are ignored by Len and Entries and
+// removed by Clear.
+//
+// A Put first writes all the temporary files it needs, so that a failure
+// such as a full disk (reported as an error that errors.Is matches with
+// syscall.ENOSPC) leaves the old record untouched. It then commits in this
+// order:
+//
+//  1. if the .key or .meta it stores differs from the one on disk: remove
+//     the old .out, then rename the new .key and .meta into place (or
+//     remove them when the record has none);
+//  2. rename the new .out into place.
+//
+// A reader (Get, Entries) opens the .out, reads it, reads .key and .meta,
+// then checks that the .out path still names the file it holds open. That
+// check is what makes the three files one record. Suppose a reader's .key
+// came from a different Put than its .out. That Put changed the key, so it
+// removed the .out before renaming its .key, and the reader read the .key
+// after that: by the time of the check the .out it holds is no longer at
+// its path, and the reader tries again (after a few tries it reports a miss).
+// The same holds for .meta. So a torn pair is never returned as a record:
+// the worst a reader sees is a miss. A Put that keeps the key and metadata
+// only renames the .out, and a reader then sees the old result or the new
+// one beside the key both were stored under.
+//
+// Writers of one function (Put, Delete, Clear, and the breaking of stale
+// locks) are serialised by an flock(2) on the function's directory, so two
+// writers never interleave their renames. Readers take no lock. An flock on
+// a directory is local to one machine: on a directory shared over NFS,
+// writers on different machines are not serialised against each other
+// (their lock files still keep them from computing one result at once).
+//
+// # Sync
+//
+// Without sync, writes are safe against the program crashing but not
+// against the machine losing power: the kernel may not yet have written the
+// newest files. With sync=true every temporary file is fsynced before its
+// rename and the directory after each step of the order above (so the
+// removal of an old .out is durable before the companions change, and the
+// companions before the .out that vouches for them), and new directories
+// are made durable in their parents. It costs a few fsyncs per Put.
+//
+// # Locks
+//
+// The store implements [stores.Locker] with pypersist's protocol: while
+// <hash>.lock exists, other callers wait. Lock creates the file with
+// O_CREATE|O_EXCL and writes "<pid> <host> <time>" into it for people and
+// for the dead-holder check below. While it is held, a heartbeat refreshes
+// its modification time every third of the staleness limit; unlock stops
+// the heartbeat and removes the file (only if it is still the holder's own).
+// Waiters poll, backing off from 1ms to 50ms, until the file disappears
+// (then they try to create it), their context ends, or the lock is stale:
+// unrefreshed for longer than lockstale, or naming this host and a process
+// that no longer exists.
+//
+// A stale lock is broken under the function's directory lock, and in a way
+// that is safe against its holder and new lockers, who do not take that
+// lock: it is renamed to a unique name, and removed only if the renamed
+// file is the one judged stale (same inode, same modification time);
+// otherwise it is put back with link(2), which fails rather than replace a
+// lock taken meanwhile.
+//
+// Guarantee: while holders live, at most one caller at a time computes a
+// given (funcname, hash). After a holder crashes, waiting is bounded by
+// lockstale (plus one poll), or ends at once when the holder ran on this
+// host. The worst case, when a live holder stalls for longer than lockstale
+// or runs on another machine with the same host name in another process
+// namespace, is a result computed twice; never a wrong or partial result.
+// Get does not wait for locks: persist calls Lock after a miss, then Get
+// again.
+//
+// # Clear
+//
+// Clear(funcname) removes, in <dir>/<funcname> only, the files that the
+// store's layout names: *.out, *.key, *.meta, stale *.lock and the store's
+// temporary files. It leaves everything else: a README, an editor's
+// "x.out~", subdirectories, the files of other functions, and locks that
+// are held. It removes the directory only if that leaves it empty.
+//
+// Len and Entries count only records (regular <hash>.out files) and read
+// the directory in batches, so a function with a million records is listed
+// in constant memory.
+//
+// The store works on Unix systems (it uses flock(2), futimes(2) and
+// kill(2)).
+package filestore

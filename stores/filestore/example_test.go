@@ -1,0 +1,58 @@
+package filestore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
+)
+
+// Records are plain files that anyone can read: <dir>/<funcname>/<hash>.out,
+// with the key and metadata beside it when they are kept.
+func Example() {
+	tmp, err := os.MkdirTemp("", "filestore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(tmp)
+	ctx := context.Background()
+
+	// A bare directory is a file:// store; nothing is created until the
+	// first write.
+	st, err := stores.Open(ctx, filepath.Join(tmp, "persist"))
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+
+	err = st.Put(ctx, "pow", "7 to the 4", stores.Record{Result: []byte("2401"), Key: []byte("(('x', 7), ('y', 4))")})
+	if err != nil {
+		panic(err)
+	}
+	names, _ := os.ReadDir(filepath.Join(tmp, "persist", "pow"))
+	for _, n := range names {
+		content, _ := os.ReadFile(filepath.Join(tmp, "persist", "pow", n.Name()))
+		fmt.Printf("%s: %s\n", n.Name(), content)
+	}
+
+	rec, err := st.Get(ctx, "pow", "7 to the 4")
+	fmt.Printf("Get: %s, %v\n", rec.Result, err)
+	// Output:
+	// 7 to the 4.key: (('x', 7), ('y', 4))
+	// 7 to the 4.out: 2401
+	// Get: 2401, <nil>
+}
+
+// Go programs can open a store directly, with options.
+func ExampleOpen() {
+	st, err := filestore.Open("persist", filestore.Options{Sync: true})
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	fmt.Println(st.URL(), st.Options().Sync, st.Options().LockStale)
+	// Output: file://persist true 30s
+}

@@ -1,0 +1,210 @@
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// DefaultLockStale is how long a lock file may go without its holder's
+// heartbeat before a waiter breaks it, when Options.LockStale is zero.
+const DefaultLockStale = 30 * time.Second
+
+// ErrInvalidURL reports a file:// URL or directory that the store cannot use.
+var ErrInvalidURL = errors.New("invalid file store URL")
+
+// File-name suffixes of the layout, and the tags of our temporary files.
+const (
+	extOut   = ".out"
+	extKey   = ".key"
+	extMeta  = ".meta"
+	extLock  = ".lock"
+	tmpTag   = ".tmp-"   // <hash>.out.tmp-<16 hex>: a file being written
+	staleTag = ".stale-" // <hash>.lock.stale-<16 hex>: a lock being broken
+)
+
+func init() {
+	stores.Register("file", func(_ context.Context, u *url.URL) (stores.Store, error) {
+		dir, opts, err := parseURL(u)
+		if err != nil {
+			return nil, &stores.OpError{Op: "open", Store: stores.Redact(u.String()), Err: err}
+		}
+		s, err := Open(dir, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	})
+}
+
+// Options tune a file store. The zero value is the default: no fsync,
+// DefaultLockStale, slog.Default for the rare log line.
+type Options struct {
+	// Sync makes every write durable before it returns: files are fsynced
+	// before they are renamed into place and the directory after, so a
+	// power loss keeps every record whose Put returned. Without it a crash
+	// of the program is still safe, but a crash of the machine may lose the
+	// latest writes. URL form: ?sync=true.
+	Sync bool
+	// LockStale is how long a lock file may go without its holder's
+	// heartbeat before waiters break it; zero means DefaultLockStale. URL
+	// form: ?lockstale=45s.
+	LockStale time.Duration
+	// Logger receives a line when a stale lock is broken or a held lock is
+	// lost; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store keeps records as files under one directory. It is safe for
+// concurrent use by goroutines and by other processes opening the same
+// directory.
+type Store struct {
+	dir    string
+	url    string
+	opts   Options
+	log    *slog.Logger
+	closed atomic.Bool
+}
+
+// Open returns a store on the directory dir, which is created by the first
+// write, not here. Options are as in the URL form.
+func Open(dir string, opts Options) (*Store, error) {
+	u := "file://" + dir
+	fail := func(err error) (*Store, error) {
+		return nil, &stores.OpError{Op: "open", Store: u, Err: err}
+	}
+	if dir == "" {
+		return fail(fmt.Errorf("%w: no directory", ErrInvalidURL))
+	}
+	if opts.LockStale < 0 {
+		return fail(fmt.Errorf("%w: negative lock staleness %v", ErrInvalidURL, opts.LockStale))
+	}
+	if opts.LockStale == 0 {
+		opts.LockStale = DefaultLockStale
+	}
+	// A directory that does not exist yet is fine; a file in its place is a
+	// mistake better reported now than on the first write.
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fail(&fs.PathError{Op: "open", Path: dir, Err: errNotDir})
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Store{dir: dir, url: u, opts: opts, log: log.With("store", u)}, nil
+}
+
+var errNotDir = errors.New("not a directory")
+
+// parseURL turns a file:// URL into a directory and options. The directory
+// is Host+Path ("file://persist/" is the relative "persist/", "file:///abs"
+// is absolute) or the opaque part ("file:results").
+func parseURL(u *url.URL) (string, Options, error) {
+	var opts Options
+	bad := func(format string, args ...any) (string, Options, error) {
+		return "", opts, fmt.Errorf("%w: "+format, append([]any{ErrInvalidURL}, args...)...)
+	}
+	if !strings.EqualFold(u.Scheme, "file") {
+		return bad("scheme %q is not file", u.Scheme)
+	}
+	if u.User != nil {
+		return bad("user information is not allowed")
+	}
+	if u.Fragment != "" {
+		return bad("fragment %q is not allowed", u.Fragment)
+	}
+	dir := u.Host + u.Path
+	if u.Opaque != "" {
+		var err error
+		if dir, err = url.PathUnescape(u.Opaque); err != nil {
+			return bad("%v", err)
+		}
+	}
+	if dir == "" {
+		return bad("no directory")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return bad("query: %v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		vals := q[name]
+		if len(vals) != 1 {
+			return bad("parameter %s given %d times", name, len(vals))
+		}
+		switch v := vals[0]; name {
+		case "sync":
+			if opts.Sync, err = strconv.ParseBool(v); err != nil {
+				return bad("sync=%q is not a boolean", v)
+			}
+		case "lockstale":
+			if opts.LockStale, err = time.ParseDuration(v); err != nil || opts.LockStale <= 0 {
+				return bad("lockstale=%q is not a positive duration such as 30s", v)
+			}
+		default:
+			return bad("unknown parameter %q (known: sync, lockstale)", name)
+		}
+	}
+	return dir, opts, nil
+}
+
+// Dir returns the store's directory, as given to Open.
+func (s *Store) Dir() string { return s.dir }
+
+// URL returns the store's URL, file:// followed by its directory.
+func (s *Store) URL() string { return s.url }
+
+// Options returns the options in force, with defaults filled in.
+func (s *Store) Options() Options { return s.opts }
+
+// Close implements [stores.Store]. Locks still held stay held until their
+// unlock functions are called.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// check rejects a call on a closed store, with an ended context or with an
+// unsafe funcname or hash (names is funcname, then hash), before anything on
+// disk is touched.
+func (s *Store) check(ctx context.Context, op string, names ...string) error {
+	if err := ctx.Err(); err != nil {
+		return s.opErr(op, err)
+	}
+	if s.closed.Load() {
+		return s.opErr(op, stores.ErrClosed)
+	}
+	what := "funcname"
+	for _, n := range names {
+		if err := stores.ValidName(what, n); err != nil {
+			return s.opErr(op, err)
+		}
+		what = "hash"
+	}
+	return nil
+}
+
+// opErr wraps err, if not nil, in a *stores.OpError naming this store.
+func (s *Store) opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &stores.OpError{Op: op, Store: s.url, Err: err}
+}
+
+// notFound is the error for a missing record.
+func notFound(funcname, hash string) error {
+	return fmt.Errorf("%s/%s: %w", funcname, hash, stores.ErrNotFound)
+}

@@ -1,0 +1,301 @@
+package filestore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// readBatch is how many directory entries are read at a time: listing a
+// function with a million records takes constant memory.
+const readBatch = 256
+
+// fileKind classifies a file name in a function directory.
+type fileKind int
+
+const (
+	kindOther fileKind = iota // not ours: never counted, never removed
+	kindOut                   // <hash>.out, the record itself
+	kindKey                   // <hash>.key
+	kindMeta                  // <hash>.meta
+	kindLock                  // <hash>.lock
+	kindTemp                  // <hash>.{out,key,meta}.tmp-X or <hash>.lock.stale-X
+)
+
+// classify tells what a file called name is to the store, and for whose
+// hash. Anything it does not recognise exactly is kindOther.
+func classify(name string) (hash string, kind fileKind) {
+	for _, tag := range []string{tmpTag, staleTag} {
+		if i := strings.LastIndex(name, tag); i >= 0 && isRandomTag(name[i+len(tag):]) {
+			hash, k := classify(name[:i])
+			switch {
+			case tag == tmpTag && (k == kindOut || k == kindKey || k == kindMeta),
+				tag == staleTag && k == kindLock:
+				return hash, kindTemp
+			}
+			return "", kindOther
+		}
+	}
+	for _, c := range []struct {
+		ext  string
+		kind fileKind
+	}{{extOut, kindOut}, {extKey, kindKey}, {extMeta, kindMeta}, {extLock, kindLock}} {
+		if h, ok := strings.CutSuffix(name, c.ext); ok && stores.ValidName("hash", h) == nil {
+			return h, c.kind
+		}
+	}
+	return "", kindOther
+}
+
+// isRandomTag reports whether s is what randomTag returns.
+func isRandomTag(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// scan calls fn for every regular file in dir, reading the directory in
+// batches. A missing dir has no files.
+func scan(ctx context.Context, dir string, fn func(name string) (more bool, err error)) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	for {
+		ents, err := f.ReadDir(readBatch)
+		for _, e := range ents {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			more, err := fn(e.Name())
+			if err != nil || !more {
+				return err
+			}
+		}
+		if err == io.EOF || errors.Is(err, fs.ErrNotExist) {
+			return nil // the end, or the directory was removed (by Clear) meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// Len implements [stores.Store]: it counts the <hash>.out files.
+func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
+	if err := s.check(ctx, "len", funcname); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := scan(ctx, filepath.Join(s.dir, funcname), func(name string) (bool, error) {
+		if _, k := classify(name); k == kindOut {
+			n++
+		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, s.opErr("len", err)
+	}
+	return n, nil
+}
+
+// Entries implements [stores.Store]. It reads each record as Get does; one
+// deleted while the listing runs is skipped.
+func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
+	return func(yield func(stores.Entry, error) bool) {
+		if err := s.check(ctx, "entries", funcname); err != nil {
+			yield(stores.Entry{}, err)
+			return
+		}
+		stopped := false
+		err := scan(ctx, filepath.Join(s.dir, funcname), func(name string) (bool, error) {
+			hash, k := classify(name)
+			if k != kindOut {
+				return true, nil
+			}
+			rec, err := s.get(funcname, hash)
+			if errors.Is(err, stores.ErrNotFound) {
+				return true, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			if !yield(stores.Entry{Hash: hash, Record: rec}, nil) {
+				stopped = true
+				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil && !stopped {
+			yield(stores.Entry{}, s.opErr("entries", err))
+		}
+	}
+}
+
+// Clear implements [stores.Store]. In the function's directory it removes
+// the records' files (.out, .key, .meta), stale .lock files and the store's
+// temporary files, and nothing else; then the directory itself if that
+// left it empty.
+func (s *Store) Clear(ctx context.Context, funcname string) error {
+	if err := s.check(ctx, "clear", funcname); err != nil {
+		return err
+	}
+	dir := filepath.Join(s.dir, funcname)
+	err := s.withFuncDir(dir, false, func(d *os.File) error {
+		// A second pass catches anything a directory read may skip while
+		// files are removed under it; it removes nothing in the usual case.
+		for {
+			removed, err := s.clearPass(ctx, dir)
+			if err != nil {
+				return err
+			}
+			if removed == 0 {
+				break
+			}
+		}
+		if err := s.syncDir(d); err != nil {
+			return err
+		}
+		err := os.Remove(dir)
+		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+			return nil // files that are not ours stay, and so does the directory
+		}
+		if err == nil && s.opts.Sync {
+			err = fsyncPath(s.dir)
+		}
+		return err
+	})
+	if errors.Is(err, errNoFuncDir) {
+		err = nil
+	}
+	return s.opErr("clear", err)
+}
+
+// clearPass removes the store's files from dir once, and counts them.
+func (s *Store) clearPass(ctx context.Context, dir string) (int, error) {
+	removed := 0
+	err := scan(ctx, dir, func(name string) (bool, error) {
+		path := filepath.Join(dir, name)
+		hash, k := classify(name)
+		switch k {
+		case kindOut, kindTemp:
+		case kindKey, kindMeta:
+			// The record's .out goes before its companions, as in Delete,
+			// whatever order the directory lists them in.
+			if err := removeIfExists(filepath.Join(dir, hash+extOut)); err != nil {
+				return false, err
+			}
+		case kindLock:
+			fi, err := os.Stat(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return true, nil
+			}
+			if err != nil {
+				return false, err
+			}
+			if reason := s.staleReason(path, fi); reason != "" {
+				broke, err := s.breakLock(path, fi, reason)
+				if broke {
+					removed++
+				}
+				return err == nil, err
+			}
+			return true, nil
+		default:
+			return true, nil
+		}
+		if err := os.Remove(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return true, nil
+			}
+			return false, err
+		}
+		removed++
+		return true, nil
+	})
+	return removed, err
+}
+
+// Funcs implements [stores.FuncLister]: the subdirectories of the store's
+// directory that hold at least one <hash>.out.
+func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		if err := s.check(ctx, "funcs"); err != nil {
+			yield("", err)
+			return
+		}
+		err := s.funcs(ctx, yield)
+		if err != nil {
+			yield("", s.opErr("funcs", err))
+		}
+	}
+}
+
+// funcs lists the function directories, in batches.
+func (s *Store) funcs(ctx context.Context, yield func(string, error) bool) error {
+	f, err := os.Open(s.dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	for {
+		ents, err := f.ReadDir(readBatch)
+		for _, e := range ents {
+			name := e.Name()
+			if !e.IsDir() || stores.ValidName("funcname", name) != nil {
+				continue
+			}
+			has, err := hasEntry(ctx, filepath.Join(s.dir, name))
+			if err != nil {
+				return err
+			}
+			if has && !yield(name, nil) {
+				return nil
+			}
+		}
+		if err == io.EOF || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// hasEntry reports whether dir holds at least one <hash>.out.
+func hasEntry(ctx context.Context, dir string) (bool, error) {
+	found := false
+	err := scan(ctx, dir, func(name string) (bool, error) {
+		_, k := classify(name)
+		found = k == kindOut
+		return !found, nil
+	})
+	return found, err
+}

@@ -1,0 +1,78 @@
+// Package reststore keeps records on a persist REST cache server (persist
+// serve, package server) or any server that speaks pypersist's Eve protocol,
+// under the URL schemes http:// and https://, for example
+// http://localhost:5000/persist. An empty path means /persist.
+//
+// # Protocol use
+//
+//	Get     GET    <base>/<funcname>/<hash>
+//	Put     POST   <base>/<funcname>
+//	Delete  GET    <base>/<funcname>/<hash> for the _etag, then
+//	        DELETE <base>/<funcname>/<_id> with If-Match: <_etag>
+//	Len     HEAD   <base>/<funcname> (X-Total-Count), or _meta.total of
+//	        GET <base>/<funcname>?max_results=1 when the header is missing
+//	Clear   DELETE <base>/<funcname> (204, or 404 when there was nothing)
+//	Entries GET    <base>/<funcname>?sort=hash&max_results=N
+//	        &where={"hash":{"$gt":"<last hash of the previous page>"}}
+//
+// Entries pages by key (the last hash seen), not by page number, so records
+// that exist throughout an iteration are each seen exactly once even while
+// others are written or deleted; memory stays one page. Delete retries when
+// the record changes between its two requests (412), a bounded number of
+// times.
+//
+// Put is one POST: persist serve replaces a stored hash. A server that
+// refuses a stored hash instead (422 "is not unique", as an Eve schema with a
+// unique hash does, or persist serve --duplicates refuse) gets the record
+// replaced by a conditional DELETE and a new POST, retried a bounded number
+// of times when another writer wins the race; such a replacement is not
+// atomic, so a reader may briefly find the hash missing.
+//
+// # Encoding
+//
+// Results, keys and metadata are bytes in Go and strings on the wire. A
+// record whose fields are all valid UTF-8 is sent as text in namespace
+// "pypersist", exactly as pypersist sends its own; any other record is sent
+// with every field in standard base64 and namespace "base64", and decoded on
+// the way back, so bytes round-trip exactly. The namespace is what tells the
+// two apart (see package server/wire). This makes the transport faithful,
+// not the formats compatible: a result pickled by Python's default pickler
+// is opaque to Go, and one pickled by persist's default (compressed binary)
+// pickler is opaque to Python. Only when both sides use a readable custom
+// pickling (str/int, repr, JSON) are the stored strings the same on both
+// sides, so that each can read what the other wrote.
+//
+// # Errors and retries
+//
+// Every error is a *stores.OpError naming the store's URL. It wraps
+// stores.ErrNotFound for a missing record (404), stores.ErrInvalidName for
+// a funcname outside [A-Za-z0-9_]+ or a bad hash (refused before any
+// request), stores.ErrUnavailable for a server that cannot be reached or
+// answers 5xx (the cause, a net error or an *HTTPError, is wrapped too),
+// stores.ErrClosed after Close, the context's error when it ends, and an
+// *HTTPError for any other answer, such as 401 for a missing token or 413
+// for a record larger than the server accepts.
+//
+// Reads (GET, HEAD) are retried on connection errors and on 502, 503 and 504,
+// at most [Options.Retries] times, after a backoff that doubles from
+// [Options.Backoff] with jitter, up to 2 s, and never past the context's end.
+// Writes (POST, DELETE) are never retried after an error in transit: the
+// server may have acted on them, and a blind second POST or DELETE could undo
+// another client's write.
+//
+// # Authentication
+//
+// A token is sent as "Authorization: Bearer <token>" on every request. It
+// comes from [Options.Token] or, when that is empty (and always for stores
+// opened by URL), from the environment variable PERSIST_TOKEN. It is never
+// read from the URL: URLs end up in logs and error messages. (Python clients,
+// which cannot set a header, put it in the URL as http://<token>@host; the
+// server accepts that too.)
+//
+// # What is not provided
+//
+// The protocol has no locks, so a Store is not a [stores.Locker]: two
+// processes that miss the same key at once both compute it, and the last
+// write wins. Nor does it list function names, so a Store is not a
+// [stores.FuncLister].
+package reststore

@@ -1,0 +1,184 @@
+package reststore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gopersist/persist/server/wire"
+	"github.com/gopersist/persist/stores"
+)
+
+// maxErrorBody is how much of an error answer an HTTPError keeps.
+const maxErrorBody = 4 << 10
+
+// maxBackoff caps the wait between retries.
+const maxBackoff = 2 * time.Second
+
+// HTTPError is an answer the Store did not expect, such as 401 for a
+// missing token or 413 for a record larger than the server accepts. Answers
+// with status 5xx are wrapped together with stores.ErrUnavailable.
+type HTTPError struct {
+	StatusCode int
+	// Body is the start of the answer's body (at most 4 KiB), usually
+	// Eve's {"_status": "ERR", "_error": {...}} object.
+	Body string
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("server answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	var eve wire.Error
+	if json.Unmarshal([]byte(e.Body), &eve) == nil && eve.Error.Message != "" {
+		msg += ": " + eve.Error.Message
+		fields := make([]string, 0, len(eve.Issues))
+		for f := range eve.Issues {
+			fields = append(fields, f)
+		}
+		slices.Sort(fields)
+		for _, f := range fields {
+			msg += fmt.Sprintf("; %s: %s", f, eve.Issues[f])
+		}
+		return msg
+	}
+	if body := strings.TrimSpace(e.Body); body != "" {
+		msg += ": " + body
+	}
+	return msg
+}
+
+// issue returns what the server said about one field of a refused item.
+func (e *HTTPError) issue(field string) string {
+	var eve wire.Error
+	if json.Unmarshal([]byte(e.Body), &eve) != nil {
+		return ""
+	}
+	return eve.Issues[field]
+}
+
+// request is one HTTP exchange.
+type request struct {
+	method  string
+	url     string
+	body    []byte // sent as JSON when not nil
+	ifMatch string
+	// read marks requests that change nothing on the server, which are
+	// retried after connection errors and 502/503/504.
+	read bool
+}
+
+// do sends req and returns the server's answer, whatever its status. It
+// fails only when no answer arrived: with the context's error if that
+// ended, else with an error wrapping stores.ErrUnavailable.
+func (s *Store) do(ctx context.Context, req request) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		hr, err := http.NewRequestWithContext(ctx, req.method, req.url, nil)
+		if err != nil {
+			return nil, err
+		}
+		if req.body != nil {
+			hr.Body = io.NopCloser(bytes.NewReader(req.body))
+			hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(req.body)), nil }
+			hr.ContentLength = int64(len(req.body))
+			hr.Header.Set("Content-Type", "application/json")
+		}
+		hr.Header.Set("Accept", "application/json")
+		if req.ifMatch != "" {
+			hr.Header.Set("If-Match", req.ifMatch)
+		}
+		if s.token != "" {
+			hr.Header.Set("Authorization", "Bearer "+s.token)
+		}
+		resp, err := s.client.Do(hr)
+		retry := req.read && attempt < s.retries
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && !retry:
+			return nil, fmt.Errorf("%w: %w", stores.ErrUnavailable, err)
+		case err == nil && (!retry || !transient(resp.StatusCode)):
+			return resp, nil
+		case err == nil:
+			discard(resp)
+		}
+		if err := s.wait(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// transient reports statuses that a proxy or an overloaded server answers
+// for a while and that a later attempt may not get.
+func transient(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// wait sleeps before retry number attempt+1: Backoff doubled per attempt,
+// capped, with jitter so that clients that failed together do not retry
+// together.
+func (s *Store) wait(ctx context.Context, attempt int) error {
+	d := min(s.backoff<<min(attempt, 16), maxBackoff)
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// discard reads what is left of a body, so its connection can be reused,
+// and closes it.
+func discard(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+}
+
+// unexpected turns an answer the caller did not expect into an error and
+// closes its body: 5xx wraps stores.ErrUnavailable and an *HTTPError, any
+// other status is the *HTTPError alone.
+func unexpected(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	discard(resp)
+	he := &HTTPError{StatusCode: resp.StatusCode, Body: string(body)}
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("%w: %w", stores.ErrUnavailable, he)
+	}
+	return he
+}
+
+// maxPrealloc bounds the buffer allocated up front for an answer of known
+// length, so that a lying Content-Length cannot make the client allocate
+// gigabytes before reading a byte.
+const maxPrealloc = 64 << 20
+
+// decode reads a JSON answer into v and closes its body. The body is read
+// whole into a buffer of its announced length and decoded from there, which
+// costs one copy of a large result where a streaming decoder's growing
+// buffer costs several.
+func decode(resp *http.Response, v any) error {
+	defer discard(resp)
+	var body []byte
+	var err error
+	if n := resp.ContentLength; n > 0 && n <= maxPrealloc {
+		body = make([]byte, n)
+		_, err = io.ReadFull(resp.Body, body)
+	} else {
+		body, err = io.ReadAll(resp.Body)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: reading the server's answer: %w", stores.ErrUnavailable, err)
+	}
+	return nil
+}
