@@ -203,7 +203,13 @@ func (m *Memo) hashOf(key any) (string, error) {
 // lookup reads and checks the entry stored under hash. It returns errMiss
 // when there is none, and logs the miss when logMiss is set.
 func (m *Memo) lookup(ctx context.Context, hash string, key any, logMiss bool) ([]reflect.Value, error) {
-	rec, err := m.store.Get(ctx, m.name, hash)
+	var rec stores.Record
+	var err error
+	if m.reader != nil {
+		rec, err = m.reader.ReadResult(ctx, m.name, hash, m.opts.StoreKey)
+	} else {
+		rec, err = m.store.Get(ctx, m.name, hash)
+	}
 	if err != nil {
 		if errors.Is(err, stores.ErrNotFound) {
 			if logMiss && m.log.on(vReads) {

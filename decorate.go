@@ -91,7 +91,8 @@ type Memo struct {
 	store    stores.Store
 	ownStore bool
 	locker   stores.Locker
-	where    string // "files", "memory" or "server", for log messages
+	reader   stores.ResultReader // nil when the store has no cheaper read
+	where    string              // "files", "memory" or "server", for log messages
 	log      logger
 	flight   flight
 	wrapped  reflect.Value
@@ -137,6 +138,7 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		m.ownStore = true
 	}
 	m.locker, _ = m.store.(stores.Locker)
+	m.reader, _ = m.store.(stores.ResultReader)
 	m.where = describeStore(opts.Cache, opts.Store)
 	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
 	return m, nil

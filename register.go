@@ -6,4 +6,5 @@ package persist
 import (
 	_ "github.com/gopersist/persist/stores/filestore"
 	_ "github.com/gopersist/persist/stores/memstore"
+	_ "github.com/gopersist/persist/stores/reststore"
 )

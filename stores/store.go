@@ -79,6 +79,15 @@ type Locker interface {
 	Lock(ctx context.Context, funcname, hash string) (unlock func(), err error)
 }
 
+// ResultReader is implemented by stores for which a record's key and
+// metadata cost reads of their own, as files do. A memoised call's hit
+// never needs the metadata, and needs the key only when keys are stored.
+type ResultReader interface {
+	// ReadResult is Get without Meta, and without Key unless withKey is
+	// set.
+	ReadResult(ctx context.Context, funcname, hash string, withKey bool) (Record, error)
+}
+
 // FuncLister is implemented by stores that can list the funcnames they hold.
 type FuncLister interface {
 	// Funcs streams the funcnames that have at least one record.

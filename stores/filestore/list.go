@@ -134,7 +134,7 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 			if k != kindOut {
 				return true, nil
 			}
-			rec, err := s.get(funcname, hash)
+			rec, err := s.get(funcname, hash, true, true)
 			if errors.Is(err, stores.ErrNotFound) {
 				return true, nil
 			}

@@ -29,14 +29,25 @@ func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, 
 	if err := s.check(ctx, "get", funcname, hash); err != nil {
 		return stores.Record{}, err
 	}
-	rec, err := s.get(funcname, hash)
+	rec, err := s.get(funcname, hash, true, true)
 	return rec, s.opErr("get", err)
 }
 
-func (s *Store) get(funcname, hash string) (stores.Record, error) {
+// ReadResult implements [stores.ResultReader]: a hit of a memoised call
+// reads the .out alone, one open and read as os.ReadFile does, and the
+// .key only when keys are stored.
+func (s *Store) ReadResult(ctx context.Context, funcname, hash string, withKey bool) (stores.Record, error) {
+	if err := s.check(ctx, "get", funcname, hash); err != nil {
+		return stores.Record{}, err
+	}
+	rec, err := s.get(funcname, hash, withKey, false)
+	return rec, s.opErr("get", err)
+}
+
+func (s *Store) get(funcname, hash string, withKey, withMeta bool) (stores.Record, error) {
 	base := filepath.Join(s.dir, funcname, hash)
 	for range readAttempts {
-		rec, stable, err := readRecord(base)
+		rec, stable, err := readRecord(base, withKey, withMeta)
 		if errors.Is(err, errMissing) {
 			return stores.Record{}, notFound(funcname, hash)
 		}
@@ -49,12 +60,13 @@ func (s *Store) get(funcname, hash string) (stores.Record, error) {
 	return stores.Record{}, notFound(funcname, hash)
 }
 
-// readRecord reads <base>.out, then <base>.key and <base>.meta, then checks
-// that <base>.out is still the file it read (it keeps that file open, so
-// the inode cannot be reused). stable is false when it was replaced or
-// removed meanwhile: a writer that changes .key or .meta first removes
-// .out, so a stable read pairs each file with the .out it was written with.
-func readRecord(base string) (rec stores.Record, stable bool, err error) {
+// readRecord reads <base>.out, then <base>.key and <base>.meta (those asked
+// for), then checks that <base>.out is still the file it read (it keeps
+// that file open, so the inode cannot be reused). stable is false when it
+// was replaced or removed meanwhile: a writer that changes .key or .meta
+// first removes .out, so a stable read pairs each file with the .out it was
+// written with. A read of the .out alone is stable by itself.
+func readRecord(base string, withKey, withMeta bool) (rec stores.Record, stable bool, err error) {
 	out := base + extOut
 	f, err := os.Open(out)
 	if err != nil {
@@ -71,11 +83,19 @@ func readRecord(base string) (rec stores.Record, stable bool, err error) {
 	if rec.Result, err = readSized(f, fi.Size()); err != nil {
 		return rec, false, err
 	}
-	if rec.Key, err = readCompanion(base + extKey); err != nil {
-		return rec, false, err
+	rec.Created = fi.ModTime()
+	if !withKey && !withMeta {
+		return rec, true, nil
 	}
-	if rec.Meta, err = readCompanion(base + extMeta); err != nil {
-		return rec, false, err
+	if withKey {
+		if rec.Key, err = readCompanion(base + extKey); err != nil {
+			return rec, false, err
+		}
+	}
+	if withMeta {
+		if rec.Meta, err = readCompanion(base + extMeta); err != nil {
+			return rec, false, err
+		}
 	}
 	var now syscall.Stat_t
 	if err := ignoringEINTR(func() error { return syscall.Stat(out, &now) }); err != nil {
@@ -85,7 +105,6 @@ func readRecord(base string) (rec stores.Record, stable bool, err error) {
 		return rec, false, &fs.PathError{Op: "stat", Path: out, Err: err}
 	}
 	held, ok := fi.Sys().(*syscall.Stat_t)
-	rec.Created = fi.ModTime()
 	return rec, ok && held.Dev == now.Dev && held.Ino == now.Ino, nil
 }
 

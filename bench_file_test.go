@@ -1,0 +1,137 @@
+package persist_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopersist/persist"
+)
+
+// Benchmarks of memoised calls on the default file store, each beside the
+// floor it is compared with, measured in the same run: the plain file
+// operations that a hit and a miss cannot do without.
+
+func perOp(b *testing.B) float64 { return float64(b.Elapsed().Nanoseconds()) / float64(b.N) }
+
+// BenchmarkFileHit compares a hit through Func() with os.ReadFile of the
+// same .out file.
+func BenchmarkFileHit(b *testing.B) {
+	dir := b.TempDir()
+	f, memo, err := persist.Wrap(plainTriple, persist.Options{Cache: dir, FuncName: "triple"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer memo.Close()
+	f(7)
+	hash, _ := persist.Hash(persist.Key{{"arg0", 7}})
+	out := filepath.Join(dir, "triple", hash+".out")
+	var floor float64
+	b.Run("floor=os.ReadFile", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := os.ReadFile(out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		floor = perOp(b)
+	})
+	b.Run("hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if f(7) != 21 {
+				b.Fatal("wrong result")
+			}
+		}
+		b.ReportMetric(perOp(b)/floor, "x-floor")
+	})
+}
+
+// BenchmarkFileMiss compares a miss through Func() — lock, compute, pickle,
+// atomic write, unlock — with writing the same bytes to a temporary file
+// and renaming it into place.
+func BenchmarkFileMiss(b *testing.B) {
+	dir := b.TempDir()
+	f, memo, err := persist.Wrap(plainTriple, persist.Options{Cache: dir, FuncName: "triple"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer memo.Close()
+	f(7)
+	hash, _ := persist.Hash(persist.Key{{"arg0", 7}})
+	data, err := os.ReadFile(filepath.Join(dir, "triple", hash+".out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var floor float64
+	b.Run("floor=write+rename", func(b *testing.B) {
+		target := filepath.Join(dir, "floor.out")
+		for b.Loop() {
+			tmp, err := os.CreateTemp(dir, "floor.tmp-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tmp.Write(data); err != nil {
+				b.Fatal(err)
+			}
+			if err := tmp.Close(); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.Rename(tmp.Name(), target); err != nil {
+				b.Fatal(err)
+			}
+		}
+		floor = perOp(b)
+	})
+	b.Run("miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			if err := memo.Clear(); err != nil { // outside the timing: the next call misses
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if f(7) != 21 {
+				b.Fatal("wrong result")
+			}
+		}
+		b.ReportMetric(perOp(b)/floor, "x-floor")
+	})
+}
+
+// BenchmarkFileManyEntries writes 100,000 entries through Func() and reads
+// them back, and reports the cost per entry of the first and the last
+// 10,000 of each, and their ratio: a directory that grows must not slow
+// each entry down. Run it by name: -bench=FileManyEntries -benchtime=1x.
+func BenchmarkFileManyEntries(b *testing.B) {
+	const n, window = 100_000, 10_000
+	for b.Loop() {
+		f, memo, err := persist.Wrap(plainTriple, persist.Options{Cache: b.TempDir(), FuncName: "triple"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, phase := range []string{"write", "read"} {
+			var first, last float64
+			start := nowNanos()
+			for i := range n {
+				if f(i) != 3*i {
+					b.Fatal("wrong result")
+				}
+				switch i + 1 {
+				case window:
+					first = float64(nowNanos()-start) / window
+				case n - window:
+					start = nowNanos()
+				case n:
+					last = float64(nowNanos()-start) / window
+				}
+			}
+			b.ReportMetric(first, phase+"-first10k-ns/entry")
+			b.ReportMetric(last, phase+"-last10k-ns/entry")
+			b.ReportMetric(last/first, phase+"-last/first")
+		}
+		memo.Close()
+	}
+}
+
+func nowNanos() int64 { return time.Now().UnixNano() }
