@@ -9,12 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/gopersist/persist"
+	"github.com/gopersist/persist/server"
+	"github.com/gopersist/persist/stores/memstore"
 )
 
 // scratch makes a directory for one example's files.
@@ -306,6 +310,82 @@ func Example_unhashing() {
 	}
 	// Unordered output:
 	// 7.3890461584 7.3890461584 0.36787968862663156 23.103818060414167
+	// e to the 2 equals 7.3890461584
+	// e to the -1 equals 0.36787968862663156
+	// e to the 3.14 equals 23.103818060414167
+}
+
+// Section 8: using a server. A persist server (persist serve, here started
+// in the example on a free loopback port) keeps results for many users and
+// machines; it speaks pypersist's REST protocol, so Python's pypersist can
+// share it. A cache URL of http://… points a function at it.
+func Example_usingServer() {
+	ln := must(net.Listen("tcp", "127.0.0.1:0"))
+	srv := &http.Server{Handler: server.New(memstore.Open("example-server"), server.Options{})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/persist"
+
+	startAndEnd := must(persist.Decorate(func(s string) string { return s[:1] + s[len(s)-1:] },
+		persist.Options{Cache: url, FuncName: "start_and_end", Spec: struct{ String string }{}}))
+	defer startAndEnd.Close()
+	startAndEnd.Clear()
+	fmt.Println(startAndEnd.Call("Hello World!"))
+	fmt.Println(startAndEnd.Call("Doctor"))
+	fmt.Println(startAndEnd.Call("Doctor"))
+	fmt.Println(startAndEnd.Cache().Delete(persist.Key{{"string", "Hello World!"}}))
+	fmt.Println(startAndEnd.Cache().Len())
+	startAndEnd.Clear()
+
+	alternating := must(persist.Decorate(func(s string) string {
+		var b []byte
+		for i := 0; i < len(s); i += 2 {
+			b = append(b, s[i])
+		}
+		return string(b)
+	}, persist.Options{Cache: url, FuncName: "alternating", StoreKey: true, Spec: struct{ String string }{}}))
+	defer alternating.Close()
+	alternating.Cache().Clear()
+	fmt.Println(alternating.Call("steadfastness"))
+	fmt.Println(alternating.Call("steadfastness"))
+	var words []any
+	for _, w := range []string{"ballooned", "biannually", "curliness", "pursuance", "situation", "thesaurus"} {
+		words = append(words, must(alternating.Call(w)))
+	}
+	fmt.Println(words...)
+	for item := range alternating.Cache().All() {
+		fmt.Println("item", item.Key, item.Value)
+	}
+
+	exp := must(persist.Decorate(func(x float64) float64 { return math.Pow(2.71828, x) },
+		persist.Options{Cache: url, FuncName: "exp",
+			Key:    func(x float64) float64 { return x },
+			Hash:   func(k float64) string { return fmt.Sprintf("e to the %v", k) },
+			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }}))
+	defer exp.Close()
+	exp.Clear()
+	for _, x := range []float64{2, -1, 2.0, 3.14} {
+		exp.Call(x)
+	}
+	for item := range exp.Cache().All() {
+		fmt.Println("e to the", item.Key, "equals", item.Value)
+	}
+	// Unordered output:
+	// H! <nil>
+	// Dr <nil>
+	// Dr <nil>
+	// <nil>
+	// 1 <nil>
+	// sedates <nil>
+	// sedates <nil>
+	// blond banal cries prune stain tears
+	// item (('string', 'steadfastness'),) sedates
+	// item (('string', 'ballooned'),) blond
+	// item (('string', 'biannually'),) banal
+	// item (('string', 'curliness'),) cries
+	// item (('string', 'pursuance'),) prune
+	// item (('string', 'situation'),) stain
+	// item (('string', 'thesaurus'),) tears
 	// e to the 2 equals 7.3890461584
 	// e to the -1 equals 0.36787968862663156
 	// e to the 3.14 equals 23.103818060414167
