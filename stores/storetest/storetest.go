@@ -27,7 +27,7 @@
 //     after it ended, give or take [ClockSkew].
 //
 // Optional interfaces are tested when the store implements them:
-// [stores.FuncLister] and [stores.Locker].
+// [stores.FuncLister], [stores.Locker] and [stores.ResultReader].
 package storetest
 
 import (
@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) stores.Store) {
 		{"Closed", testClosed},
 		{"LargeValue", testLargeValue},
 		{"Lock", testLock},
+		{"ResultReader", testResultReader},
 	}
 	// The group makes Run wait for the parallel subtests, so a caller may
 	// release what open needs as soon as Run returns.
