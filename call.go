@@ -82,6 +82,13 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 	if err == nil || !m.recoverable(ctx, err) {
 		return out, err
 	}
+	return m.miss(ctx, in, key, hash)
+}
+
+// miss computes once for every goroutine that misses hash at once. It is a
+// function of its own so that the closure's captures are allocated on
+// misses only, not on every call.
+func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
 	return m.flight.do(hash, func() ([]reflect.Value, error) {
 		return m.compute(ctx, in, key, hash)
 	})
