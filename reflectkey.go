@@ -260,44 +260,41 @@ func (e *encoder) encode(v reflect.Value) error {
 			return nil
 		}
 		return e.encode(v.Elem())
-	case reflect.Pointer:
-		if v.IsNil() {
-			e.buf = append(e.buf, tagNil)
-			return nil
-		}
-		if err := e.enter(v, 0); err != nil {
-			return err
-		}
-		defer e.leave(v, 0)
-		return e.encode(v.Elem())
-	case reflect.Slice:
-		if v.IsNil() {
-			e.buf = append(e.buf, tagNil)
-			return nil
-		}
-		if err := e.enter(v, v.Len()); err != nil {
-			return err
-		}
-		defer e.leave(v, v.Len())
-		return e.encodeList(v)
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		return e.encodeRef(v)
 	case reflect.Array:
 		return e.encodeList(v)
-	case reflect.Map:
-		if v.IsNil() {
-			e.buf = append(e.buf, tagNil)
-			return nil
-		}
-		if err := e.enter(v, 0); err != nil {
-			return err
-		}
-		defer e.leave(v, 0)
-		return e.encodeMap(v)
 	case reflect.Struct:
 		return e.encodeStruct(v)
 	default: // Func, Chan, UnsafePointer
 		return &UnhashableError{Type: t, Reason: "a " + v.Kind().String() + " cannot be part of a key"}
 	}
 	return nil
+}
+
+// encodeRef encodes what a pointer, slice or map refers to, with nil as
+// nil, and fails if the reference is already on the current path: a cycle.
+func (e *encoder) encodeRef(v reflect.Value) error {
+	if v.IsNil() {
+		e.buf = append(e.buf, tagNil)
+		return nil
+	}
+	n := 0
+	if v.Kind() == reflect.Slice {
+		n = v.Len() // a slice and its prefix share a pointer
+	}
+	if err := e.enter(v, n); err != nil {
+		return err
+	}
+	defer e.leave(v, n)
+	switch v.Kind() {
+	case reflect.Pointer:
+		return e.encode(v.Elem())
+	case reflect.Slice:
+		return e.encodeList(v)
+	default:
+		return e.encodeMap(v)
+	}
 }
 
 // enter records a reference on the current path and fails on a cycle.
