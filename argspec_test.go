@@ -270,7 +270,7 @@ func TestArgTupleErrors(t *testing.T) {
 		{"pointer to 300 for an int8", "small", smallSpec{}, []any{p300, 0}, nil,
 			fmt.Sprintf("small() argument 'n': cannot use %p (*int) as int8: 300 does not fit int8", p300)},
 		{"overflow nested in a map", "tiny", tinySpec{}, []any{map[string]any{"N": 1000}}, nil,
-			"tiny() argument 't': cannot use map[N:1000] (map[string]interface {}) as persist_test.tiny: decoding failed due to the following error(s):\n\n'N' 1000 does not fit int8"},
+			"tiny() argument 't': cannot use {'N': 1000} (map[string]interface {}) as persist_test.tiny: decoding failed due to the following error(s):\n\n'N' 1000 does not fit int8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

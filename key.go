@@ -3,7 +3,9 @@ package persist
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,13 +44,18 @@ func (k Key) String() string {
 	return b.String()
 }
 
-// formatValue prints a key value as pypersist would show it: strings in
-// single quotes, floats with a decimal point, lists in brackets.
+// Repr prints a value as Python's repr would, the way pypersist shows keys:
+// strings in single quotes, floats with a decimal point, None, True and
+// False, lists in brackets, maps in braces with their items sorted.
+func Repr(v any) string { return formatValue(v) }
+
 func formatValue(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
 	case fmt.Stringer:
+		return x.String()
+	case big.Int:
 		return x.String()
 	case string:
 		return quote(x)
@@ -73,6 +80,13 @@ func formatValue(v any) string {
 			parts[i] = formatValue(rv.Index(i).Interface())
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Map:
+		items := make([]string, 0, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			items = append(items, formatValue(it.Key().Interface())+": "+formatValue(it.Value().Interface()))
+		}
+		slices.Sort(items)
+		return "{" + strings.Join(items, ", ") + "}"
 	case reflect.Float32, reflect.Float64:
 		return formatFloat(rv.Float(), rv.Type().Bits())
 	case reflect.String:

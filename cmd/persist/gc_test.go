@@ -1,0 +1,161 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gcDoc is the documented JSON of persist gc.
+type gcDoc struct {
+	Store        string
+	DryRun       bool `json:"dry_run"`
+	Removed      []gcEntry
+	RemovedBytes int64 `json:"removed_bytes"`
+	Kept         int
+	KeptBytes    int64 `json:"kept_bytes"`
+}
+
+// agedFixture is a fixture whose entries were written 1 to 7 days ago, in
+// this order, oldest first.
+func agedFixture(t *testing.T) (*fixture, []gcEntry) {
+	f := newFixture(t)
+	entries := []gcEntry{
+		{Function: "triple", Hash: hash(t, 1)},
+		{Function: "square", Hash: hash(t, 5)},
+		{Function: "triple", Hash: hash(t, 2)},
+		{Function: "describe", Hash: hash(t, "ada", 61.5)},
+		{Function: "noise", Hash: hash(t, 40)},
+		{Function: "square", Hash: hash(t, 7)},
+		{Function: "triple", Hash: hash(t, 3)},
+	}
+	for i := range entries {
+		e := &entries[i]
+		e.Created = f.age(t, e.Function, e.Hash, time.Duration(7-i)*24*time.Hour).UTC()
+		e.Bytes = f.size(t, e.Function, e.Hash)
+	}
+	return f, entries
+}
+
+func total(entries []gcEntry) (n int64) {
+	for _, e := range entries {
+		n += e.Bytes
+	}
+	return n
+}
+
+// checkGC checks that persist gc removed (or listed, dry) exactly the
+// first len(want) entries, for reason, and kept the rest.
+func checkGC(t *testing.T, f *fixture, r result, all []gcEntry, nRemoved int, reason string, dry bool) {
+	t.Helper()
+	var doc gcDoc
+	decodeJSON(t, r, &doc)
+	if doc.Store != "./cache" || doc.DryRun != dry || len(doc.Removed) != nRemoved ||
+		doc.RemovedBytes != total(all[:nRemoved]) || doc.Kept != len(all)-nRemoved || doc.KeptBytes != total(all[nRemoved:]) {
+		t.Fatalf("got %+v, want the %d oldest of %+v removed", doc, nRemoved, all)
+	}
+	for i, got := range doc.Removed {
+		want := all[i]
+		want.Reason = reason
+		if !got.Created.Equal(want.Created) || got.Function != want.Function || got.Hash != want.Hash || got.Bytes != want.Bytes || got.Reason != want.Reason {
+			t.Errorf("removed[%d]: got %+v, want %+v", i, got, want)
+		}
+	}
+	if dry {
+		nRemoved = 0
+	}
+	checkGCFiles(t, f, all, nRemoved)
+}
+
+func TestGCByAge(t *testing.T) {
+	f, all := agedFixture(t)
+	r := run(t, f.root, "", "gc", "cache", "--older-than", "4d12h", "--dry-run", "--json")
+	wantCode(t, r, 0)
+	checkGC(t, f, r, all, 3, "age", true)
+
+	r = run(t, f.root, "", "gc", "cache", "--older-than", "4.5d")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "removed 3 entries ("+humanSize(total(all[:3]))+"); kept 4 entries") {
+		t.Errorf("summary:\n%s", r)
+	}
+	for _, e := range all[:3] {
+		if !strings.Contains(r.stdout, e.Hash) {
+			t.Errorf("%s not listed:\n%s", e.Hash, r)
+		}
+	}
+	checkGCFiles(t, f, all, 3)
+
+	// One function only.
+	r = run(t, f.root, "", "gc", "--json", "cache", "square", "--older-than", "3d")
+	wantCode(t, r, 0)
+	var doc gcDoc
+	decodeJSON(t, r, &doc)
+	if len(doc.Removed) != 0 || doc.Kept != 1 {
+		t.Errorf("square, younger than 3d: got %+v", doc)
+	}
+	r = run(t, f.root, "", "gc", "--json", "cache", "square", "--older-than", "36h")
+	wantCode(t, r, 0)
+	decodeJSON(t, r, &doc)
+	if len(doc.Removed) != 1 || doc.Removed[0].Hash != hash(t, 7) || doc.Kept != 0 || !f.exists(t, "triple", hash(t, 3)) {
+		t.Errorf("square, older than 36h: got %+v", doc)
+	}
+}
+
+func checkGCFiles(t *testing.T, f *fixture, all []gcEntry, nRemoved int) {
+	t.Helper()
+	for i, e := range all {
+		if gone := !f.exists(t, e.Function, e.Hash); gone != (i < nRemoved) {
+			t.Errorf("entry %d (%s/%s): removed %v", i, e.Function, e.Hash, gone)
+		}
+	}
+}
+
+func TestGCBySize(t *testing.T) {
+	f, all := agedFixture(t)
+	// Exactly the two oldest must go to fit.
+	limit := strconv.FormatInt(total(all[2:]), 10)
+	r := run(t, f.root, "", "gc", "cache", "--max-size", limit, "--json")
+	wantCode(t, r, 0)
+	checkGC(t, f, r, all, 2, "size", false)
+
+	// Age first, then size: 6d12h removes one by age, a limit one byte
+	// under what is left removes the next by size.
+	f, all = agedFixture(t)
+	limit = strconv.FormatInt(total(all[1:])-1, 10) + "B"
+	r = run(t, f.root, "", "gc", "cache", "--older-than", "6d12h", "--max-size", limit, "--json")
+	wantCode(t, r, 0)
+	var doc gcDoc
+	decodeJSON(t, r, &doc)
+	if len(doc.Removed) != 2 || doc.Removed[0].Reason != "age" || doc.Removed[1].Reason != "size" ||
+		doc.Removed[1].Hash != all[1].Hash || doc.KeptBytes != total(all[2:]) {
+		t.Errorf("got %+v", doc)
+	}
+
+	// A limit above the total removes nothing.
+	r = run(t, f.root, "", "gc", "cache", "--max-size", "1MiB")
+	wantCode(t, r, 0)
+	if !strings.HasPrefix(r.stdout, "removed 0 entries (0 B); kept 5 entries") {
+		t.Errorf("1MiB:\n%s", r)
+	}
+}
+
+func TestGCUsage(t *testing.T) {
+	f := newFixture(t)
+	for _, args := range [][]string{
+		{"gc", "cache"},
+		{"gc", "cache", "--older-than", "soon"},
+		{"gc", "cache", "--older-than", "-3d"},
+		{"gc", "cache", "--max-size", "lots"},
+		{"gc", "cache", "triple", "extra", "--max-size", "1KiB"},
+	} {
+		r := run(t, f.root, "", args...)
+		wantCode(t, r, 2)
+		if !strings.Contains(r.stderr, "persist help gc") {
+			t.Errorf("persist %s: want a pointer to the help:\n%s", strings.Join(args, " "), r)
+		}
+	}
+	if !f.exists(t, "triple", hash(t, 1)) {
+		t.Error("a refused gc removed entries")
+	}
+}

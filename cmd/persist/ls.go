@@ -1,0 +1,212 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gopersist/persist/stores"
+)
+
+func newLsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls [URL] [FUNCNAME]",
+		Short: "list the functions of a cache, or the entries of one",
+		Long: `Ls lists the functions of the cache at URL (default ./persist) with their
+numbers of entries and total sizes, sorted by name. Stores that cannot
+list their functions (a persist server) need FUNCNAME.
+
+With FUNCNAME it lists that function's entries, oldest first: hash, size
+(result, key and metadata together), when it was written, the key when it
+is stored (persist.Options.StoreKey), printed as persist prints keys,
+(('x', 4),), and the metadata (persist.Options.Metadata). Long keys and
+metadata are cut in the table; --json has them whole.
+
+With --json, the functions are
+  {"store": "./persist",
+   "functions": [{"name": "triple", "entries": 3, "bytes": 171}]}
+and the entries of one function
+  {"store": "./persist", "function": "triple",
+   "entries": [{"hash": "...", "bytes": 57, "created": "2025-01-02T15:04:05Z",
+                "key": "(('x', 4),)", "meta": "text"}]}
+where key and meta are null when not stored, created null when the store
+does not know it. A function whose entries cannot all be read has an
+"error" (and counts those read before it), and makes the exit status 1.`,
+		Example: `  persist ls
+  persist ls results
+  persist ls file:///var/cache/persist triple
+  persist ls --json persist triple | jq -r '.entries[].hash'`,
+		Args: argsBetween(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := openCache(cmd.Context(), argN(args, 0))
+			if err != nil {
+				return lsHint(err, args)
+			}
+			defer c.Close()
+			if len(args) == 2 {
+				return lsEntries(cmd, c, args[1], asJSON)
+			}
+			return lsFuncs(cmd, c, asJSON)
+		},
+	}
+	jsonFlag(cmd, &asJSON)
+	return cmd
+}
+
+// lsHint adds a hint when a lone argument names no cache but is a function
+// of the default one: "persist ls triple" for "persist ls persist triple".
+func lsHint(err error, args []string) error {
+	var nc *noCacheError
+	if len(args) != 1 || !errors.As(err, &nc) || stores.ValidName("funcname", args[0]) != nil {
+		return err
+	}
+	if fi, statErr := os.Stat(filepath.Join("persist", args[0])); statErr == nil && fi.IsDir() {
+		return fmt.Errorf("%w; for the entries of function %s in ./persist, run: persist ls persist %s", err, args[0], args[0])
+	}
+	return err
+}
+
+// funcSummary is one line of persist ls.
+type funcSummary struct {
+	Name    string `json:"name"`
+	Entries int    `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+	// Error is why the entries could not all be read: then Entries and
+	// Bytes count those read before it.
+	Error string `json:"error,omitempty"`
+}
+
+func lsFuncs(cmd *cobra.Command, c *cache, asJSON bool) error {
+	ctx := cmd.Context()
+	names, err := c.funcNames(ctx, "")
+	if err != nil {
+		return err
+	}
+	funcs := make([]funcSummary, 0, len(names))
+	failed := 0
+	for _, name := range names {
+		sum := funcSummary{Name: name}
+		for e, err := range c.Entries(ctx, name) {
+			if err != nil {
+				// One unreadable file should not hide the other functions.
+				sum.Error = err.Error()
+				failed++
+				fmt.Fprintf(cmd.ErrOrStderr(), "persist: %s: %v\n", name, err)
+				break
+			}
+			sum.Entries++
+			sum.Bytes += entrySize(e.Record)
+		}
+		funcs = append(funcs, sum)
+	}
+	if err := printFuncs(cmd, c, funcs, asJSON); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s could not be read", count(failed, "function", "functions"))
+	}
+	return nil
+}
+
+func printFuncs(cmd *cobra.Command, c *cache, funcs []funcSummary, asJSON bool) error {
+	out := cmd.OutOrStdout()
+	if asJSON {
+		return writeJSON(out, struct {
+			Store     string        `json:"store"`
+			Functions []funcSummary `json:"functions"`
+		}{c.name, funcs})
+	}
+	if len(funcs) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "no functions in %s\n", c.name)
+		return nil
+	}
+	tw := newTable(out)
+	fmt.Fprintln(tw, "FUNCTION\tENTRIES\tSIZE")
+	for _, f := range funcs {
+		more := ""
+		if f.Error != "" {
+			more = " (unreadable)"
+		}
+		fmt.Fprintf(tw, "%s\t%d%s\t%s\n", f.Name, f.Entries, more, humanSize(f.Bytes))
+	}
+	return tw.Flush()
+}
+
+// entryLine is one line of persist ls URL FUNCNAME.
+type entryLine struct {
+	Hash    string     `json:"hash"`
+	Bytes   int64      `json:"bytes"`
+	Created *time.Time `json:"created"`
+	Key     *string    `json:"key"`
+	Meta    *string    `json:"meta"`
+}
+
+func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error {
+	var lines []entryLine
+	for e, err := range c.Entries(cmd.Context(), funcname) {
+		if err != nil {
+			return err
+		}
+		line := entryLine{Hash: e.Hash, Bytes: entrySize(e.Record), Created: jsonTime(e.Created), Meta: metaText(e.Meta)}
+		if e.Key != nil {
+			k, _ := keyText(e.Key)
+			line.Key = &k
+		}
+		lines = append(lines, line)
+	}
+	slices.SortFunc(lines, func(a, b entryLine) int {
+		return cmp.Or(compareTimes(a.Created, b.Created), cmp.Compare(a.Hash, b.Hash))
+	})
+	out := cmd.OutOrStdout()
+	if asJSON {
+		if lines == nil {
+			lines = []entryLine{}
+		}
+		return writeJSON(out, struct {
+			Store    string      `json:"store"`
+			Function string      `json:"function"`
+			Entries  []entryLine `json:"entries"`
+		}{c.name, funcname, lines})
+	}
+	if len(lines) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "no entries of %s in %s\n", funcname, c.name)
+		return nil
+	}
+	tw := newTable(out)
+	fmt.Fprintln(tw, "HASH\tSIZE\tCREATED\tKEY\tMETADATA")
+	for _, l := range lines {
+		var created time.Time
+		if l.Created != nil {
+			created = *l.Created
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Hash, humanSize(l.Bytes), timeText(created), cell(deref(l.Key), 60), cell(deref(l.Meta), 40))
+	}
+	return tw.Flush()
+}
+
+// compareTimes orders unknown times first.
+func compareTimes(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return a.Compare(*b)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	persist "github.com/gopersist/persist"
+	"github.com/gopersist/persist/stores"
+)
+
+// cache is an opened store and the name persist calls it by in messages.
+type cache struct {
+	stores.Store
+	name string // "./persist", "/var/cache/x" or a URL without its password
+}
+
+// noCacheError reports a cache directory that does not exist. The commands
+// only look at caches: they never create one.
+type noCacheError struct{ dir string }
+
+func (e *noCacheError) Error() string { return "no cache at " + e.dir + " (no such directory)" }
+
+// dirStore is a store kept in a directory of the local file system, such as
+// the file store.
+type dirStore interface{ Dir() string }
+
+// openCache opens the store that rawURL names, or ./persist when it is
+// empty. A file store's directory must exist.
+func openCache(ctx context.Context, rawURL string) (*cache, error) {
+	if rawURL == "" {
+		rawURL = persist.DefaultCache
+	}
+	s, err := stores.Open(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &cache{Store: s, name: stores.Redact(rawURL)}
+	if d, ok := s.(dirStore); ok {
+		c.name = displayDir(d.Dir())
+		// (The store itself refuses a file in the directory's place.)
+		if _, err := os.Stat(d.Dir()); err != nil {
+			_ = s.Close()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &noCacheError{dir: c.name}
+			}
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// displayDir writes a relative directory as ./dir, as people type it.
+func displayDir(dir string) string {
+	dir = filepath.Clean(dir)
+	if filepath.IsAbs(dir) || dir == "." || dir == ".." ||
+		strings.HasPrefix(dir, "."+string(filepath.Separator)) || strings.HasPrefix(dir, ".."+string(filepath.Separator)) {
+		return dir
+	}
+	return "." + string(filepath.Separator) + dir
+}
+
+// funcNames returns the function named on the command line, or when none
+// is, every function of the cache, sorted.
+func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
+	if named != "" {
+		return []string{named}, nil
+	}
+	fl, ok := c.Store.(stores.FuncLister)
+	if !ok {
+		return nil, usageErrorf("the store at %s cannot list its functions: name one after the URL", c.name)
+	}
+	var names []string
+	for name, err := range fl.Funcs(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// argN returns args[i], or "" when there are not that many.
+func argN(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
+}
+
+// entrySize is the bytes an entry takes: result, key and metadata.
+func entrySize(rec stores.Record) int64 {
+	return int64(len(rec.Result) + len(rec.Key) + len(rec.Meta))
+}
