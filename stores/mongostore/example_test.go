@@ -1,0 +1,29 @@
+package mongostore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gopersist/persist/stores"
+	_ "github.com/gopersist/persist/stores/mongostore" // registers mongodb://
+)
+
+// A program opens a MongoDB store by URL once the package is imported.
+// Records go to database "memo", collection "results"; a computation lock
+// whose holder died is broken after 10 seconds.
+func Example() {
+	ctx := context.Background()
+	st, err := stores.Open(ctx, "mongodb://127.0.0.1:27017/memo?collection=results&lease=10s")
+	if errors.Is(err, stores.ErrUnavailable) {
+		fmt.Println("no server:", err)
+		return
+	}
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	if err := st.Put(ctx, "triple", "x=1", stores.Record{Result: []byte("3")}); err != nil {
+		panic(err)
+	}
+}

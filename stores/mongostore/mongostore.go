@@ -1,0 +1,325 @@
+package mongostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// Defaults for what the URL leaves out.
+const (
+	// DefaultDatabase is the database used when the URL has no path.
+	DefaultDatabase = "persist"
+	// DefaultCollection is the collection used without ?collection=.
+	DefaultCollection = "persist"
+	// DefaultLease is how long a computation lock outlives a holder that
+	// stopped renewing it, without ?lease=.
+	DefaultLease = 30 * time.Second
+	// MinLease is the shortest lease accepted: a lease must outlast a few
+	// round trips to the server, or holders would lose it while renewing.
+	MinLease = time.Second
+	// DefaultServerSelectionTimeout bounds how long an operation waits for
+	// an unreachable server, without ?serverSelectionTimeoutMS=. The
+	// driver's own default, 30 s, is long for a cache that could simply
+	// recompute.
+	DefaultServerSelectionTimeout = 5 * time.Second
+)
+
+// closeTimeout bounds Close and the release of a lock, which have no context.
+const closeTimeout = 10 * time.Second
+
+func init() {
+	stores.Register("mongodb", Open)
+	stores.Register("mongodb+srv", Open)
+}
+
+// Store keeps records in a MongoDB collection. It is safe for concurrent use.
+type Store struct {
+	client  *mongo.Client
+	url     string // for errors: the URL without its password
+	results *mongo.Collection
+	chunks  *mongo.Collection
+	leases  *mongo.Collection
+	lease   time.Duration
+
+	indexMu sync.Mutex
+	indexed bool // the indexes on funcname exist
+
+	mu     sync.RWMutex // guards closed
+	closed bool
+	done   chan struct{} // closed by Close, stops lease renewals
+	wg     sync.WaitGroup
+}
+
+// config is what Open takes from the URL.
+type config struct {
+	driverURI  string // the URL without the options of this package
+	database   string
+	collection string
+	lease      time.Duration
+	// selectionSet reports that the URL chose its server-selection timeout.
+	selectionSet bool
+}
+
+// ownOptions are the query parameters this package reads; every other
+// parameter must be a MongoDB connection-string option.
+var ownOptions = map[string]bool{"collection": true, "lease": true}
+
+// parseURL splits a mongodb:// or mongodb+srv:// URL into the driver's
+// connection string and this package's options. It does no I/O: for
+// mongodb+srv URLs the options are checked as if the scheme were mongodb,
+// which spares a DNS lookup the driver makes anyway when it connects.
+func parseURL(u *url.URL) (config, error) {
+	c := config{database: DefaultDatabase, collection: DefaultCollection, lease: DefaultLease}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return c, fmt.Errorf("bad query: %w", err)
+	}
+	if vs, ok := q["collection"]; ok {
+		c.collection = vs[len(vs)-1]
+		if err := validCollection(c.collection); err != nil {
+			return c, err
+		}
+	}
+	if vs, ok := q["lease"]; ok {
+		d, err := time.ParseDuration(vs[len(vs)-1])
+		if err != nil || d < MinLease {
+			return c, fmt.Errorf("lease=%q is not a duration of at least %v, such as 30s", vs[len(vs)-1], MinLease)
+		}
+		c.lease = d
+	}
+	driverQuery := url.Values{}
+	for k, vs := range q {
+		if !ownOptions[k] {
+			driverQuery[k] = vs
+		}
+	}
+	du := *u
+	du.RawQuery = driverQuery.Encode()
+	if du.Path == "" {
+		du.Path = "/" // the driver wants a '/' between the hosts and the options
+	}
+	c.driverURI = du.String()
+
+	check := c.driverURI
+	if strings.EqualFold(u.Scheme, "mongodb+srv") {
+		check = "mongodb://" + strings.TrimPrefix(check[len(u.Scheme):], "://")
+		check = stripSRVOptions(check)
+	}
+	cs, err := connstring.Parse(check)
+	if err != nil {
+		return c, err
+	}
+	if len(cs.UnknownOptions) > 0 {
+		names := make([]string, 0, len(cs.UnknownOptions))
+		for k := range cs.UnknownOptions {
+			names = append(names, k)
+		}
+		return c, fmt.Errorf("unknown option(s) %s: not a MongoDB connection-string option, nor one of collection, lease",
+			strings.Join(names, ", "))
+	}
+	if cs.Database != "" {
+		c.database = cs.Database
+	}
+	c.selectionSet = cs.ServerSelectionTimeoutSet
+	return c, nil
+}
+
+// stripSRVOptions removes the options that the driver accepts only on
+// mongodb+srv URLs, so that their check under mongodb:// passes.
+func stripSRVOptions(uri string) string {
+	before, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return uri
+	}
+	for k := range q {
+		if strings.EqualFold(k, "srvMaxHosts") || strings.EqualFold(k, "srvServiceName") {
+			delete(q, k)
+		}
+	}
+	return before + "?" + q.Encode()
+}
+
+// secretOptions are connection-string options whose values are secrets.
+var secretOptions = []string{"authMechanismProperties", "tlsCertificateKeyFilePassword", "sslClientCertificateKeyPassword"}
+
+// redact returns u for error messages: without its password, as
+// [stores.Redact] does, and without the secrets some options carry.
+func redact(u *url.URL) string {
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return stores.Redact(u.String())
+	}
+	hidden := false
+	for k := range q {
+		for _, secret := range secretOptions {
+			if strings.EqualFold(k, secret) {
+				q[k] = []string{"xxxxx"}
+				hidden = true
+			}
+		}
+	}
+	r := *u
+	if hidden {
+		r.RawQuery = q.Encode()
+	}
+	return stores.Redact(r.String())
+}
+
+// validCollection refuses the collection names MongoDB refuses, before a
+// server is asked.
+func validCollection(name string) error {
+	switch {
+	case name == "":
+		return errors.New("collection= is empty")
+	case strings.ContainsAny(name, "$\x00"):
+		return fmt.Errorf("collection=%q contains '$' or NUL", name)
+	case strings.HasPrefix(name, "system."):
+		return fmt.Errorf("collection=%q is a system collection", name)
+	}
+	return nil
+}
+
+// Open opens the store that u names (see the package documentation for the
+// URL). It checks that the server answers, within the server-selection
+// timeout or ctx, whichever ends first.
+func Open(ctx context.Context, u *url.URL) (stores.Store, error) {
+	st, err := open(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func open(ctx context.Context, u *url.URL) (*Store, error) {
+	redacted := redact(u)
+	c, err := parseURL(u)
+	if err != nil {
+		return nil, &stores.OpError{Op: "open", Store: redacted, Err: err}
+	}
+	opts := options.Client().ApplyURI(c.driverURI)
+	if !c.selectionSet {
+		opts.SetServerSelectionTimeout(DefaultServerSelectionTimeout)
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		// The URL passed the check above, so what is left is a failed SRV
+		// lookup or the like: the server cannot be found.
+		return nil, &stores.OpError{Op: "open", Store: redacted, Err: fmt.Errorf("%w: %v", stores.ErrUnavailable, err)}
+	}
+	db := client.Database(c.database)
+	s := &Store{
+		client:  client,
+		url:     redacted,
+		results: db.Collection(c.collection),
+		chunks:  db.Collection(c.collection + "_chunks"),
+		leases:  db.Collection(c.collection + "_leases"),
+		lease:   c.lease,
+		done:    make(chan struct{}),
+	}
+	if err := client.Ping(ctx, nil); err != nil {
+		err = s.fail(ctx, "open", err)
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// check refuses calls on a closed store, with a done context, or with
+// invalid names (a funcname first, then a hash).
+func (s *Store) check(ctx context.Context, op string, names ...string) error {
+	if err := ctx.Err(); err != nil {
+		return &stores.OpError{Op: op, Store: s.url, Err: err}
+	}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return &stores.OpError{Op: op, Store: s.url, Err: stores.ErrClosed}
+	}
+	what := "funcname"
+	for _, n := range names {
+		if err := stores.ValidName(what, n); err != nil {
+			return &stores.OpError{Op: op, Store: s.url, Err: err}
+		}
+		what = "hash"
+	}
+	return nil
+}
+
+// fail turns a driver error into the store's typed error: the context's
+// error when ctx ended, ErrClosed after Close, and ErrUnavailable for
+// everything the server or the network did. Context errors that the driver
+// raised on its own (its timeouts) are kept as text only, so that callers
+// do not mistake them for the end of their own context.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	var wrapped error
+	switch {
+	case ctx.Err() != nil:
+		wrapped = fmt.Errorf("%w: %v", ctx.Err(), err)
+	case errors.Is(err, mongo.ErrClientDisconnected):
+		wrapped = fmt.Errorf("%w: %v", stores.ErrClosed, err)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		wrapped = fmt.Errorf("%w: %v", stores.ErrUnavailable, err)
+	default:
+		wrapped = fmt.Errorf("%w: %w", stores.ErrUnavailable, err)
+	}
+	return &stores.OpError{Op: op, Store: s.url, Err: wrapped}
+}
+
+// ensureIndexes creates, once per handle, the indexes on funcname that
+// Len, Clear, Entries and Funcs use. Creating an index that exists is a
+// no-op on the server, so handles need not agree.
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if s.indexed {
+		return nil
+	}
+	byFuncname := mongo.IndexModel{
+		Keys:    bson.D{{Key: "funcname", Value: 1}},
+		Options: options.Index().SetName("funcname"),
+	}
+	for _, c := range []*mongo.Collection{s.results, s.chunks} {
+		if _, err := c.Indexes().CreateOne(ctx, byFuncname); err != nil {
+			return err
+		}
+	}
+	s.indexed = true
+	return nil
+}
+
+// Close implements [stores.Store]. It stops renewing the leases this handle
+// holds, which then expire, and disconnects from the server.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return &stores.OpError{Op: "close", Store: s.url, Err: err}
+	}
+	return nil
+}
