@@ -40,6 +40,7 @@ type KeyError struct {
 	Key any
 }
 
+// Error implements the error interface.
 func (e *KeyError) Error() string { return "persist: no entry for key " + formatValue(e.Key) }
 
 // Is reports whether target is ErrNotFound.
@@ -53,6 +54,7 @@ type HashCollisionError struct {
 	Hash         string
 }
 
+// Error implements the error interface.
 func (e *HashCollisionError) Error() string {
 	return fmt.Sprintf("persist: hash collision: keys %s and %s both hash to %q",
 		formatValue(e.Stored), formatValue(e.Call), e.Hash)
@@ -70,6 +72,7 @@ type UnhashableError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *UnhashableError) Error() string {
 	where := ""
 	if e.Path != "" {
@@ -101,6 +104,7 @@ type ArgumentError struct {
 	Msg  string
 }
 
+// Error implements the error interface.
 func (e *ArgumentError) Error() string { return e.Msg }
 
 // Is reports whether target is ErrBadCall.
@@ -120,6 +124,7 @@ type DecodeError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("persist: cannot decode stored %s of %s/%s: %v", e.What, e.Func, e.Hash, e.Err)
 }
@@ -138,6 +143,7 @@ type OptionsError struct {
 	Msg  string
 }
 
+// Error implements the error interface.
 func (e *OptionsError) Error() string { return "persist: " + e.Msg }
 
 // Is reports whether target is ErrBadOptions.

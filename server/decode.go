@@ -17,6 +17,7 @@ type BadRequestError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *BadRequestError) Error() string { return e.Reason }
 
 // itemFields are the fields of pypersist's schema and whether each is

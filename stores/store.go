@@ -116,6 +116,7 @@ type NameError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *NameError) Error() string {
 	return fmt.Sprintf("%s %q is not a safe file name: %s", e.What, e.Name, e.Reason)
 }
@@ -151,6 +152,7 @@ type OpError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *OpError) Error() string { return e.Op + " " + e.Store + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
@@ -205,6 +207,7 @@ type UnknownSchemeError struct {
 	Known  []string
 }
 
+// Error implements the error interface.
 func (e *UnknownSchemeError) Error() string {
 	return fmt.Sprintf("no store for scheme %q (known: %s; a backend such as mongodb:// registers itself when its package is imported)",
 		e.Scheme, strings.Join(e.Known, ", "))

@@ -148,6 +148,7 @@ type FuncnameError struct {
 	Name string
 }
 
+// Error implements the error interface.
 func (e *FuncnameError) Error() string {
 	return fmt.Sprintf("funcname %q cannot be used over REST: it must be 1 to %d letters, digits or '_' ([A-Za-z0-9_]+)",
 		e.Name, stores.MaxNameLen)
@@ -202,6 +203,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 // DecodeRecord returns the record an item carries. Created is parsed from

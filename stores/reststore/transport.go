@@ -32,6 +32,7 @@ type HTTPError struct {
 	Body string
 }
 
+// Error implements the error interface.
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("server answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	var eve wire.Error
