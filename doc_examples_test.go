@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gopersist/persist"
 	"github.com/gopersist/persist/server"
@@ -389,4 +390,25 @@ func Example_usingServer() {
 	// e to the 2 equals 7.3890461584
 	// e to the -1 equals 0.36787968862663156
 	// e to the 3.14 equals 23.103818060414167
+}
+
+// Metadata: a note kept beside each new result, in <hash>.meta, such as
+// when it was computed.
+func Example_metadata() {
+	dir, done := scratch()
+	defer done()
+	cachedAt := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // time.Now() in real use
+	degToRad, memo := must3(persist.Wrap(func(deg float64) float64 { return deg * math.Pi / 180 },
+		persist.Options{Cache: dir, FuncName: "deg_to_rad",
+			Metadata: func() string { return "Result cached at " + cachedAt.Format(time.RFC3339) }}))
+	defer memo.Close()
+	fmt.Printf("%.4f\n", degToRad(90))
+	for _, f := range listdir(filepath.Join(dir, "deg_to_rad")) {
+		if filepath.Ext(f) == ".meta" {
+			fmt.Println(string(must(os.ReadFile(filepath.Join(dir, "deg_to_rad", f)))))
+		}
+	}
+	// Output:
+	// 1.5708
+	// Result cached at 2026-11-25T12:00:00Z
 }
