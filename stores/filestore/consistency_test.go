@@ -45,7 +45,8 @@ func checkPaired(rec stores.Record) error {
 }
 
 // TestReadersNeverSeeMixedRecords overwrites one hash with records of
-// different keys, from writers on separate handles, while readers check
+// different keys, from writers on separate handles (half of the time
+// through the record's lock), while readers check
 // every record they get. A reader may miss; it must never get the result
 // of one Put with the key or meta of another.
 func TestReadersNeverSeeMixedRecords(t *testing.T) {
@@ -94,7 +95,19 @@ func TestReadersNeverSeeMixedRecords(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range puts {
-				if err := wr.Put(ctx, "f", "h", pairedRecord(w, i)); err != nil {
+				// Every other Put is made under the record's lock, and so
+				// writes the result through the lock file.
+				unlock := func() {}
+				if i%2 == 1 {
+					var err error
+					if unlock, err = wr.Lock(ctx, "f", "h"); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				err := wr.Put(ctx, "f", "h", pairedRecord(w, i))
+				unlock()
+				if err != nil {
 					t.Error(err)
 					return
 				}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,11 +56,26 @@ func companionOf(kind string, value []byte) []byte {
 	return []byte(kind + " of " + hex.EncodeToString(sum[:8]))
 }
 
+// crashLockStale is the children's staleness limit: a child killed just
+// after writing a result into its lock leaves a lock that names no holder,
+// which the next child breaks once it is that old.
+const crashLockStale = 100 * time.Millisecond
+
+// isLockIdentity reports whether line is a lock holder's identity:
+// "<pid> <host> <time>".
+func isLockIdentity(line string) bool {
+	var pid int
+	var host, when string
+	n, _ := fmt.Sscan(line, &pid, &host, &when)
+	return n == 3
+}
+
 // crashChild runs in a child process: it holds a lock and writes records
-// to dir in a loop until it is killed.
+// to dir in a loop until it is killed, half of them through a lock (Lock,
+// Put, unlock), which turns the lock file into the result.
 func crashChild(dir string) {
 	ctx := context.Background()
-	s, err := filestore.Open(dir, filestore.Options{})
+	s, err := filestore.Open(dir, filestore.Options{LockStale: crashLockStale})
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -78,10 +94,19 @@ func crashChild(dir string) {
 		case 1:
 			rec.Key = companionOf("key", value)
 		}
-		if err := s.Put(ctx, "f", fmt.Sprint("h", rand.IntN(6)), rec); err != nil {
+		hash := fmt.Sprint("h", rand.IntN(6))
+		unlock := func() {}
+		if rand.IntN(2) == 0 {
+			if unlock, err = s.Lock(ctx, "f", hash); err != nil {
+				fmt.Println(err)
+				os.Exit(1)
+			}
+		}
+		if err := s.Put(ctx, "f", hash, rec); err != nil {
 			fmt.Println(err)
 			os.Exit(1)
 		}
+		unlock()
 		if i == 0 {
 			fmt.Println("ready")
 		}
@@ -100,6 +125,7 @@ func TestCrashSafety(t *testing.T) {
 	funcDir := filepath.Join(dir, "f")
 	ctx := context.Background()
 	leftovers := map[string]bool{}
+	lockLeftovers := map[string]bool{} // locks left during a Put or naming no holder → named
 	for kill := range kills {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=crash", dirEnv+"="+dir)
@@ -149,6 +175,22 @@ func TestCrashSafety(t *testing.T) {
 				outs++
 			case strings.Contains(name, ".tmp-"):
 				leftovers[name] = true
+			case strings.HasSuffix(name, ".lock") && name != "locked.lock":
+				// Killed while holding it: before its Put, or during, when
+				// it holds (part of) the result. Its last line names its
+				// holder, except in the instants when the file is created
+				// and when the result is complete.
+				path := filepath.Join(funcDir, name)
+				content, err1 := os.ReadFile(path)
+				fi, err2 := os.Stat(path)
+				if err1 != nil || err2 != nil {
+					continue
+				}
+				lines := strings.Split(strings.TrimRight(string(content), "\n"), "\n")
+				named := isLockIdentity(lines[len(lines)-1])
+				if !named || len(lines) > 1 {
+					lockLeftovers[fmt.Sprint(name, fi.Sys().(*syscall.Stat_t).Ino)] = named
+				}
 			}
 		}
 		n, err := s.Len(ctx, "f")
@@ -166,9 +208,18 @@ func TestCrashSafety(t *testing.T) {
 		unlock()
 		s.Close()
 	}
-	t.Logf("%d kills left %d temporary files behind", kills, len(leftovers))
+	anonymous := 0
+	for _, named := range lockLeftovers {
+		if !named {
+			anonymous++
+		}
+	}
+	t.Logf("%d kills left %d temporary files behind, and %d locks killed during a Put or naming no holder (%d of them)",
+		kills, len(leftovers), len(lockLeftovers), anonymous)
 
-	s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
+	// Locks left by the last child are stale by now, whatever they hold.
+	time.Sleep(crashLockStale)
+	s, err := filestore.Open(dir, filestore.Options{Logger: quiet, LockStale: crashLockStale})
 	if err != nil {
 		t.Fatal(err)
 	}

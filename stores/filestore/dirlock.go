@@ -22,7 +22,7 @@ var errNoFuncDir = errors.New("no directory for the function")
 // few file operations, Clear for one pass over the directory.
 func (s *Store) withFuncDir(dir string, create bool, fn func(d *os.File) error) error {
 	for {
-		d, err := os.Open(dir)
+		d, err := openFile(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				return err
@@ -106,15 +106,20 @@ func (s *Store) syncDir(d *os.File) error {
 // mkdirs creates dir and its missing parents. When the store syncs, each
 // new directory's entry is made durable in its parent.
 func (s *Store) mkdirs(dir string) error {
-	if !s.opts.Sync {
-		return os.MkdirAll(dir, 0o777)
-	}
-	err := os.Mkdir(dir, 0o777)
+	err := os.Mkdir(dir, 0o777) // the usual case: only the last is missing
 	switch {
 	case err == nil:
+		if !s.opts.Sync {
+			return nil
+		}
 		return fsyncPath(filepath.Dir(dir))
 	case errors.Is(err, fs.ErrExist):
-		return nil
+		// Made meanwhile by someone else, or something else in the way
+		// (a file, a dangling symbolic link) that callers must not retry.
+		if fi, serr := os.Stat(dir); serr == nil && fi.IsDir() {
+			return nil
+		}
+		return err
 	case errors.Is(err, fs.ErrNotExist):
 		parent := filepath.Dir(dir)
 		if parent == dir {

@@ -21,7 +21,8 @@
 //	<dir>/<funcname>/<hash>.out    the result, exactly Record.Result
 //	<dir>/<funcname>/<hash>.key    the key, when Record.Key is not nil
 //	<dir>/<funcname>/<hash>.meta   the metadata, when Record.Meta is not nil
-//	<dir>/<funcname>/<hash>.lock   present while a caller computes the result
+//	<dir>/<funcname>/<hash>.lock   present while a caller computes the result;
+//	                               it becomes the .out (see Locks)
 //
 // A record exists when its .out does; Record.Created is the .out's
 // modification time. Funcnames and hashes must be single safe path elements
@@ -47,6 +48,10 @@
 //     the old .out, then rename the new .key and .meta into place (or
 //     remove them when the record has none);
 //  2. rename the new .out into place.
+//
+// A Put under the record's lock (see Locks) writes the result into the lock
+// file instead of a temporary file, and step 2 renames the lock file to the
+// .out.
 //
 // A reader (Get, Entries) opens the .out, reads it, reads .key and .meta,
 // then checks that the .out path still names the file it holds open. That
@@ -82,13 +87,14 @@
 // The store implements [stores.Locker] with pypersist's protocol: while
 // <hash>.lock exists, other callers wait. Lock creates the file with
 // O_CREATE|O_EXCL and writes "<pid> <host> <time>" into it for people and
-// for the dead-holder check below. While it is held, a heartbeat refreshes
+// for the dead-holder check below, which reads the file's last line. While it is held, a heartbeat refreshes
 // its modification time every third of the staleness limit; unlock stops
-// the heartbeat and removes the file (only if it is still the holder's own).
-// Waiters poll, backing off from 1ms to 50ms, until the file disappears
-// (then they try to create it), their context ends, or the lock is stale:
-// unrefreshed for longer than lockstale, or naming this host and a process
-// that no longer exists.
+// the heartbeat and removes the file (only if it is still the holder's own,
+// which it checks under the function's directory lock). Waiters poll,
+// backing off from 1ms to 50ms, until the file disappears (then they try
+// to create it), their context ends, or the lock is stale: unrefreshed for
+// longer than lockstale, or naming this host and a process that no longer
+// exists.
 //
 // A stale lock is broken under the function's directory lock, and in a way
 // that is safe against its holder and new lockers, who do not take that
@@ -97,12 +103,55 @@
 // otherwise it is put back with link(2), which fails rather than replace a
 // lock taken meanwhile.
 //
+// A memoised call that misses takes the lock, computes and stores the
+// result with Put. A Put of the record on the store that holds its lock
+// makes the lock file the result: under the function's directory lock it
+// stops the heartbeat, writes the result into the lock file followed by
+// the holder's identity, commits the .key and .meta as above, truncates
+// the file to the result alone (and fsyncs it with sync=true; the file is
+// kept open throughout), checks that <hash>.lock still names that file
+// (same device and inode), and renames it to <hash>.out. Two changes to
+// the directory in all (create the lock, rename it) where separate files
+// take four. The
+// lock disappears at the instant the result appears: a waiter then takes
+// the lock, looks again and finds the result. unlock after such a Put does
+// nothing: by then <hash>.lock may be another caller's new lock. If the
+// check fails (the lock was broken as stale, and perhaps taken by another
+// caller) the Put writes the record the usual way and leaves <hash>.lock
+// alone; if writing fails (a full disk) the lock file gets its holder's
+// identity back and stays held until unlock. A program killed while it
+// writes its result leaves a lock file that holds part of a result: it is
+// a lock all the same, never read as a record. Waiters read a lock's last
+// line, which still names the holder, so the dead-holder check applies; a
+// lock whose content names no one (its holder was killed as it created the
+// file, or between the truncation and the rename) is broken once it is
+// unrefreshed for lockstale.
+//
+// Nothing that follows this protocol on the same machine can change
+// <hash>.lock between the check and the rename: every removal or renaming
+// of a lock file (unlock, breaking, Clear) runs under the function's
+// directory lock, which the Put holds, and a new lock can only be created
+// where none is. What remains are programs that remove lock files without
+// that lock, and callers on other machines sharing the directory over a
+// network file system, where the directory lock does not reach. They break
+// a lock only when it has not been refreshed for lockstale, and writing the
+// result into it (and truncating it) refreshes it shortly before the
+// check; so they could get in only if the holder stalled for longer than
+// lockstale after that, and while it stalled between the check and the
+// rename (two consecutive system calls) its lock were broken and another
+// caller took a new one.
+// The rename would then move that caller's lock file to
+// <hash>.out: a record that holds a lock's text instead of a result
+// (persist reports it as damaged, since it cannot decode it) until that
+// caller's own Put replaces it.
+//
 // Guarantee: while holders live, at most one caller at a time computes a
 // given (funcname, hash). After a holder crashes, waiting is bounded by
 // lockstale (plus one poll), or ends at once when the holder ran on this
 // host. The worst case, when a live holder stalls for longer than lockstale
 // or runs on another machine with the same host name in another process
-// namespace, is a result computed twice; never a wrong or partial result.
+// namespace, is a result computed twice; never a wrong or partial result
+// (short of the case above, beyond the directory lock's reach).
 // Get does not wait for locks: persist calls Lock after a miss, then Get
 // again.
 //

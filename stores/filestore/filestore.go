@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,11 @@ type Store struct {
 	opts   Options
 	log    *slog.Logger
 	closed atomic.Bool
+
+	// held registers the locks this store created and has not released,
+	// by lock path, so that a Put can turn the lock file into the result.
+	heldMu sync.Mutex
+	held   map[string]*heldLock
 }
 
 // Open returns a store on the directory dir, which is created by the first

@@ -108,6 +108,30 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 			"sync=%v, after the failed Put (%s) the directory holds %q", opts.Sync, a.name, files)
 	}
 
+	// The same under the record's lock, where Put writes the result into
+	// the lock file: the lock gets its holder's identity back and stays
+	// held until unlock.
+	for _, a := range attempts {
+		unlock, err := s.Lock(ctx, "f", "h")
+		if err != nil {
+			check(false, "sync=%v, Lock: %v", opts.Sync, err)
+			return
+		}
+		err = s.Put(ctx, "f", "h", a.rec)
+		check(errors.Is(err, syscall.ENOSPC), "sync=%v, Put (%s) under the lock: %v, want ENOSPC", opts.Sync, a.name, err)
+		rec, err := s.Get(ctx, "f", "h")
+		check(err == nil && bytes.Equal(rec.Result, good.Result) && bytes.Equal(rec.Key, good.Key) && bytes.Equal(rec.Meta, good.Meta),
+			"sync=%v, after the failed Put (%s) under the lock the earlier record is %q/%q/%q, %v", opts.Sync, a.name, rec.Result, rec.Key, rec.Meta, err)
+		lock := filepath.Join(root, "f", "h.lock")
+		info, err := os.ReadFile(lock)
+		check(err == nil && strings.HasPrefix(string(info), fmt.Sprint(os.Getpid(), " ")),
+			"sync=%v, after the failed Put (%s) the lock holds %.40q, %v; want its holder's identity", opts.Sync, a.name, info, err)
+		unlock()
+		files := listNames(filepath.Join(root, "f"))
+		check(slices.Equal(files, []string{"h.key", "h.meta", "h.out"}),
+			"sync=%v, after the failed Put (%s) under the lock and unlock the directory holds %q", opts.Sync, a.name, files)
+	}
+
 	// Fill the disk with small records until it refuses one: every record
 	// stored before stays whole, and nothing partial is left.
 	stored := 0
@@ -133,7 +157,7 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 	for _, name := range listNames(filepath.Join(root, "g")) {
 		check(strings.HasSuffix(name, ".out"), "full disk left %s", name)
 	}
-	fmt.Printf("sync=%v: refused three Puts larger than the disk and, after %d small records, one more; earlier records intact\n", opts.Sync, stored)
+	fmt.Printf("sync=%v: refused three Puts larger than the disk, with and without the lock, and, after %d small records, one more; earlier records intact\n", opts.Sync, stored)
 }
 
 func listNames(dir string) []string {

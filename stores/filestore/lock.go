@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,10 +34,12 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 	path := filepath.Join(dir, hash+extLock)
 	wait := minPoll
 	for {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		info := lockInfo{PID: os.Getpid(), Host: hostname(), Time: time.Now()}.String()
+		f, err := s.createLock(path, info)
 		switch {
 		case err == nil:
-			return s.hold(f, path), nil
+			unlock, err := s.hold(f, path, info)
+			return unlock, s.opErr("lock", err)
 		case errors.Is(err, fs.ErrNotExist):
 			if err := s.mkdirs(dir); err != nil {
 				return nil, s.opErr("lock", err)
@@ -63,78 +66,32 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 	}
 }
 
-// hold writes the holder's identity into the new lock file f, starts its
-// heartbeat and returns the function that releases it.
-func (s *Store) hold(f *os.File, path string) func() {
-	// The content is for people and for the dead-holder check; a waiter
-	// that reads it half-written just does not use it.
-	if _, err := f.WriteString(lockInfo{PID: os.Getpid(), Host: hostname(), Time: time.Now()}.String()); err != nil {
+// createLock creates the lock file at path exclusively and writes info
+// into it at once: a holder killed in between leaves a lock that names no
+// holder, which only its age can break, so nothing else comes first.
+func (s *Store) createLock(path, info string) (*os.File, error) {
+	var fd int
+	err := ignoringEINTR(func() (err error) {
+		fd, err = syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o666)
+		return err
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = syscall.Write(fd, []byte(info))
+		return err
+	})
+	if err == nil && n < len(info) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		// The identity is for people and for the dead-holder check; the
+		// lock works without it.
 		s.log.Warn("Cannot write the lock holder's identity.", "lock", path, "err", err)
 	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go s.heartbeat(f, path, stop, done)
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(stop)
-			<-done
-			s.release(f, path)
-		})
-	}
-}
-
-// heartbeat refreshes the lock's modification time every third of the
-// staleness limit, so waiters can tell a live holder from a dead one.
-func (s *Store) heartbeat(f *os.File, path string, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(max(s.opts.LockStale/3, time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			if err := touch(f); err != nil {
-				s.log.Warn("Cannot refresh a held lock.", "lock", path, "err", err)
-			}
-		}
-	}
-}
-
-// touch sets f's modification time to now. It works on the open file, so
-// it never refreshes a lock that replaced ours.
-func touch(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	now := syscall.NsecToTimeval(time.Now().UnixNano())
-	var terr error
-	if err := rc.Control(func(fd uintptr) {
-		terr = syscall.Futimes(int(fd), []syscall.Timeval{now, now})
-	}); err != nil {
-		return err
-	}
-	return terr
-}
-
-// release removes the lock file if it is still ours: a waiter may have
-// broken it (thinking us dead) and another caller taken a new one.
-func (s *Store) release(f *os.File, path string) {
-	defer f.Close()
-	mine, err := f.Stat()
-	if err != nil {
-		s.log.Warn("Cannot release a lock.", "lock", path, "err", err)
-		return
-	}
-	cur, err := os.Stat(path)
-	if err != nil || !os.SameFile(mine, cur) {
-		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", path)
-		return
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.log.Warn("Cannot release a lock.", "lock", path, "err", err)
-	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // breakIfStale examines the lock at path and breaks it if its holder is
@@ -225,26 +182,36 @@ func (l lockInfo) String() string {
 	return fmt.Sprintf("%d %s %s\n", l.PID, host, l.Time.UTC().Format(time.RFC3339Nano))
 }
 
-// maxLockInfo bounds what is read of a lock file.
+// maxLockInfo bounds what is read of a lock file: its end, where the
+// holder's identity is.
 const maxLockInfo = 512
 
-// readLockInfo reads and parses the lock file at path.
+// readLockInfo reads the end of the lock file at path and parses it.
 func readLockInfo(path string) (lockInfo, bool) {
-	f, err := os.Open(path)
+	f, err := openFile(path, syscall.O_RDONLY, 0)
 	if err != nil {
 		return lockInfo{}, false
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxLockInfo))
+	fi, err := f.Stat()
 	if err != nil {
 		return lockInfo{}, false
 	}
-	return parseLockInfo(b)
+	b := make([]byte, min(fi.Size(), maxLockInfo))
+	n, err := f.ReadAt(b, fi.Size()-int64(len(b)))
+	if err != nil && err != io.EOF {
+		return lockInfo{}, false
+	}
+	return parseLockInfo(b[:n])
 }
 
-// parseLockInfo parses a lock file's content. The time is optional (it is
-// for people); a missing or bad pid or host makes ok false.
+// parseLockInfo parses a lock file's content: its last line, so that a
+// lock into which a Put is writing the result, followed by the holder's
+// identity, still names its holder. The time is optional (it is for
+// people); a missing or bad pid or host makes ok false.
 func parseLockInfo(b []byte) (info lockInfo, ok bool) {
+	b = bytes.TrimRight(b, " \t\r\n")
+	b = b[bytes.LastIndexByte(b, '\n')+1:]
 	fields := strings.Fields(string(b))
 	if len(fields) < 2 || len(fields) > 3 {
 		return lockInfo{}, false

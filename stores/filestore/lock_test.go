@@ -86,6 +86,14 @@ func TestLockBreaksStaleLocks(t *testing.T) {
 		{"exited pid on another host", fmt.Sprintf("%d not-%s", deadPID, host), 0, filestore.DefaultLockStale, false},
 		{"live holder", fmt.Sprintf("%d %s", os.Getpid(), host), 0, filestore.DefaultLockStale, false},
 		{"unparsable, fresh", "garbage", 0, filestore.DefaultLockStale, false},
+		// A holder killed while its Put wrote the result into the lock.
+		{"partial result, fresh", "(\xb5/\xfd\x04\x00", 0, filestore.DefaultLockStale, false},
+		{"partial result, unrefreshed", "(\xb5/\xfd\x04\x00", time.Hour, filestore.DefaultLockStale, true},
+		{"text result, fresh", "21\n", 0, filestore.DefaultLockStale, false},
+		// A holder killed while its Put wrote the result, which is followed
+		// by the holder's identity until the very end.
+		{"result being written, holder exited", fmt.Sprintf("(\xb5/\xfd\n%d %s 2020-01-01T00:00:00Z\n", deadPID, host), 0, filestore.DefaultLockStale, true},
+		{"result being written, live holder", fmt.Sprintf("(\xb5/\xfd\n%d %s\n", os.Getpid(), host), 0, filestore.DefaultLockStale, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,6 +65,14 @@ func TestParseLockInfo(t *testing.T) {
 		{"123 host yesterday", lockInfo{}, false},
 		{"123 host 2024-05-06T07:08:09Z extra", lockInfo{}, false},
 		{"99999999999999999999 host", lockInfo{}, false},
+		// A lock into which a Put writes the result names its holder on
+		// its last line until the end, then holds the result alone.
+		{"(\xb5/\xfd\x04\x00\t\x00\n\x00\x15P\n123 host 2024-05-06T07:08:09.00000001Z\n", lockInfo{123, "host", now}, true},
+		{"123 host\n\n", lockInfo{PID: 123, Host: "host"}, true},
+		{"123 host\ngarbage", lockInfo{}, false},
+		{"(\xb5/\xfd\x04\x00\t\x00\x00\x15P", lockInfo{}, false},
+		{"21\n", lockInfo{}, false},
+		{"\x00\xff\n\x00", lockInfo{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := parseLockInfo([]byte(tt.in))
@@ -80,6 +88,8 @@ func FuzzParseLockInfo(f *testing.F) {
 	f.Add([]byte("123 host 2024-05-06T07:08:09Z\n"))
 	f.Add([]byte("1 -"))
 	f.Add([]byte("garbage"))
+	f.Add([]byte("(\xb5/\xfd\x04\x00\t\x00\x00\x15P"))                              // a result written into the lock
+	f.Add([]byte("(\xb5/\xfd\x04\x00\n\x00\x15P\n123 host 2024-05-06T07:08:09Z\n")) // and its holder
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, ok := parseLockInfo(b)
 		if !ok {

@@ -168,90 +168,128 @@ func ignoringEINTR(fn func() error) error {
 }
 
 // Put implements [stores.Store]. Writers of one function are serialised
-// (see the package documentation); readers never wait.
+// (see the package documentation); readers never wait. A Put of a record
+// whose lock this store holds renames the lock file, now holding the
+// result, into place and so releases the lock.
 func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
 	if err := s.check(ctx, "put", funcname, hash); err != nil {
 		return err
 	}
 	dir := filepath.Join(s.dir, funcname)
+	base := filepath.Join(dir, hash)
+	// When this store holds the lock of the record, the lock file becomes
+	// the result (see putThroughLock).
+	h := s.claim(base + extLock)
 	err := s.withFuncDir(dir, true, func(d *os.File) error {
-		return s.put(d, filepath.Join(dir, hash), rec)
+		if h != nil {
+			return s.putThroughLock(d, base, rec, h)
+		}
+		return s.put(d, base, rec)
 	})
+	if h != nil {
+		s.unclaim(h)
+	}
 	return s.opErr("put", err)
 }
 
 // put writes rec at base while the function's directory lock is held.
 func (s *Store) put(d *os.File, base string, rec stores.Record) error {
-	keySame, err := holds(base+extKey, rec.Key)
-	if err != nil {
-		return err
-	}
-	metaSame, err := holds(base+extMeta, rec.Meta)
-	if err != nil {
-		return err
-	}
-
 	// Stage every new file before touching the live ones, so that a failure
 	// here (a full disk) leaves the old record exactly as it was.
-	var staged []string
-	defer func() {
-		for _, p := range staged {
-			_ = os.Remove(p)
-		}
-	}()
-	stage := func(final string, data []byte) (string, error) {
-		tmp, err := s.writeTemp(final, data)
-		if err == nil {
-			staged = append(staged, tmp)
-		}
-		return tmp, err
-	}
-	tmpOut, err := stage(base+extOut, rec.Result)
+	st, err := s.stageCompanions(base, rec)
+	defer st.discard()
 	if err != nil {
 		return err
 	}
-	var tmpKey, tmpMeta string
-	if !keySame && rec.Key != nil {
-		if tmpKey, err = stage(base+extKey, rec.Key); err != nil {
-			return err
-		}
+	tmpOut, err := st.stage(s, base+extOut, rec.Result)
+	if err != nil {
+		return err
 	}
-	if !metaSame && rec.Meta != nil {
-		if tmpMeta, err = stage(base+extMeta, rec.Meta); err != nil {
-			return err
-		}
-	}
-
-	if !keySame || !metaSame {
-		// Take the old .out away before its companions change: a reader
-		// that opened it then sees it gone when it checks again, and a
-		// crash from here on leaves a miss, never a mismatched pair.
-		if err := removeIfExists(base + extOut); err != nil {
-			return err
-		}
-		if err := s.syncDir(d); err != nil {
-			return err
-		}
-		if !keySame {
-			if err := replace(tmpKey, base+extKey); err != nil {
-				return err
-			}
-		}
-		if !metaSame {
-			if err := replace(tmpMeta, base+extMeta); err != nil {
-				return err
-			}
-		}
-		// The companions must be durable before the .out that vouches
-		// for them.
-		if err := s.syncDir(d); err != nil {
-			return err
-		}
+	if err := s.commitCompanions(d, base, st); err != nil {
+		return err
 	}
 	if err := os.Rename(tmpOut, base+extOut); err != nil {
 		return err
 	}
-	staged = nil // every staged file has been renamed into place
+	st.files = nil // every staged file has been renamed into place
+	return s.syncDir(d)
+}
+
+// staging is what a Put has written beside the live files and not yet
+// renamed into place.
+type staging struct {
+	keySame, metaSame bool   // the .key, .meta on disk are already right
+	tmpKey, tmpMeta   string // their replacements, "" for none
+	files             []string
+}
+
+// stage writes data to a temporary file beside final and records it.
+func (st *staging) stage(s *Store, final string, data []byte) (string, error) {
+	tmp, err := s.writeTemp(final, data)
+	if err == nil {
+		st.files = append(st.files, tmp)
+	}
+	return tmp, err
+}
+
+// discard removes the staged files that were not renamed into place.
+func (st *staging) discard() {
+	for _, p := range st.files {
+		_ = os.Remove(p)
+	}
+}
+
+// stageCompanions compares rec's key and metadata with those on disk and
+// stages the ones that change. The staging it returns is never nil.
+func (s *Store) stageCompanions(base string, rec stores.Record) (*staging, error) {
+	st := &staging{}
+	var err error
+	if st.keySame, err = holds(base+extKey, rec.Key); err != nil {
+		return st, err
+	}
+	if st.metaSame, err = holds(base+extMeta, rec.Meta); err != nil {
+		return st, err
+	}
+	if !st.keySame && rec.Key != nil {
+		if st.tmpKey, err = st.stage(s, base+extKey, rec.Key); err != nil {
+			return st, err
+		}
+	}
+	if !st.metaSame && rec.Meta != nil {
+		if st.tmpMeta, err = st.stage(s, base+extMeta, rec.Meta); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// commitCompanions puts the staged .key and .meta in place, when they
+// change, in the order that keeps readers from pairing them with another
+// .out; the caller then renames the new .out into place.
+func (s *Store) commitCompanions(d *os.File, base string, st *staging) error {
+	if st.keySame && st.metaSame {
+		return nil
+	}
+	// Take the old .out away before its companions change: a reader that
+	// opened it then sees it gone when it checks again, and a crash from
+	// here on leaves a miss, never a mismatched pair.
+	if err := removeIfExists(base + extOut); err != nil {
+		return err
+	}
+	if err := s.syncDir(d); err != nil {
+		return err
+	}
+	if !st.keySame {
+		if err := replace(st.tmpKey, base+extKey); err != nil {
+			return err
+		}
+	}
+	if !st.metaSame {
+		if err := replace(st.tmpMeta, base+extMeta); err != nil {
+			return err
+		}
+	}
+	// The companions must be durable before the .out that vouches for them.
 	return s.syncDir(d)
 }
 
@@ -300,7 +338,7 @@ func (s *Store) writeTemp(final string, data []byte) (string, error) {
 func createTemp(prefix string) (*os.File, string, error) {
 	for {
 		name := prefix + randomTag()
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := openFile(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

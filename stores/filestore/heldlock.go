@@ -1,0 +1,369 @@
+package filestore
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// A memoised call that misses locks its record, computes, stores the
+// result and unlocks: done with separate files, that is four changes to
+// the directory (create the lock, create a temporary file, rename it,
+// remove the lock). Instead, a Put of the record while this store holds its
+// lock writes the result into the lock file itself and renames that to
+// <hash>.out: two changes in all, and the lock disappears at the very
+// instant the result appears, so a waiter that then takes the lock finds
+// the result when it looks again. The package documentation gives the
+// protocol and why it is safe.
+
+// heldLock is a lock file that this store created and has not released.
+type heldLock struct {
+	path    string
+	info    string         // the holder's identity, as written into the file
+	trailer []byte         // "\n" and info, kept after a result being written
+	f       *os.File       // kept open until the lock is released or renamed
+	id      syscall.Stat_t // f's device and inode, to recognise it at path
+
+	// mu is held by unlock and by a Put that uses the lock, so that the
+	// two never act on it at once. A Put takes it before the function's
+	// directory lock and so does unlock: always in that order.
+	mu   sync.Mutex
+	gone bool // released, or renamed into the result
+
+	// The heartbeat is a timer, not a goroutine: starting and stopping it
+	// costs no scheduling. beat is nil while it is stopped.
+	beatMu sync.Mutex
+	beat   *time.Timer
+}
+
+// hold starts the heartbeat of the new lock file f, which holds info, and
+// registers it (a Put of the record turns it into the result); it returns
+// the function that releases it.
+func (s *Store) hold(f *os.File, path, info string) (func(), error) {
+	id, err := fileID(f)
+	if err != nil {
+		// Without its device and inode the lock could not be told from
+		// another at its path. Created an instant ago, it is still ours.
+		f.Close()
+		_ = os.Remove(path)
+		return nil, err
+	}
+	h := &heldLock{path: path, f: f, id: id, info: info, trailer: []byte("\n" + info)}
+	s.startHeartbeat(h)
+	s.register(h)
+	var once sync.Once
+	return func() { once.Do(func() { s.unlockHeld(h) }) }, nil
+}
+
+// startHeartbeat refreshes the lock's modification time every third of the
+// staleness limit, so waiters can tell a live holder from a dead one.
+func (s *Store) startHeartbeat(h *heldLock) {
+	period := max(s.opts.LockStale/3, time.Millisecond)
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	var t *time.Timer
+	t = time.AfterFunc(period, func() {
+		h.beatMu.Lock()
+		defer h.beatMu.Unlock()
+		if h.beat != t {
+			return // stopped meanwhile
+		}
+		if err := touch(h.f); err != nil {
+			s.log.Warn("Cannot refresh a held lock.", "lock", h.path, "err", err)
+		}
+		t.Reset(period)
+	})
+	h.beat = t
+}
+
+// stopHeartbeat stops the heartbeat. Once it returns, the lock file is
+// not touched again (a refresh under way has finished).
+func (h *heldLock) stopHeartbeat() {
+	h.beatMu.Lock()
+	defer h.beatMu.Unlock()
+	if h.beat != nil {
+		h.beat.Stop()
+		h.beat = nil
+	}
+}
+
+// touch sets f's modification time to now. It works on the open file, so
+// it never refreshes a lock that replaced ours.
+func touch(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	now := syscall.NsecToTimeval(time.Now().UnixNano())
+	var terr error
+	if err := rc.Control(func(fd uintptr) {
+		terr = syscall.Futimes(int(fd), []syscall.Timeval{now, now})
+	}); err != nil {
+		return err
+	}
+	return terr
+}
+
+// unlockHeld is what the unlock function returned by Lock does: nothing if
+// a Put already renamed the lock into the result (its path may by now hold
+// another caller's lock), else stop the heartbeat and remove the lock.
+func (s *Store) unlockHeld(h *heldLock) {
+	s.unregister(h)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone {
+		return
+	}
+	h.gone = true
+	h.stopHeartbeat()
+	s.release(h)
+}
+
+// errLockLost is release's report that the lock at its path is not ours.
+var errLockLost = errors.New("lock lost")
+
+// release removes the lock file if it is still ours: a waiter may have
+// broken it (thinking us dead) and another caller taken a new one. It runs
+// under the function's directory lock, like the breaking of stale locks,
+// so that the check and the removal are one step to them, and so that a
+// Put holding that lock knows that its own lock file stays where it is.
+func (s *Store) release(h *heldLock) {
+	defer h.f.Close()
+	err := s.withFuncDir(filepath.Dir(h.path), false, func(*os.File) error {
+		if !namesFile(h.path, h.id) {
+			return errLockLost
+		}
+		return removeIfExists(h.path)
+	})
+	switch {
+	case errors.Is(err, errLockLost) || errors.Is(err, errNoFuncDir):
+		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path)
+	case err != nil:
+		s.log.Warn("Cannot release a lock.", "lock", h.path, "err", err)
+	}
+}
+
+// register records h as held by this store. A lock registered earlier at
+// the same path was broken (the new one could not be created otherwise);
+// its own unlock still releases what is left of it.
+func (s *Store) register(h *heldLock) {
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	if s.held == nil {
+		s.held = make(map[string]*heldLock)
+	}
+	s.held[h.path] = h
+}
+
+// unregister forgets h, if it is still the lock registered at its path.
+func (s *Store) unregister(h *heldLock) {
+	s.heldMu.Lock()
+	defer s.heldMu.Unlock()
+	if s.held[h.path] == h {
+		delete(s.held, h.path)
+	}
+}
+
+// claim takes the lock at path out of the registry for a Put, and returns
+// it with its mutex held; nil if this store does not hold it.
+func (s *Store) claim(path string) *heldLock {
+	s.heldMu.Lock()
+	h := s.held[path]
+	delete(s.held, path)
+	s.heldMu.Unlock()
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	if h.gone {
+		h.mu.Unlock()
+		return nil
+	}
+	return h
+}
+
+// unclaim ends a Put's use of h. A lock that did not become the result is
+// still held, and registered again unless another took its place.
+func (s *Store) unclaim(h *heldLock) {
+	if !h.gone {
+		s.heldMu.Lock()
+		if _, taken := s.held[h.path]; !taken {
+			s.held[h.path] = h // the map exists: h was in it
+		}
+		s.heldMu.Unlock()
+	}
+	h.mu.Unlock()
+}
+
+// putThroughLock writes rec at base, under the function's directory lock,
+// through the lock h that this store holds on the record: the companions
+// as in put, then the result into the lock file, which is renamed to the
+// .out. If the lock is no longer the file at its path (it was broken as
+// stale, and another caller may have taken a new one), that path is not
+// ours to move, and the record is written as by put.
+func (s *Store) putThroughLock(d *os.File, base string, rec stores.Record, h *heldLock) error {
+	h.stopHeartbeat()
+
+	// As in put, everything is written before a live file changes, so a
+	// failure (a full disk) leaves the old record as it was; after that
+	// only renames, removals and the truncation that ends the result
+	// remain, whose failure leaves a miss at worst. On failure the lock
+	// file gets its holder's identity back and stays held. A lock that is
+	// no longer at its path is written to all the same: under the
+	// directory lock it is either at its path or unlinked (breakLock puts
+	// back or removes what it sets aside), so the write is harmless.
+	st, err := s.stageCompanions(base, rec)
+	defer st.discard()
+	if err == nil {
+		err = s.writeResult(h, rec.Result)
+	}
+	if err == nil {
+		err = s.commitCompanions(d, base, st)
+	}
+	if err == nil {
+		err = s.endResult(h, len(rec.Result))
+	}
+	if err != nil {
+		s.restoreLock(h)
+		return err
+	}
+	// The check that matters. Every removal or renaming of a lock file by
+	// this package (release, breaking, Clear) runs under the directory
+	// lock we hold, and a new lock can only be created where none is; so
+	// a lock that is ours now is still ours at the rename. The package
+	// documentation discusses callers that do not share the directory
+	// lock.
+	if !namesFile(h.path, h.id) {
+		return s.put(d, base, rec)
+	}
+	if err := ignoringEINTR(func() error { return syscall.Rename(h.path, base+extOut) }); err != nil {
+		s.restoreLock(h)
+		return &os.LinkError{Op: "rename", Old: h.path, New: base + extOut, Err: err}
+	}
+	h.gone = true
+	h.f.Close() // written, flushed and renamed: nothing left to report
+	return s.syncDir(d)
+}
+
+// writeResult writes data into the lock file, followed by the holder's
+// identity, which stays there until endResult: readLockInfo reads the
+// last line, so a holder killed meanwhile leaves a lock that still names
+// it, and that waiters on this host break at once. Without sync it reports
+// the errors that some file systems (NFS) defer to close(2), as writeTemp
+// does, while the file stays open: an open file's inode cannot be reused,
+// which is what makes the check of the lock's path by inode sound.
+func (s *Store) writeResult(h *heldLock, data []byte) error {
+	if _, err := h.f.WriteAt(h.trailer, int64(len(data))); err != nil {
+		return err
+	}
+	if _, err := h.f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	if s.opts.Sync {
+		return nil // endResult fsyncs
+	}
+	return flushByClose(h.f)
+}
+
+// endResult cuts the identity off the lock file, which then holds exactly
+// the result of length n, made durable when the store syncs. From here to
+// the rename, which follows at once, the lock names no holder.
+func (s *Store) endResult(h *heldLock, n int) error {
+	if err := h.f.Truncate(int64(n)); err != nil {
+		return err
+	}
+	if s.opts.Sync {
+		return h.f.Sync()
+	}
+	return nil
+}
+
+// flushByClose closes a duplicate of f's descriptor: close(2) flushes the
+// file for every descriptor closed and returns what the flush failed with.
+func flushByClose(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cerr error
+	err = rc.Control(func(fd uintptr) {
+		// Under ForkLock the duplicate, which is not close-on-exec, never
+		// leaks into a child process.
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		dup, derr := syscall.Dup(int(fd))
+		if derr != nil {
+			cerr = derr
+			return
+		}
+		cerr = syscall.Close(dup)
+	})
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		return &fs.PathError{Op: "close", Path: f.Name(), Err: cerr}
+	}
+	return nil
+}
+
+// restoreLock gives a lock whose Put failed its holder's identity back and
+// restarts its heartbeat: it is held until unlock, as if Put had not used
+// it.
+func (s *Store) restoreLock(h *heldLock) {
+	err := h.f.Truncate(0)
+	if err == nil {
+		_, err = h.f.WriteAt([]byte(h.info), 0)
+	}
+	if err != nil {
+		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path, "err", err)
+	}
+	s.startHeartbeat(h)
+}
+
+// openFile opens path as os.OpenFile does, but hands the descriptor to
+// os.NewFile: the store's files never go to the network poller, and
+// os.OpenFile's attempt to add them costs several system calls per open.
+func openFile(path string, flag int, perm uint32) (*os.File, error) {
+	var fd int
+	err := ignoringEINTR(func() (err error) {
+		fd, err = syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
+		return err
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// fileID returns the device and inode of the open file f.
+func fileID(f *os.File) (syscall.Stat_t, error) {
+	var st syscall.Stat_t
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return st, err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = ignoringEINTR(func() error { return syscall.Fstat(int(fd), &st) })
+	}); err != nil {
+		return st, err
+	}
+	if serr != nil {
+		return st, &fs.PathError{Op: "stat", Path: f.Name(), Err: serr}
+	}
+	return st, nil
+}
+
+// namesFile reports whether path names the file identified by id.
+func namesFile(path string, id syscall.Stat_t) bool {
+	var now syscall.Stat_t
+	err := ignoringEINTR(func() error { return syscall.Stat(path, &now) })
+	return err == nil && now.Dev == id.Dev && now.Ino == id.Ino
+}
