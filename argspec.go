@@ -67,6 +67,7 @@ type argSpec struct {
 	byName     map[string]int
 	positional []int // parameters that can be given by position, in order
 	keyOrder   []int // parameters in the key, sorted by key name
+	ctxIndex   int   // the first context.Context parameter, or -1
 }
 
 // fieldTag is a parsed spec tag, cached per struct type.
@@ -133,7 +134,7 @@ var ctxType = reflect.TypeFor[context.Context]()
 // nil spec names the parameters arg0, arg1, … with no defaults.
 func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 	n := ft.NumIn()
-	s := &argSpec{funcName: funcName, params: make([]param, n), byName: make(map[string]int, n)}
+	s := &argSpec{funcName: funcName, params: make([]param, n), byName: make(map[string]int, n), ctxIndex: -1}
 	var sv reflect.Value
 	var tags []fieldTag
 	if spec != nil {
@@ -176,6 +177,9 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 			}
 		}
 		if p.isCtx {
+			if s.ctxIndex < 0 {
+				s.ctxIndex = i
+			}
 			p.ignore = true
 			if !p.hasDef {
 				p.hasDef, p.def = true, context.Background()

@@ -59,10 +59,8 @@ func (m *Memo) CallKW(args []any, kw KW) (any, error) {
 
 // contextOf finds the context a call was given, for the store's I/O.
 func (m *Memo) contextOf(in []reflect.Value) context.Context {
-	for i := range m.spec.params {
-		if m.spec.params[i].isCtx && !in[i].IsNil() {
-			return in[i].Interface().(context.Context)
-		}
+	if i := m.spec.ctxIndex; i >= 0 && !in[i].IsNil() {
+		return in[i].Interface().(context.Context)
 	}
 	return context.Background()
 }
