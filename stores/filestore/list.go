@@ -71,6 +71,13 @@ func isRandomTag(s string) bool {
 // scan calls fn for every regular file in dir, reading the directory in
 // batches. A missing dir has no files.
 func scan(ctx context.Context, dir string, fn func(name string) (more bool, err error)) error {
+	return scanEntries(ctx, dir, fs.FileMode.IsRegular, fn)
+}
+
+// scanEntries calls fn for the names in dir whose type keep accepts,
+// reading the directory in batches, so that a directory of a million
+// entries is listed in constant memory. A missing dir has no entries.
+func scanEntries(ctx context.Context, dir string, keep func(fs.FileMode) bool, fn func(name string) (more bool, err error)) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -82,7 +89,7 @@ func scan(ctx context.Context, dir string, fn func(name string) (more bool, err 
 	for {
 		ents, err := f.ReadDir(readBatch)
 		for _, e := range ents {
-			if !e.Type().IsRegular() {
+			if !keep(e.Type()) {
 				continue
 			}
 			more, err := fn(e.Name())
@@ -254,39 +261,16 @@ func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
 
 // funcs lists the function directories, in batches.
 func (s *Store) funcs(ctx context.Context, yield func(string, error) bool) error {
-	f, err := os.Open(s.dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+	return scanEntries(ctx, s.dir, fs.FileMode.IsDir, func(name string) (bool, error) {
+		if stores.ValidName("funcname", name) != nil {
+			return true, nil
 		}
-		return err
-	}
-	defer f.Close()
-	for {
-		ents, err := f.ReadDir(readBatch)
-		for _, e := range ents {
-			name := e.Name()
-			if !e.IsDir() || stores.ValidName("funcname", name) != nil {
-				continue
-			}
-			has, err := hasEntry(ctx, filepath.Join(s.dir, name))
-			if err != nil {
-				return err
-			}
-			if has && !yield(name, nil) {
-				return nil
-			}
+		has, err := hasEntry(ctx, filepath.Join(s.dir, name))
+		if err != nil || !has {
+			return err == nil, err
 		}
-		if err == io.EOF || errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return yield(name, nil), nil
+	})
 }
 
 // hasEntry reports whether dir holds at least one <hash>.out.
