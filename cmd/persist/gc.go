@@ -49,15 +49,11 @@ where reason is "age" or "size", oldest first.`,
 				return usageErrorf("say what to remove with --older-than, --max-size or both")
 			}
 			f.byAge, f.bySize = fl.Changed("older-than"), fl.Changed("max-size")
-			c, err := openCache(cmd.Context(), argN(args, 0))
+			c, names, err := openFuncs(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			names, err := c.funcNames(cmd.Context(), argN(args, 1))
-			if err != nil {
-				return err
-			}
 			return runGC(cmd, c, names, f)
 		},
 	}

@@ -66,6 +66,22 @@ func displayDir(dir string) string {
 
 // funcNames returns the function named on the command line, or when none
 // is, every function of the cache, sorted.
+// openFuncs opens the cache of args[0] (the default when absent) and names
+// the functions to work on: args[1], or every function it holds. The
+// caller closes the cache.
+func openFuncs(ctx context.Context, args []string) (*cache, []string, error) {
+	c, err := openCache(ctx, argN(args, 0))
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := c.funcNames(ctx, argN(args, 1))
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, names, nil
+}
+
 func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
 	if named != "" {
 		return []string{named}, nil

@@ -46,15 +46,11 @@ where part is "result" or "key".`,
   persist verify --json http://127.0.0.1:5000/persist triple`,
 		Args: argsBetween(0, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := openCache(cmd.Context(), argN(args, 0))
+			c, names, err := openFuncs(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			names, err := c.funcNames(cmd.Context(), argN(args, 1))
-			if err != nil {
-				return err
-			}
 			r := verifyAll(cmd.Context(), c, names, fix, cmd.ErrOrStderr())
 			if asJSON {
 				err = writeJSON(cmd.OutOrStdout(), r)
