@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -10,7 +11,7 @@ import (
 
 	"github.com/gopersist/persist"
 	"github.com/gopersist/persist/server"
-	"github.com/gopersist/persist/stores/filestore"
+	"github.com/gopersist/persist/stores"
 )
 
 // usingServer starts a persist server on a free loopback port, as
@@ -18,7 +19,7 @@ import (
 // and points three functions at it with http:// cache URLs.
 func (t *tour) usingServer() {
 	dir := filepath.Join(filepath.Dir(filepath.Clean(t.dir)), "persist_server")
-	store, err := filestore.Open(dir, filestore.Options{})
+	store, err := stores.Open(context.Background(), "file://"+dir)
 	if err != nil {
 		t.expect(false, "open the server's store: %v", err)
 		return

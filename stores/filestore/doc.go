@@ -169,4 +169,10 @@
 //
 // The store works on Unix systems (it uses flock(2), futimes(2) and
 // kill(2)).
+//
+// # Systems
+//
+// The store needs Unix (Linux, macOS, the BSDs): flock, inode checks and
+// rename-over-open-file semantics. Elsewhere the package builds without it,
+// so file:// is an unknown scheme there and the other stores still work.
 package filestore

@@ -1,3 +1,5 @@
+//go:build unix
+
 package filestore
 
 import (
@@ -22,9 +24,6 @@ import (
 // DefaultLockStale is how long a lock file may go without its holder's
 // heartbeat before a waiter breaks it, when Options.LockStale is zero.
 const DefaultLockStale = 30 * time.Second
-
-// ErrInvalidURL reports a file:// URL or directory that the store cannot use.
-var ErrInvalidURL = errors.New("invalid file store URL")
 
 // File-name suffixes of the layout, and the tags of our temporary files.
 const (
