@@ -167,9 +167,6 @@
 // the directory in batches, so a function with a million records is listed
 // in constant memory.
 //
-// The store works on Unix systems (it uses flock(2), futimes(2) and
-// kill(2)).
-//
 // # Systems
 //
 // The store needs Unix (Linux, macOS, the BSDs): flock, inode checks and
