@@ -70,7 +70,7 @@ func (s *Store) get(funcname, hash string, withKey, withMeta bool) (stores.Recor
 // written with. A read of the .out alone is stable by itself.
 func readRecord(base string, withKey, withMeta bool) (rec stores.Record, stable bool, err error) {
 	out := base + extOut
-	f, err := os.Open(out)
+	f, err := openFile(out, syscall.O_RDONLY, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return rec, false, errMissing
