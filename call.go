@@ -87,9 +87,30 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 // function of its own so that the closure's captures are allocated on
 // misses only, not on every call.
 func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
-	return m.flight.do(hash, func() ([]reflect.Value, error) {
-		return m.compute(ctx, in, key, hash)
-	})
+	for attempt := 1; ; attempt++ {
+		out, err, leader := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
+			return m.compute(ctx, in, key, hash)
+		})
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case isContextErr(err) && attempt < 3:
+			continue // the leader's context ended, not ours: try again
+		case m.hooks.hash.set() && !keysEqual(leader, key):
+			// Another key with the same custom hash was computed: read
+			// what it stored as any later call would, with its collision
+			// check, and compute for ourselves if nothing was stored.
+			if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.recoverable(ctx, err) {
+				return out, err
+			}
+			return m.compute(ctx, in, key, hash)
+		}
+		return out, err
+	}
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // recoverable reports whether a failed lookup may be answered by
@@ -111,7 +132,7 @@ func (m *Memo) recoverable(ctx context.Context, err error) bool {
 
 func isStoreFailure(err error) bool {
 	var op *stores.OpError
-	return errors.As(err, &op) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &op) && !isContextErr(err)
 }
 
 // compute runs the function for a miss, holding the store's cross-process
@@ -171,7 +192,9 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 	if m.log.on(vDetails) {
 		m.log.log(ctx, vDetails, "Entry written.", "key", formatValue(key), "hash", hash)
 	}
-	if err := m.store.Put(ctx, m.name, hash, rec); err != nil {
+	// The result is computed: store it even if the caller's context ended
+	// meanwhile, for the callers waiting on it and the ones to come.
+	if err := m.store.Put(context.WithoutCancel(ctx), m.name, hash, rec); err != nil {
 		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"sync"
@@ -8,9 +9,11 @@ import (
 
 // flight makes concurrent calls with one hash compute once: the first runs
 // the function, the others wait and share its results. It is
-// golang.org/x/sync/singleflight cut to what persist needs, with one
-// difference that matters here: a panic reaches every waiting caller with
-// its original value, so recover() sees what the function panicked with.
+// golang.org/x/sync/singleflight cut to what persist needs, with two
+// differences that matter here: a panic reaches every waiting caller with
+// its original value, so recover() sees what the function panicked with;
+// and a waiter learns which key the results are for (a custom Hash can give
+// two keys one hash) and stops waiting when its own context ends.
 type flight struct {
 	mu    sync.Mutex
 	calls map[string]*flightCall
@@ -18,6 +21,7 @@ type flight struct {
 
 type flightCall struct {
 	done     chan struct{}
+	key      any // the key the leader computes
 	out      []reflect.Value
 	err      error
 	panicked bool
@@ -26,20 +30,27 @@ type flightCall struct {
 
 var errGoexit = errors.New("persist: the memoised function called runtime.Goexit")
 
-func (f *flight) do(hash string, fn func() ([]reflect.Value, error)) ([]reflect.Value, error) {
+// do runs fn for key unless a call with the same hash is under way, in
+// which case it waits for that one. leader is the key the returned results
+// were computed for.
+func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error)) (out []reflect.Value, err error, leader any) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
 		f.mu.Unlock()
-		<-c.done
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, ctx.Err(), key
+		}
 		if c.panicked {
 			panic(c.pval)
 		}
-		return c.out, c.err
+		return c.out, c.err, c.key
 	}
 	if f.calls == nil {
 		f.calls = map[string]*flightCall{}
 	}
-	c := &flightCall{done: make(chan struct{}), err: errGoexit}
+	c := &flightCall{done: make(chan struct{}), key: key, err: errGoexit}
 	f.calls[hash] = c
 	f.mu.Unlock()
 
@@ -60,5 +71,5 @@ func (f *flight) do(hash string, fn func() ([]reflect.Value, error)) ([]reflect.
 	}()
 	c.out, c.err = fn()
 	returned = true
-	return c.out, c.err
+	return c.out, c.err, key
 }
