@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
@@ -281,5 +282,74 @@ func TestSeveralResultsAndMetadata(t *testing.T) {
 		if err != nil || string(e.Meta) != "cached by test" {
 			t.Fatalf("metadata %q, %v", e.Meta, err)
 		}
+	}
+}
+
+// TestStoredKeysEqualInAnotherForm checks that StoreKey does not report a
+// collision for keys that are equal but written differently: one instant
+// in two zones, and -0 beside 0.
+func TestStoredKeysEqualInAnotherForm(t *testing.T) {
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, _, err := persist.Wrap(func(t time.Time, x float64) (string, error) { return t.UTC().String(), nil },
+		persist.Options{Cache: memURL(t), FuncName: "f", StoreKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f(at, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f(at.In(time.FixedZone("X", 3600)), math.Copysign(0, -1)); err != nil || v != at.String() {
+		t.Fatalf("the same key in another form: %v, %v", v, err)
+	}
+}
+
+// TestKeyHookReturningKey uses a Key hook that builds a persist.Key of its
+// own names: the map view and iteration work with those names.
+func TestKeyHookReturningKey(t *testing.T) {
+	add, m, err := persist.Wrap(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
+		StoreKey: true, Key: func(x, y int) persist.Key { return persist.Key{{"sum", x + y}} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(1, 2)
+	if v, err := m.Cache().Get(persist.Key{{"sum", 3}}); v != 3 || err != nil {
+		t.Fatalf("Get(sum=3) = %v, %v", v, err)
+	}
+	for k, err := range m.Cache().Keys() {
+		if err != nil || fmt.Sprint(k) != "(('sum', 3),)" {
+			t.Fatalf("key %v, %v", k, err)
+		}
+	}
+}
+
+// TestOddValuesInMessages prints keys that once made error messages panic.
+func TestOddValuesInMessages(t *testing.T) {
+	var nilTime *time.Time
+	for _, v := range []any{[4]byte{1, 2, 3, 4}, nilTime, map[string]int{"b": 2, "a": 1}} {
+		msg := (&persist.KeyError{Key: persist.Key{{"arg0", v}}}).Error()
+		if !strings.HasPrefix(msg, "persist: no entry for key (('arg0', ") {
+			t.Errorf("message %q", msg)
+		}
+	}
+	if got := persist.Repr(map[string]int{"b": 2, "a": 1}); got != "{'a': 1, 'b': 2}" {
+		t.Errorf("Repr of a map = %q", got)
+	}
+}
+
+// TestSetSeveralResultsConverts checks that Set converts each of several
+// results as it does one, and refuses nil for a non-nilable result.
+func TestSetSeveralResultsConverts(t *testing.T) {
+	two, m, err := persist.Wrap(func(x int) (int, string) { return x, "" }, persist.Options{Cache: memURL(t), FuncName: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Cache().Set(persist.Key{{"arg0", 1}}, []any{nil, "x"}); !errors.Is(err, persist.ErrBadCall) {
+		t.Fatalf("Set with nil for an int result: %v", err)
+	}
+	if err := m.Cache().Set(persist.Key{{"arg0", 1}}, []any{int64(5), "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := two(1); a != 5 || b != "x" {
+		t.Fatalf("after Set: %d %q", a, b)
 	}
 }

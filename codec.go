@@ -127,12 +127,11 @@ func (m *Memo) fillResults(out []reflect.Value, vals []any, fail func(error) err
 		if i == m.errIndex {
 			continue
 		}
-		v := valueOf(vals[j], m.results[j])
-		if !v.Type().AssignableTo(m.results[j]) {
-			return nil, fail(fmt.Errorf("result %d is %v, %s returns %v", j, v.Type(), m.name, m.results[j]))
+		v, err := m.spec.convertTo(fmt.Sprintf("result %d", j), m.results[j], vals[j])
+		if err != nil {
+			return nil, fail(err)
 		}
-		out[i] = reflect.New(m.results[j]).Elem()
-		out[i].Set(v)
+		out[i] = v
 		j++
 	}
 	return out, nil
@@ -167,9 +166,14 @@ func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record) error {
 		if bytes.Equal(stored, call) {
 			return nil
 		}
+		// Equal keys can be written differently: the same instant in two
+		// zones, -0 and 0. The canonical key encoding decides.
 		storedKey, err := m.decodeKey(hash, rec.Key)
 		if err != nil {
 			return err
+		}
+		if sameKey(storedKey, key) {
+			return nil
 		}
 		return &HashCollisionError{Stored: storedKey, Call: key, Hash: hash}
 	}
@@ -202,7 +206,7 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 	if data == nil {
 		return nil, damaged(errNoKeyStored)
 	}
-	if m.hooks.keyType != keyType {
+	if m.hooks.key.set() && m.hooks.keyType != keyType {
 		p := reflect.New(m.hooks.keyType)
 		if err := Unpickle(data, p.Interface()); err != nil {
 			return nil, damaged(err)
@@ -219,17 +223,31 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 		if err := cborDec.Unmarshal(pr[0], &name); err != nil {
 			return nil, damaged(err)
 		}
-		p := m.spec.paramByKeyName(name)
-		if p == nil {
-			return nil, damaged(fmt.Errorf("stored key names %q, which %s has no parameter for", name, m.name))
+		valueType := anyType // a Key made by a Key hook: names of its own
+		if !m.hooks.key.set() {
+			p := m.spec.paramByKeyName(name)
+			if p == nil {
+				return nil, damaged(fmt.Errorf("stored key names %q, which %s has no parameter for", name, m.name))
+			}
+			valueType = p.typ
 		}
-		v := reflect.New(p.typ)
+		v := reflect.New(valueType)
 		if err := cborDec.Unmarshal(pr[1], v.Interface()); err != nil {
 			return nil, damaged(fmt.Errorf("argument %q: %w", name, err))
 		}
 		k = append(k, Arg{name, v.Elem().Interface()})
 	}
 	return k, nil
+}
+
+var anyType = reflect.TypeFor[any]()
+
+// sameKey reports whether two keys have one canonical encoding, the one
+// the default hash is taken of.
+func sameKey(a, b any) bool {
+	ea, errA := EncodeKey(a)
+	eb, errB := EncodeKey(b)
+	return errA == nil && errB == nil && bytes.Equal(ea, eb)
 }
 
 // paramByKeyName finds a parameter by its name in keys ("x", or "*args").
@@ -245,7 +263,7 @@ func (s *argSpec) paramByKeyName(name string) *param {
 // for the default key, values of the parameters' types, defaults left out,
 // sorted by name.
 func (m *Memo) normalizeKey(key any) (any, error) {
-	if m.hooks.keyType != keyType {
+	if m.hooks.key.set() {
 		v, err := m.spec.convertTo("key", m.hooks.keyType, key)
 		if err != nil {
 			return nil, err

@@ -191,7 +191,11 @@ func (m *Memo) resultType() reflect.Type {
 	return anySlice
 }
 
-var anonymousName = regexp.MustCompile(`(^|\.)func\d+(\.\d+)*$|-fm$|\[`)
+// anonymousName matches runtime names that change with unrelated edits or
+// are shared by unrelated functions: closures (.func1), method values
+// (-fm), generic instances ([...]) and functions made by reflect.MakeFunc,
+// such as another Memo's Func (all named reflect.makeFuncStub).
+var anonymousName = regexp.MustCompile(`(^|\.)func\d+(\.\d+)*$|-fm$|\[|^reflect\.(makeFuncStub|methodValueCall)$`)
 
 // funcName picks the name results are stored under: the given one, or the
 // function's short name, "triple" for main.triple and "A.ThisPlusNumber"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,10 @@ func TestDecorateOptionErrors(t *testing.T) {
 		{"bad funcname", triple, persist.Options{FuncName: "a/b"},
 			`persist: FuncName: funcname "a/b" is not a safe file name: it contains '/', '\' or NUL`},
 		{"not a func", 3, persist.Options{}, "persist: Decorate needs a non-nil func, got int"},
+		{"nil key hook", triple, persist.Options{Key: (func(int) int)(nil)},
+			"persist: Key for triple must take (int), got func(int) int"},
+		{"nil hash hook", triple, persist.Options{Hash: (func(persist.Key) string)(nil)},
+			"persist: Hash for triple must be func(persist.Key) string or func(persist.Key) (string, error), got func(persist.Key) string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +93,7 @@ func TestFuncNames(t *testing.T) {
 		{"method value", a.ThisPlusNumber, ""},
 		{"anonymous", func(x int) int { return x }, ""},
 		{"generic", generic[int], ""},
+		{"made by reflect.MakeFunc", reflect.MakeFunc(reflect.TypeOf(triple), func(in []reflect.Value) []reflect.Value { return in }).Interface(), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

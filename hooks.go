@@ -44,7 +44,7 @@ func (h hook) call(in ...reflect.Value) (reflect.Value, error) {
 // error, and returns its type.
 func funcShape(f any) (reflect.Type, bool, bool) {
 	t := reflect.TypeOf(f)
-	if t == nil || t.Kind() != reflect.Func {
+	if t == nil || t.Kind() != reflect.Func || reflect.ValueOf(f).IsNil() {
 		return t, false, false
 	}
 	switch {

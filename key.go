@@ -49,7 +49,18 @@ func (k Key) String() string {
 // False, lists in brackets, maps in braces with their items sorted.
 func Repr(v any) string { return formatValue(v) }
 
-func formatValue(v any) string {
+func formatValue(v any) (s string) {
+	defer func() {
+		// A String method that panics (one with a value receiver called
+		// on a nil pointer, say) must not turn an error message into a
+		// crash; fmt recovers the same way.
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("<%T: %v>", v, r)
+		}
+	}()
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return "None"
+	}
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -73,7 +84,9 @@ func formatValue(v any) string {
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
 		if rv.Type().Elem().Kind() == reflect.Uint8 {
-			return fmt.Sprintf("b%q", rv.Bytes())
+			b := make([]byte, rv.Len()) // a copy: an array may not be addressable
+			reflect.Copy(reflect.ValueOf(b), rv)
+			return fmt.Sprintf("b%q", b)
 		}
 		parts := make([]string, rv.Len())
 		for i := range parts {
