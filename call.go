@@ -88,7 +88,7 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 // misses only, not on every call.
 func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
 	for attempt := 1; ; attempt++ {
-		out, err, leader := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
+		out, leader, err := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
 			return m.compute(ctx, in, key, hash)
 		})
 		switch {
@@ -181,6 +181,12 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 // returned: the caller still gets the result it asked for.
 func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record) {
 	var err error
+	if m.mayCycle {
+		if _, err := EncodeKey(m.resultValue(out)); err != nil {
+			m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
+			return
+		}
+	}
 	if rec.Result, err = m.pickleResults(out); err != nil {
 		m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
 		return

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"regexp"
@@ -87,6 +88,7 @@ type Memo struct {
 	hooks    *hooks
 	results  []reflect.Type // the results kept: all but a trailing error
 	errIndex int            // index of the trailing error result, or -1
+	mayCycle bool           // a result type can refer to itself: check values for cycles before pickling
 	opts     Options
 	store    stores.Store
 	ownStore bool
@@ -123,6 +125,19 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	}
 	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
 		return nil, err
+	}
+	if !m.hooks.pickle.set() {
+		for i, t := range m.results {
+			if path, bad := unstorable(t); bad != nil {
+				what := "which"
+				if bad != t {
+					what = fmt.Sprintf("whose part %v (at %s)", bad, path)
+				}
+				return nil, optErrorf(name, "%s returns %v as result %d, %s the default pickling cannot bring back with its Go type: give Pickle and Unpickle",
+					name, t, i, what)
+			}
+			m.mayCycle = m.mayCycle || recursive(t)
+		}
 	}
 	m.log = newLogger(opts.Logger, opts.Verbosity, name)
 	if opts.Store != nil {

@@ -410,3 +410,48 @@ func TestStoreErrorDoesNotRecompute(t *testing.T) {
 		t.Fatalf("ComputeOnStoreError: %v, %v, %d calls", v, err, calls.Load())
 	}
 }
+
+type withStringer struct {
+	Name  string
+	Value fmt.Stringer
+}
+
+// TestUnstorableResults refuses, at Decorate, result types that the default
+// pickling cannot bring back with their Go types, and accepts them with a
+// custom pickling.
+func TestUnstorableResults(t *testing.T) {
+	for _, tt := range []struct {
+		fn   any
+		want string
+	}{
+		{func(int) chan int { return nil }, "persist: f returns chan int as result 0, which the default pickling cannot bring back with its Go type: give Pickle and Unpickle"},
+		{func(int) any { return nil }, "persist: f returns interface {} as result 0, which the default pickling cannot bring back with its Go type: give Pickle and Unpickle"},
+		{func(int) (int, []withStringer) { return 0, nil }, "persist: f returns []persist_test.withStringer as result 1, whose part fmt.Stringer (at [].Value) the default pickling cannot bring back with its Go type: give Pickle and Unpickle"},
+		{func(int) complex128 { return 0 }, "persist: f returns complex128 as result 0, which the default pickling cannot bring back with its Go type: give Pickle and Unpickle"},
+	} {
+		_, err := persist.Decorate(tt.fn, persist.Options{Cache: memURL(t), FuncName: "f"})
+		if err == nil || err.Error() != tt.want || !errors.Is(err, persist.ErrBadOptions) {
+			t.Errorf("got %v\nwant %s", err, tt.want)
+		}
+	}
+	if _, err := persist.Decorate(func(int) any { return nil }, persist.Options{Cache: memURL(t), FuncName: "f",
+		Pickle: func(v any) string { return fmt.Sprint(v) }, Unpickle: func(s string) any { return s }}); err != nil {
+		t.Errorf("with a custom pickling: %v", err)
+	}
+}
+
+// TestCyclicResultIsNotStored returns a value that refers to itself: the
+// caller gets it, nothing is stored, and nothing crashes.
+func TestCyclicResultIsNotStored(t *testing.T) {
+	f, m, err := persist.Wrap(func(x int) *node { n := &node{}; n.Next = n; return n },
+		persist.Options{Cache: memURL(t), FuncName: "cyclic", Verbosity: persist.Silent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f(1); n == nil || n.Next != n {
+		t.Fatal("the cyclic result did not reach the caller")
+	}
+	if l, _ := m.Cache().Len(); l != 0 {
+		t.Fatalf("a cyclic result was stored: Len = %d", l)
+	}
+}

@@ -33,19 +33,19 @@ var errGoexit = errors.New("persist: the memoised function called runtime.Goexit
 // do runs fn for key unless a call with the same hash is under way, in
 // which case it waits for that one. leader is the key the returned results
 // were computed for.
-func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error)) (out []reflect.Value, err error, leader any) {
+func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error)) (out []reflect.Value, leader any, err error) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
 		f.mu.Unlock()
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return nil, ctx.Err(), key
+			return nil, key, ctx.Err()
 		}
 		if c.panicked {
 			panic(c.pval)
 		}
-		return c.out, c.err, c.key
+		return c.out, c.key, c.err
 	}
 	if f.calls == nil {
 		f.calls = map[string]*flightCall{}
@@ -71,5 +71,5 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 	}()
 	c.out, c.err = fn()
 	returned = true
-	return c.out, c.err, key
+	return c.out, key, c.err
 }

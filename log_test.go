@@ -51,12 +51,12 @@ func TestVerbosity(t *testing.T) {
 	for _, lv := range levels {
 		t.Run(lv.name, func(t *testing.T) {
 			rec := &recorder{}
-			memo, err := persist.Decorate(func(x int) chan int { return nil }, persist.Options{
-				Cache: memURL(t), FuncName: "unpicklable", Verbosity: lv.verbosity, Logger: slog.New(rec)})
+			memo, err := persist.Decorate(func(x int) *node { n := &node{}; n.Next = n; return n }, persist.Options{
+				Cache: memURL(t), FuncName: "cyclic", Verbosity: lv.verbosity, Logger: slog.New(rec)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			memo.Call(1) // a result that cannot be pickled: a problem
+			memo.Call(1) // a result that refers to itself cannot be pickled: a problem
 			f, m2, err := persist.Wrap(func(x int) int { return x }, persist.Options{
 				Cache: memURL(t), FuncName: "identity", Verbosity: lv.verbosity, Logger: slog.New(rec), Spec: struct{ X int }{}})
 			if err != nil {
