@@ -33,7 +33,13 @@ func run(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	return collect(t, exec.CommandContext(ctx, binary, args...), dir, stdin, "running persist "+strings.Join(args, " "))
+}
+
+// collect runs cmd in dir with stdin as its standard input, and returns
+// what it wrote and its exit status; what failed to start fails t.
+func collect(t *testing.T, cmd *exec.Cmd, dir, stdin, what string) result {
+	t.Helper()
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -45,7 +51,7 @@ func run(t *testing.T, dir, stdin string, args ...string) result {
 	case errors.As(err, &exit):
 		r.code = exit.ExitCode()
 	case err != nil:
-		t.Fatalf("running persist %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return r
 }
@@ -66,20 +72,7 @@ func runTTY(t *testing.T, dir, stdin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, script, "-q", "-e", "-c", strings.Join(quoted, " "), "/dev/null")
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running persist %s under script: %v", strings.Join(args, " "), err)
-	}
-	return r
+	return collect(t, cmd, dir, stdin, "running persist "+strings.Join(args, " ")+" under script")
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
