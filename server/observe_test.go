@@ -78,3 +78,24 @@ func TestObserver(t *testing.T) {
 		t.Errorf("store failures observed: %q, want [read] (a missing item is not one)", rec.failures)
 	}
 }
+
+// TestMetricsObeyTokenRules checks that Options.Metrics is served at
+// /metrics under the token rules of reads, and not at all without it.
+func TestMetricsObeyTokenRules(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("up 1\n")) })
+	all := newFixture(t, server.Options{Metrics: metrics, Token: "s3cret", TokenFor: server.TokenForAll})
+	if a := all.do(t, http.MethodGet, "/metrics", nil, ""); a.status != http.StatusUnauthorized {
+		t.Errorf("GET /metrics without the token under TokenForAll: %d, want 401", a.status)
+	}
+	if a := all.do(t, http.MethodGet, "/metrics", map[string]string{"Authorization": "Bearer s3cret"}, ""); a.status != http.StatusOK || string(a.body) != "up 1\n" {
+		t.Errorf("GET /metrics with the token: %d %q", a.status, a.body)
+	}
+	writes := newFixture(t, server.Options{Metrics: metrics, Token: "s3cret"})
+	if a := writes.do(t, http.MethodGet, "/metrics", nil, ""); a.status != http.StatusOK {
+		t.Errorf("GET /metrics under TokenForWrites: %d, want 200", a.status)
+	}
+	none := newFixture(t, server.Options{})
+	if a := none.do(t, http.MethodGet, "/metrics", nil, ""); a.status != http.StatusNotFound {
+		t.Errorf("GET /metrics without Options.Metrics: %d, want 404", a.status)
+	}
+}

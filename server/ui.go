@@ -39,10 +39,12 @@ var uiPages = template.Must(template.New("").Funcs(template.FuncMap{
 	"when":  whenText,
 }).ParseFS(uiFiles, "ui/*.html"))
 
-// dashboard serves the pages under /ui/. Every page reads at most one page
-// of records from the store: the list of functions none (its figures come
-// from a cached survey of metadata), a function's page its PageSize
-// entries, an entry one.
+// dashboard serves the pages under /ui/. Over a store that is a
+// [stores.Lister] (files, memory) every page reads at most one page of
+// records: the list of functions none (its figures come from a survey of
+// metadata, cached), a function's page its PageSize entries, an entry one.
+// Over another store, stores.List reads a function's every record to
+// answer a page, as it documents.
 type dashboard struct {
 	s     *server
 	usage *usage.Cache
