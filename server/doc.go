@@ -77,4 +77,13 @@
 // cache's keys, so a pypersist function with more than 25 stored results
 // shows only 25 keys unless the server's page size is raised
 // ([Options.PageSize], persist serve --page-size).
+//
+// # Operations
+//
+// Beside the protocol the server answers GET /healthz for load balancers
+// (200 "ok", or 503 and the reason when the store does not answer one
+// lookup within 2 s; no token asked for), and, when [Options] asks for
+// them, GET /metrics ([Options.Metrics], fed by [Options.Observer]) and a
+// read-only dashboard for people at /ui/ ([Options.UI]), both under the
+// token rules of reads.
 package server

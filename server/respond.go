@@ -59,6 +59,7 @@ func (s *server) storeFailed(w http.ResponseWriter, r *http.Request, op string, 
 	if s.log != nil {
 		s.log.Error("store failed", "op", op, "path", r.URL.EscapedPath(), "err", err)
 	}
+	s.reportStoreFailure(op)
 	status := http.StatusInternalServerError
 	if errors.Is(err, stores.ErrUnavailable) || errors.Is(err, stores.ErrClosed) {
 		status = http.StatusServiceUnavailable

@@ -52,6 +52,16 @@ type Options struct {
 	// Logger receives one structured access-log record per request and the
 	// details of store failures; nil logs nothing.
 	Logger *slog.Logger
+	// Observer, if not nil, is told of every request and store failure.
+	Observer Observer
+	// Metrics, if not nil, is served at GET /metrics (for example a
+	// Prometheus handler fed by the Observer), under the token rules of
+	// reads.
+	Metrics http.Handler
+	// UI serves a read-only dashboard for people at /ui/: the functions,
+	// a function's entries a page at a time, one entry decoded. It obeys
+	// the token rules of reads.
+	UI bool
 }
 
 // lockStripes is how many mutexes guard conditional writes; a hash of
@@ -94,13 +104,25 @@ func New(store stores.Store, opts Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "The requested URL was not found on the server: the protocol serves /persist/<funcname> and /persist/<funcname>/<hash>.")
 	})
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
+	if opts.UI {
+		s.routeUI(mux)
+	}
+	// /healthz needs no token: load balancers do not carry one.
+	top := http.NewServeMux()
+	top.HandleFunc("GET /healthz", s.healthz)
+	top.Handle("/", s.authorize(mux))
 
-	var h http.Handler = mux
-	h = s.authorize(h)
+	var h http.Handler = top
 	h = canonicalPath(h)
 	h = s.recoverPanics(h)
 	if s.log != nil {
 		h = s.accessLog(h)
+	}
+	if opts.Observer != nil {
+		h = s.observe(h, top, mux)
 	}
 	return h
 }

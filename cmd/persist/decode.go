@@ -1,34 +1,18 @@
 package main
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"math"
-	"math/big"
-	"reflect"
-	"time"
-	"unicode"
-	"unicode/utf8"
+import "github.com/gopersist/persist/internal/inspect"
 
-	"github.com/fxamacker/cbor/v2"
-
-	persist "github.com/gopersist/persist"
-)
-
-// zstdMagic starts every blob written with persist's default pickling
-// (CBOR in a zstd frame). A blob without it was written by a custom
-// Pickle, which persist cannot decode or check.
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+// The decoding of stored results and keys lives in internal/inspect, which
+// the server's dashboard shares; these names keep the commands' spelling.
 
 // blobKind says how a stored result or key was written.
-type blobKind string
+type blobKind = inspect.Kind
 
 const (
-	blobDefault blobKind = "default" // persist's pickling, decoded
-	blobDamaged blobKind = "damaged" // persist's pickling, but it does not decode
-	blobText    blobKind = "text"    // custom pickling, printable UTF-8
-	blobBinary  blobKind = "binary"  // custom pickling, anything else
+	blobDefault = inspect.Default // persist's pickling, decoded
+	blobDamaged = inspect.Damaged // persist's pickling, but it does not decode
+	blobText    = inspect.Text    // custom pickling, printable UTF-8
+	blobBinary  = inspect.Binary  // custom pickling, anything else
 )
 
 // blob is a stored result or key as far as persist can tell without the
@@ -41,131 +25,13 @@ type blob struct {
 
 // decodeBlob decodes b when it was written with the default pickling.
 func decodeBlob(b []byte) blob {
-	if bytes.HasPrefix(b, zstdMagic) {
-		v, err := persist.UnpickleAny(b)
-		if err != nil {
-			return blob{kind: blobDamaged, err: err}
-		}
-		return blob{kind: blobDefault, value: v}
-	}
-	if isText(b) {
-		return blob{kind: blobText}
-	}
-	return blob{kind: blobBinary}
+	bl := inspect.Decode(b)
+	return blob{kind: bl.Kind, value: bl.Value, err: bl.Err}
 }
 
-// isText reports whether b is UTF-8 that prints: letters, marks, numbers,
-// punctuation, symbols and spaces, tabs and line breaks.
-func isText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, r := range string(b) {
-		if !unicode.IsPrint(r) && r != '\n' && r != '\t' && r != '\r' {
-			return false
-		}
-	}
-	return true
-}
+// keyText describes a stored key in one line (see inspect.KeyText).
+func keyText(key []byte) (text string, ok bool) { return inspect.KeyText(key) }
 
-// keyText describes a stored key in one line: as pypersist prints keys
-// for the default key, (('x', 4),), or the value's repr for others. ok is
-// false when the key is stored but cannot be shown as a value.
-func keyText(key []byte) (text string, ok bool) {
-	if key == nil {
-		return "", true
-	}
-	bl := decodeBlob(key)
-	switch bl.kind {
-	case blobDefault:
-		return keyRepr(bl.value), true
-	case blobDamaged:
-		return "damaged key: " + bl.err.Error(), false
-	case blobText:
-		return string(key), true
-	}
-	return fmt.Sprintf("%d bytes of binary key", len(key)), false
-}
-
-// keyRepr prints a decoded key. The default key, a persist.Key, is stored
-// as an array of [name, value] pairs and printed as persist.Key prints
-// it: (('a', 10), ('b', 2)); other keys as persist.Repr prints values.
-func keyRepr(v any) string {
-	pairs, ok := v.([]any)
-	if !ok {
-		return persist.Repr(v)
-	}
-	key := make(persist.Key, 0, len(pairs))
-	for _, p := range pairs {
-		pair, ok := p.([]any)
-		if !ok || len(pair) != 2 {
-			return persist.Repr(v)
-		}
-		name, ok := pair[0].(string)
-		if !ok {
-			return persist.Repr(v)
-		}
-		key = append(key, persist.Arg{Name: name, Value: pair[1]})
-	}
-	return key.String()
-}
-
-// jsonable converts a decoded value into one that encoding/json can
-// write: maps with keys that are not strings get their keys printed, NaN
-// and infinities become the strings "NaN", "+Inf" and "-Inf", CBOR tags
-// {"tag": N, "value": ...}. Byte strings stay []byte, which JSON writes in
-// base64.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case nil, bool, string, []byte, int64, uint64, time.Time:
-		return x
-	case float64:
-		return jsonFloat(x)
-	case float32:
-		return jsonFloat(float64(x))
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonable(e)
-		}
-		return out
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			name, ok := k.(string)
-			if !ok {
-				name = persist.Repr(k)
-			}
-			out[name] = jsonable(e)
-		}
-		return out
-	case big.Int:
-		return json.Number(x.String())
-	case cbor.Tag:
-		return map[string]any{"tag": x.Number, "value": jsonable(x.Content)}
-	}
-	if _, err := json.Marshal(v); err == nil {
-		return v
-	}
-	// Something the decoder produced that JSON cannot carry: show its
-	// printed form rather than fail.
-	return fmt.Sprintf("%v (%s)", v, reflect.TypeOf(v))
-}
-
-func jsonFloat(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	}
-	return f
-}
+// jsonable converts a decoded value into one that encoding/json can write
+// (see inspect.JSONable).
+func jsonable(v any) any { return inspect.JSONable(v) }

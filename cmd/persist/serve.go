@@ -15,6 +15,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/gopersist/persist/cmd/persist/internal/metrics"
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/server/wire"
 	"github.com/gopersist/persist/stores"
@@ -34,6 +35,7 @@ type serveFlags struct {
 	pageMax         int
 	duplicates      string
 	accessLog       bool
+	metrics, ui     bool
 }
 
 func newServeCommand() *cobra.Command {
@@ -52,7 +54,11 @@ stops accepting, finishes the requests in flight and exits 0.
 The token (--token, or $PERSIST_TOKEN when the flag is not given) guards
 writes, or every request with --token-for all. Clients send it as a bearer
 token; Python clients, which cannot set a header, as the user name of the
-URL: mongodb://TOKEN@ADDR/persist.`,
+URL: mongodb://TOKEN@ADDR/persist.
+
+For operators it serves GET /healthz (200 ok, or 503 and the reason, with
+no token), Prometheus metrics at GET /metrics (--metrics) and a read-only
+dashboard at http://ADDR/ui/ (--ui); both obey the token rules of reads.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("token") {
@@ -74,6 +80,8 @@ URL: mongodb://TOKEN@ADDR/persist.`,
 	fl.IntVar(&f.pageMax, "page-max", wire.DefaultPageMax, "most items per list page a client may ask for")
 	fl.StringVar(&f.duplicates, "duplicates", "replace", "what a POST of a stored hash does: replace, or refuse (422, as Eve with a unique hash)")
 	fl.BoolVar(&f.accessLog, "access-log", true, "log every request to standard error")
+	fl.BoolVar(&f.metrics, "metrics", true, "serve Prometheus metrics at /metrics")
+	fl.BoolVar(&f.ui, "ui", true, "serve the read-only dashboard at /ui/")
 	return cmd
 }
 
@@ -111,6 +119,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	defer store.Close()
+	opts.UI = f.ui
+	if f.metrics {
+		m := metrics.New(store, 0)
+		opts.Observer, opts.Metrics = m, m.Handler()
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
