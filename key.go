@@ -18,11 +18,12 @@ type Arg struct {
 
 // Key is the default key of a call: its arguments by name, sorted, without
 // those equal to their defaults (see ArgTuple). It prints as pypersist's
-// tuples do, (('x', 4),). [KeyOf] writes one as pypersist's tuple is
-// written, or spell out its fields:
+// tuples do, (('x', 4),). Write one with [KeyOf], names and values in
+// turn as in pypersist's tuple, or as a literal with its fields named (go
+// vet asks for the names outside tests):
 //
-//	memo.Cache().Get(persist.KeyOf("x", 4))                 // f.cache[(('x', 4),)]
-//	memo.Cache().Get(persist.Key{{Name: "x", Value: 4}})    // the same
+//	memo.Cache().Get(persist.KeyOf("x", 4))              // f.cache[(('x', 4),)]
+//	memo.Cache().Get(persist.Key{{Name: "x", Value: 4}}) // the same
 type Key []Arg
 
 // KeyOf makes a Key of names and values in turn, as pypersist's
