@@ -28,10 +28,10 @@ func ExampleWrap() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	cubeCalls = 0
+	cubeCalls = 0 // count this example's computations only
 
 	cube, memo, err := persist.Wrap(cube, persist.Options{
-		Cache: dir,               // where the results go
+		Cache: dir,               // where the results go; ./persist by default
 		Spec:  struct{ X int }{}, // names the parameter x
 	})
 	if err != nil {
