@@ -18,7 +18,9 @@
 //		defer memo.Close()
 //		fmt.Println(triple(4)) // a second, then 12; persist/triple/<hash>.out is written
 //		fmt.Println(triple(4)) // 12 at once, read from the file
-//		fmt.Println(memo.Cache().Get(persist.KeyOf("x", 4))) // 12 <nil>
+//
+//		// The stored result, as pypersist's triple.cache[(('x', 4),)]: 12 <nil>
+//		fmt.Println(memo.Cache().Get(persist.KeyOf("x", 4)))
 //	}
 //
 // [Wrap] (or [Decorate], which returns a [Memo]) checks the [Options]

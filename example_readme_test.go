@@ -3,6 +3,7 @@ package persist_test
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,8 @@ import (
 // code in the Options and "From pypersist to persist" tables, each made
 // into statements of a function of its own, all checked by go vet (which
 // also refuses unkeyed struct literals outside tests) in a module that
-// uses this one; then it runs the quick start.
+// uses this one; then it runs the quick start, and checks that it is
+// gofmt'ed and the same in doc.go.
 func TestREADMECompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the README's programs with the go command")
@@ -30,6 +32,32 @@ func TestREADMECompiles(t *testing.T) {
 	if len(quickStart) != 1 || len(specs) != 1 {
 		t.Fatalf("README: %d Go blocks in Quick start, %d in Argument specs; want 1 each", len(quickStart), len(specs))
 	}
+	if formatted, err := format.Source([]byte(quickStart[0])); err != nil || string(formatted) != quickStart[0] {
+		t.Errorf("the README's quick start is not gofmt'ed (%v); gofmt makes it\n%s", err, formatted)
+	}
+	// doc.go's quick start is the README's, from triple on.
+	docGo, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docQuickStart strings.Builder
+	_, after, _ := strings.Cut(string(docGo), "// # Quick start\n//\n")
+	for line := range strings.Lines(after) {
+		if line == "//\n" {
+			docQuickStart.WriteString("\n")
+			continue
+		}
+		code, ok := strings.CutPrefix(line, "//\t")
+		if !ok {
+			break
+		}
+		docQuickStart.WriteString(code)
+	}
+	_, readmeTail, _ := strings.Cut(quickStart[0], "func triple")
+	if got, want := strings.TrimSpace(docQuickStart.String()), strings.TrimSpace("func triple"+readmeTail); got != want {
+		t.Errorf("doc.go's quick start differs from the README's:\n%s\nwant\n%s", got, want)
+	}
+
 	var body strings.Builder
 	fmt.Fprintf(&body, "func argumentSpecs() {\n%s\n_, _ = memo, err\n}\n\n", specs[0])
 	n := 0
