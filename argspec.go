@@ -15,24 +15,8 @@ import (
 // KW holds keyword arguments by parameter name, as Python's **kwargs.
 type KW map[string]any
 
-// Argument specs. Go reflection cannot see parameter names, so a function's
-// names, defaults and keyword-only parameters are declared by a struct, one
-// field per parameter in order. The field's value in the spec is its default;
-// its tag says what kind of parameter it is:
-//
-//		persist:"name,default,kwonly,variadic,ignore"
-//
-//	  - name: the parameter's name in keys; empty means the field's name with
-//	    its first letter in lower case (X becomes "x").
-//	  - default: the field's value in the spec is the parameter's default, of
-//	    any type; an argument equal to it is left out of the key.
-//	  - kwonly: the parameter can be given only by keyword (in CallKW).
-//	  - variadic: the parameter is the function's ...T, and its field a []T.
-//	    The last parameter of a variadic function is variadic without saying.
-//	  - ignore: the parameter is left out of the key, as for a logger.
-//
-// A context.Context parameter is always left out of the key, and defaults to
-// context.Background() in CallKW.
+// specTag is the struct tag of a spec's fields. Its syntax is documented on
+// Options.Spec, where users look for it.
 const specTag = "persist"
 
 // param is one compiled parameter.
@@ -373,8 +357,9 @@ func (s *argSpec) convert(p *param, a any) (reflect.Value, error) {
 }
 
 // ArgTuple returns the default key of the call name(args..., kw...) of a
-// function whose parameters spec describes (see the spec tags above), with
-// pypersist's arg_tuple semantics: positional arguments become named; an
+// function whose parameters spec describes, a struct as Options.Spec is
+// (which documents its fields and tags), with pypersist's arg_tuple
+// semantics: positional arguments become named; an
 // argument equal to its default is dropped; pairs are sorted by name; the
 // surplus positional arguments of a variadic function are kept as one list
 // under "*" and its name. Errors are *ArgumentError with Python's messages.

@@ -109,8 +109,7 @@ func (c *Cache) Set(key, value any) error {
 	if c.m.opts.Metadata != nil {
 		rec.Meta = []byte(c.m.opts.Metadata())
 	}
-	c.m.log.log(c.ctx, vWrites, "Writing to "+c.m.where+".")
-	return c.m.store.Put(c.ctx, c.m.name, hash, rec)
+	return c.m.putEntry(c.ctx, hash, k, rec)
 }
 
 // Delete removes the value stored for key, or returns a *KeyError when
@@ -120,7 +119,7 @@ func (c *Cache) Delete(key any) error {
 	if err != nil {
 		return err
 	}
-	err = c.m.store.Delete(c.ctx, c.m.name, hash)
+	err = c.m.deleteEntry(c.ctx, k, hash)
 	if errors.Is(err, stores.ErrNotFound) {
 		return &KeyError{Key: k}
 	}
@@ -132,8 +131,7 @@ func (c *Cache) Len() (int, error) { return c.m.store.Len(c.ctx, c.m.name) }
 
 // Clear removes every stored result of the function, and nothing else.
 func (c *Cache) Clear() error {
-	c.m.log.log(c.ctx, vWrites, "Clearing cache.")
-	return c.m.store.Clear(c.ctx, c.m.name)
+	return c.m.clearEntries(c.ctx)
 }
 
 // Keys yields the stored keys. It needs StoreKey or Unhash, and yields

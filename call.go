@@ -194,13 +194,9 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 	if m.opts.Metadata != nil {
 		rec.Meta = []byte(m.opts.Metadata())
 	}
-	m.log.log(ctx, vWrites, "Writing to "+m.where+".")
-	if m.log.on(vDetails) {
-		m.log.log(ctx, vDetails, "Entry written.", "key", formatValue(key), "hash", hash)
-	}
 	// The result is computed: store it even if the caller's context ended
 	// meanwhile, for the callers waiting on it and the ones to come.
-	if err := m.store.Put(context.WithoutCancel(ctx), m.name, hash, rec); err != nil {
+	if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
 		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
 	}
 }
@@ -235,8 +231,12 @@ func (m *Memo) hashOf(key any) (string, error) {
 }
 
 // lookup reads and checks the entry stored under hash. It returns errMiss
-// when there is none, and logs the miss when logMiss is set.
-func (m *Memo) lookup(ctx context.Context, hash string, key any, logMiss bool) ([]reflect.Value, error) {
+// when there is none. logGet says it is the call's or Get's own read, which
+// pypersist's messages announce; the reads again after a miss are not.
+func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([]reflect.Value, error) {
+	if logGet {
+		m.logGetting(ctx, key, hash)
+	}
 	var rec stores.Record
 	var err error
 	if m.reader != nil {
@@ -246,18 +246,20 @@ func (m *Memo) lookup(ctx context.Context, hash string, key any, logMiss bool) (
 	}
 	if err != nil {
 		if errors.Is(err, stores.ErrNotFound) {
-			if logMiss && m.log.on(vReads) {
-				m.log.log(ctx, vReads, "No entry for "+formatValue(key)+" as "+hash+" does not exist.")
+			if logGet {
+				m.logNoEntry(ctx, key, hash)
 			}
 			return nil, errMiss
 		}
 		return nil, err
 	}
 	if err := m.checkStoredKey(hash, key, rec); err != nil {
+		m.logCollision(ctx, err)
 		return nil, err
 	}
-	if m.log.on(vReads) {
-		m.log.log(ctx, vReads, "Reading from "+m.where+".", "hash", hash)
+	out, err := m.unpickleResults(hash, rec.Result)
+	if err == nil {
+		m.logRead(ctx)
 	}
-	return m.unpickleResults(hash, rec.Result)
+	return out, err
 }

@@ -32,13 +32,44 @@ type Options struct {
 	// the function's short name ("triple"); anonymous functions, method
 	// values and generic functions must be given one.
 	FuncName string
-	// Spec declares parameter names, defaults and kinds with a struct, one
-	// field per parameter (see ArgTuple). Without it parameters are named
-	// arg0, arg1, ….
+	// Spec names the parameters, with their defaults and kinds: a struct
+	// value with one field per parameter, in order, each of the parameter's
+	// type. Go cannot see parameter names, so without a Spec they are
+	// arg0, arg1, …, and keys (Cache.Get's too) are written with those.
+	//
+	// A field's name with its first letter in lower case is the
+	// parameter's name in keys (field X is "x"). Its tag says what kind of
+	// parameter it is:
+	//
+	//	persist:"name,default,kwonly,variadic,ignore"
+	//
+	// where every part is optional:
+	//
+	//   - name: the parameter's name in keys, instead of the field's.
+	//   - default: the field's value in the Spec is the parameter's
+	//     default, of any type: an argument equal to it is left out of the
+	//     key, and Memo.CallKW fills it in when it is not given.
+	//   - kwonly: the parameter can be given only by keyword (in
+	//     Memo.CallKW), as Python's parameters after *.
+	//   - variadic: the parameter is the function's ...T, and its field a
+	//     []T. The last parameter of a variadic function is variadic
+	//     without saying.
+	//   - ignore: the parameter is left out of the key, as for a logger.
+	//
+	// A context.Context parameter is always left out of the key, and
+	// defaults to context.Background() in Memo.CallKW. Python's
+	// def foo(x, y, z=1, *, a=3) is
+	//
+	//	type fooArgs struct {
+	//		X, Y int
+	//		Z    int `persist:",default"`
+	//		A    int `persist:",kwonly,default"`
+	//	}
+	//	memo, err := persist.Decorate(foo, persist.Options{Spec: fooArgs{Z: 1, A: 3}})
 	Spec any
 	// Key replaces the default key: a func taking the same parameters as
 	// the memoised function and returning any key value, optionally with an
-	// error. The seed's key=lambda *args: sorted(args) is
+	// error. pypersist's key=lambda *args: sorted(args) is
 	// func(args ...int) []int.
 	Key any
 	// Hash turns a key into the entry's name: func(K) string, optionally
@@ -55,8 +86,9 @@ type Options struct {
 	// Pickle and Unpickle replace the default encoding of results (CBOR in
 	// a checksummed zstd frame): func(R) string or []byte and
 	// func(string or []byte) R, each optionally with an error, where R is
-	// the result type ([]any for functions of several results). The seed's
-	// pickle=str, unpickle=int is strconv.Itoa and strconv.Atoi.
+	// the result type ([]any for functions of several results).
+	// pypersist's pickle=str, unpickle=int is strconv.Itoa and
+	// strconv.Atoi.
 	Pickle, Unpickle any
 	// Metadata, if set, is called for each new result and its text is kept
 	// beside it (<hash>.meta in the file store).
@@ -69,10 +101,19 @@ type Options struct {
 	// fails with the store's error.
 	ComputeOnStoreError bool
 	// Verbosity is pypersist's: 1 problems only, 2 also writes and clears,
-	// 3 also reads, 4 details with keys and file names. The zero value means
-	// 1; Silent (pypersist's 0) logs nothing.
+	// 3 also reads, and each file written or deleted, 4 also the keys. The
+	// zero value means 1; Silent (pypersist's 0) logs nothing. The messages
+	// are pypersist's, word for word ("Getting cache.", "Done reading
+	// cache.", "Writing to persist/triple/<hash>.out", …).
+	//
+	// Verbosity alone decides what is logged: every message it asks for
+	// goes out at slog.LevelInfo, and problems at slog.LevelWarn, so that
+	// a handler at its default level, slog.Default() among them, shows
+	// them all. The attribute "verbosity" is the level a message belongs
+	// to, for handlers that filter further.
 	Verbosity int
-	// Logger receives the log. The default writes text to stderr.
+	// Logger receives the log, with the attribute "func" naming the
+	// function. The default writes text to stderr.
 	Logger *slog.Logger
 }
 
@@ -162,7 +203,14 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 // Wrap is Decorate for callers who want fn's memoised twin with its own
 // type, sparing the type assertion:
 //
-//	triple, memo, err := persist.Wrap(triple, persist.Options{})
+//	triple, memo, err := persist.Wrap(triple, persist.Options{Spec: struct{ X int }{}})
+//
+// Since the twin has fn's type, it reports a failure of the cache (an
+// argument that cannot be hashed, a store that cannot be read, a hash
+// collision) through fn's trailing error result if fn has one, and
+// otherwise panics with the error. Give fn an error result, or call
+// through Memo.Call, where such a failure must not stop the program. A
+// result that cannot be stored is only logged: the call still returns it.
 func Wrap[F any](fn F, opts Options) (F, *Memo, error) {
 	m, err := Decorate(fn, opts)
 	if err != nil {

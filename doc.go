@@ -8,15 +8,26 @@
 //
 //	func triple(x int) int { time.Sleep(time.Second); return 3 * x }
 //
-//	triple, memo, err := persist.Wrap(triple, persist.Options{})
-//	if err != nil { ... }
-//	defer memo.Close()
-//	triple(4) // computes, and writes persist/triple/<hash>.out
-//	triple(4) // reads the file: no second of waiting
+//	func main() {
+//		triple, memo, err := persist.Wrap(triple, persist.Options{
+//			Spec: struct{ X int }{}, // names the parameter x
+//		})
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		defer memo.Close()
+//		fmt.Println(triple(4)) // a second, then 12; persist/triple/<hash>.out is written
+//		fmt.Println(triple(4)) // 12 at once, read from the file
+//
+//		// The stored result, as pypersist's triple.cache[(('x', 4),)]: 12 <nil>
+//		fmt.Println(memo.Cache().Get(persist.KeyOf("x", 4)))
+//	}
 //
 // [Wrap] (or [Decorate], which returns a [Memo]) checks the [Options]
 // against the function's type once, and returns a function of the very
-// same type. A trailing error result is never cached.
+// same type. A trailing error result is never cached. triple has none, so
+// a failure of the cache (a store that cannot be read, say) panics in it;
+// give a function a trailing error result to get such failures as errors.
 //
 // # Keys
 //
@@ -24,7 +35,8 @@
 // defaults left out, sorted: pypersist's arg_tuple, here [ArgTuple], giving
 // a [Key] such as (('x', 4),). Go cannot see parameter names, so a Spec
 // struct declares them, with defaults and keyword-only parameters (see
-// [ArgTuple]); without one they are arg0, arg1, …. The key is encoded
+// Options.Spec for its tags); without one they are arg0, arg1, …, and
+// [KeyOf]("x", 4) must be written KeyOf("arg0", 4). The key is encoded
 // canonically ([EncodeKey]) and hashed with SHA-256 ([Hash]) into the
 // entry's file name. Options.Key, Options.Hash and Options.Unhash replace
 // each step; a hash must be one safe file name or the call fails with
@@ -53,7 +65,17 @@
 // strconv.Atoi for files anyone can read. Writes are atomic: a crash leaves
 // the old entry or the new one, never a partial one. Concurrent calls with
 // one key compute once in a process, and once across processes where the
-// store can lock (the file store and MongoDB can). A damaged entry is a
-// [DecodeError], never a wrong result; Options.RecomputeDamaged replaces it
-// instead. Every failure is a typed error for errors.Is and errors.As.
+// store can lock (the file store and MongoDB can). A damaged entry is
+// never returned as a result: as the Options say, it is recomputed or
+// reported as a [DecodeError]. Every failure is a typed error for errors.Is
+// and errors.As.
+//
+// # Logging
+//
+// Options.Verbosity is pypersist's, with its messages word for word:
+// problems only by default, then writes, reads and details, as in
+// "Getting cache." and "Writing to persist/triple/<hash>.out". They go to
+// Options.Logger, a log/slog logger, at slog.LevelInfo (problems at
+// slog.LevelWarn), so that any handler at its default level shows what
+// Verbosity asks for; the attribute "verbosity" carries pypersist's level.
 package persist

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"math"
 	"net"
 	"net/http"
@@ -15,70 +16,59 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/gopersist/persist"
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/stores/memstore"
 )
 
-// scratch makes a directory for one example's files.
-func scratch() (string, func()) {
-	dir, err := os.MkdirTemp("", "persist-example-")
-	if err != nil {
-		panic(err)
-	}
-	return dir, func() { os.RemoveAll(dir) }
-}
-
-// listdir is the walkthrough's listdir: the sorted names in a directory.
-func listdir(dir string) []string {
-	entries, _ := os.ReadDir(dir)
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
-	}
-	slices.Sort(names)
-	return names
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // Section 1: persist. A memoised function computes once per argument; its
 // results are files named by the hash of the key, and its cache works like
 // a map.
 func Example_persist() {
-	dir, done := scratch()
-	defer done()
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
 	computed := 0
-	triple, memo := must3(persist.Wrap(func(x int) int { computed++; return 3 * x }, persist.Options{
-		Cache: dir, FuncName: "triple", Spec: struct{ X int }{}}))
+	triple, memo, err := persist.Wrap(func(x int) int { computed++; return 3 * x }, persist.Options{
+		Cache: dir, FuncName: "triple", Spec: struct{ X int }{}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 
 	fmt.Println(triple(1), triple(4), triple(1), "computed", computed, "times")
-	files := listdir(filepath.Join(dir, "triple"))
-	fmt.Println(files)
-	data := must(os.ReadFile(filepath.Join(dir, "triple", files[0])))
+	entries, err := os.ReadDir(filepath.Join(dir, "triple")) // sorted by name
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range entries {
+		fmt.Println(e.Name())
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "triple", entries[0].Name()))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("starts %x: a zstd frame holding the pickled result\n", data[:4])
 
 	cache := memo.Cache()
-	fmt.Println(cache.Get(persist.Key{{"x", 4}}))
-	cache.Set(persist.Key{{"x", 10}}, 31)
+	fmt.Println(cache.Get(persist.KeyOf("x", 4)))
+	if err := cache.Set(persist.KeyOf("x", 10), 31); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(triple(10))
 	var ke *persist.KeyError
-	if _, err := cache.Get(persist.Key{{"x", 5}}); errors.As(err, &ke) {
+	if _, err := cache.Get(persist.KeyOf("x", 5)); errors.As(err, &ke) {
 		fmt.Println("bad key:", ke.Key)
 	}
 	fmt.Println(cache.Len())
 	// Output:
 	// 3 12 3 computed 2 times
-	// [fW8tg_xA6ENAcsZwb_m1tn0eUkV-zBCqbw2RphQZnZg.out geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out]
+	// fW8tg_xA6ENAcsZwb_m1tn0eUkV-zBCqbw2RphQZnZg.out
+	// geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out
 	// starts 28b52ffd: a zstd frame holding the pickled result
 	// 12 <nil>
 	// 31
@@ -86,18 +76,15 @@ func Example_persist() {
 	// 3 <nil>
 }
 
-func must3[F any](f F, m *persist.Memo, err error) (F, *persist.Memo) {
-	if err != nil {
-		panic(err)
-	}
-	return f, m
-}
-
 // Section 2: custom pickling. JSON makes the files human-readable, as
 // pypersist's repr and eval do.
 func Example_customPickling() {
-	dir, done := scratch()
-	defer done()
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
 	double := func(x any) any {
 		switch v := x.(type) {
 		case int:
@@ -107,21 +94,31 @@ func Example_customPickling() {
 		}
 		return nil
 	}
-	memo := must(persist.Decorate(double, persist.Options{
+	memo, err := persist.Decorate(double, persist.Options{
 		Cache: dir, FuncName: "double", Spec: struct{ X any }{},
 		Pickle:   json.Marshal,
 		Unpickle: func(b []byte) (v any, err error) { err = json.Unmarshal(b, &v); return v, err },
-	}))
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 
 	fmt.Println(memo.Call(2))
 	fmt.Println(memo.Call(2))
 	fmt.Println(memo.CallKW(nil, persist.KW{"x": 2}))
 	fmt.Println(memo.Call(0))
 	fmt.Println(memo.Call("hello!"))
-	for _, f := range listdir(filepath.Join(dir, "double")) {
-		fmt.Println(string(must(os.ReadFile(filepath.Join(dir, "double", f)))))
+	files, err := filepath.Glob(filepath.Join(dir, "double", "*.out"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(string(data))
 	}
 	// Unordered output:
 	// 4 <nil>
@@ -138,25 +135,36 @@ func Example_customPickling() {
 // calls — by position or keyword, in any order, with defaults given or
 // not — share one key.
 func Example_storageLocation() {
-	dir, done := scratch()
-	defer done()
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
 	computed := 0
 	foo := func(x, y, z, a int) int { computed++; return x + y + z + a }
+	// def foo(x, y, z=1, *, a=3)
 	type fooArgs struct {
 		X, Y int
 		Z    int `persist:",default"`
 		A    int `persist:",kwonly,default"`
 	}
-	memo := must(persist.Decorate(foo, persist.Options{
+	memo, err := persist.Decorate(foo, persist.Options{
 		Cache: "file://" + filepath.Join(dir, "results_for_alice") + "/", FuncName: "foofighters",
-		Spec: fooArgs{Z: 1, A: 3}}))
+		Spec: fooArgs{Z: 1, A: 3}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 
 	call := func(args []any, kw persist.KW) {
 		before := computed
 		v, err := memo.CallKW(args, kw)
-		fmt.Println(v, err, map[bool]string{true: "computed", false: "from the cache"}[computed > before])
+		how := "from the cache"
+		if computed > before {
+			how = "computed"
+		}
+		fmt.Println(v, err, how)
 	}
 	call([]any{1, 4}, persist.KW{"z": 3})
 	call([]any{1}, persist.KW{"y": 4, "z": 3})
@@ -165,8 +173,13 @@ func Example_storageLocation() {
 	call([]any{1, 4, 3}, persist.KW{"a": 7}) // a is keyword-only, and used
 	call([]any{1, 4}, persist.KW{"a": 3, "z": 3})
 	call([]any{1, 4}, persist.KW{"a": 7, "z": 3})
-	fmt.Println(listdir(dir), len(listdir(filepath.Join(dir, "results_for_alice", "foofighters"))), "files")
+	files, err := filepath.Glob(filepath.Join(dir, "results_for_alice", "foofighters", "*.out"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(files), "files in results_for_alice/foofighters")
 
+	// def baz(a, b, c=3, d=4, *, e, f=6, g=7)
 	type bazArgs struct {
 		A, B int
 		C    int `persist:",default"`
@@ -184,15 +197,19 @@ func Example_storageLocation() {
 	// 15 <nil> computed
 	// 11 <nil> from the cache
 	// 15 <nil> from the cache
-	// [results_for_alice] 2 files
+	// 2 files in results_for_alice/foofighters
 	// (('a', 10), ('b', 2), ('e', 50), ('g', 3)) <nil>
 }
 
 // Section 4: a custom key function. Sorting the arguments of a sum makes
 // every order of them one key.
 func Example_customKey() {
-	dir, done := scratch()
-	defer done()
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
 	computed := 0
 	sum := func(args ...int) int {
 		computed++
@@ -202,16 +219,20 @@ func Example_customKey() {
 		}
 		return acc
 	}
-	plain, memo := must3(persist.Wrap(sum, persist.Options{Cache: dir, FuncName: "sum"}))
+	plain, memo, err := persist.Wrap(sum, persist.Options{Cache: dir, FuncName: "sum"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 	fmt.Println(plain(1, 4, 3, 7, 3, 12), plain(4, 12, 7, 3, 3, 1), "computed", computed, "times")
 
 	computed = 0
-	sorted, memo2 := must3(persist.Wrap(sum, persist.Options{Cache: dir, FuncName: "sum_sorted",
-		Key: func(args ...int) []int { return slices.Sorted(slices.Values(args)) }}))
+	sorted, memo2, err := persist.Wrap(sum, persist.Options{Cache: dir, FuncName: "sum_sorted",
+		Key: func(args ...int) []int { return slices.Sorted(slices.Values(args)) }})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo2.Close()
-	memo2.Clear()
 	fmt.Println(sorted(1, 4, 3, 7, 3, 12), sorted(4, 12, 7, 3, 3, 1), "computed", computed, "time")
 	// Output:
 	// 30 30 computed 2 times
@@ -221,14 +242,20 @@ func Example_customKey() {
 // Section 5: a custom hash function. Readable hashes and text pickling make
 // files anyone can inspect.
 func Example_customHash() {
-	dir, done := scratch()
-	defer done()
-	pow, memo := must3(persist.Wrap(func(x, y int) int { return int(math.Pow(float64(x), float64(y))) },
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	pow, memo, err := persist.Wrap(func(x, y int) int { return int(math.Pow(float64(x), float64(y))) },
 		persist.Options{Cache: dir, FuncName: "pow",
 			Hash:   func(k persist.Key) string { return fmt.Sprintf("%v to the %v", k[0].Value, k[1].Value) },
-			Pickle: strconv.Itoa, Unpickle: strconv.Atoi}))
+			Pickle: strconv.Itoa, Unpickle: strconv.Atoi})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 
 	fmt.Println(pow(2, 3))
 	pow(7, 4)
@@ -236,59 +263,85 @@ func Example_customHash() {
 	pow(10, 5)
 	pow(0, 0)
 	pow(2, 16)
-	fmt.Printf("%q\n", listdir(filepath.Join(dir, "pow")))
-	fmt.Printf("%q\n", must(os.ReadFile(filepath.Join(dir, "pow", "7 to the 4.out"))))
+	entries, err := os.ReadDir(filepath.Join(dir, "pow"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range entries {
+		fmt.Printf("%q\n", e.Name())
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "pow", "7 to the 4.out"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("7 to the 4.out holds %q\n", data)
 	// Output:
 	// 8
-	// ["0 to the 0.out" "1 to the 3.out" "10 to the 5.out" "2 to the 16.out" "2 to the 3.out" "7 to the 4.out"]
-	// "2401"
+	// "0 to the 0.out"
+	// "1 to the 3.out"
+	// "10 to the 5.out"
+	// "2 to the 16.out"
+	// "2 to the 3.out"
+	// "7 to the 4.out"
+	// 7 to the 4.out holds "2401"
 }
 
 // Section 6: storing keys. Stored keys can be iterated, and they turn a
 // hash collision into an error instead of a wrong result.
 func Example_storingKeys() {
-	dir, done := scratch()
-	defer done()
-	square, memo := must3(persist.Wrap(func(x int) int { return x * x },
-		persist.Options{Cache: dir, FuncName: "square", StoreKey: true, Spec: struct{ X int }{}}))
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	square, memo, err := persist.Wrap(func(x int) int { return x * x },
+		persist.Options{Cache: dir, FuncName: "square", StoreKey: true, Spec: struct{ X int }{}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 	square(12)
 	square(0)
-	for key := range memo.Cache().Keys() {
-		fmt.Println("key", key)
+	for key, err := range memo.Cache().Keys() {
+		fmt.Println("key", key, err)
 	}
-	for val := range memo.Cache().Values() {
-		fmt.Println("value", val)
+	for val, err := range memo.Cache().Values() {
+		fmt.Println("value", val, err)
 	}
-	for item := range memo.Cache().All() {
-		fmt.Println("item", item.Key, item.Value)
+	for item, err := range memo.Cache().All() {
+		fmt.Println("item", item.Key, item.Value, err)
 	}
 
 	hello := func(persist.Key) string { return "hello world" }
-	careless, memo2 := must3(persist.Wrap(func(x int) int { return x * x },
-		persist.Options{Cache: dir, FuncName: "square_careless", Hash: hello, Spec: struct{ X int }{}}))
+	careless, memo2, err := persist.Wrap(func(x int) int { return x * x },
+		persist.Options{Cache: dir, FuncName: "square_careless", Hash: hello, Spec: struct{ X int }{}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo2.Close()
-	memo2.Clear()
-	fmt.Println("careless", careless(3), careless(4), listdir(filepath.Join(dir, "square_careless")))
+	fmt.Println("careless", careless(3), careless(4))
 
-	checked, memo3 := must3(persist.Wrap(func(x int) (int, error) { return x * x, nil },
-		persist.Options{Cache: dir, FuncName: "square_checked", Hash: hello, StoreKey: true, Spec: struct{ X int }{}}))
+	checked, memo3, err := persist.Wrap(func(x int) (int, error) { return x * x, nil },
+		persist.Options{Cache: dir, FuncName: "square_checked", Hash: hello, StoreKey: true, Spec: struct{ X int }{},
+			Verbosity: persist.Silent}) // the collision below is an error, not also a warning in the log
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo3.Close()
-	memo3.Clear()
 	fmt.Println(checked(3))
 	var hce *persist.HashCollisionError
 	if _, err := checked(4); errors.As(err, &hce) {
 		fmt.Println("Hash collision for keys", hce.Stored, "and", hce.Call)
 	}
 	// Unordered output:
-	// key (('x', 12),)
-	// key (('x', 0),)
-	// value 144
-	// value 0
-	// item (('x', 12),) 144
-	// item (('x', 0),) 0
-	// careless 9 9 [hello world.out]
+	// key (('x', 12),) <nil>
+	// key (('x', 0),) <nil>
+	// value 144 <nil>
+	// value 0 <nil>
+	// item (('x', 12),) 144 <nil>
+	// item (('x', 0),) 0 <nil>
+	// careless 9 9
 	// 9 <nil>
 	// Hash collision for keys (('x', 3),) and (('x', 4),)
 }
@@ -296,17 +349,26 @@ func Example_storingKeys() {
 // Section 7: unhashing. An injective hash with its inverse makes keys
 // iterable without storing them.
 func Example_unhashing() {
-	dir, done := scratch()
-	defer done()
-	exp, memo := must3(persist.Wrap(func(x float64) float64 { return math.Pow(2.71828, x) },
+	dir, err := os.MkdirTemp("", "persist-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	exp, memo, err := persist.Wrap(func(x float64) float64 { return math.Pow(2.71828, x) },
 		persist.Options{Cache: dir, FuncName: "exp",
 			Key:    func(x float64) float64 { return x },
 			Hash:   func(k float64) string { return fmt.Sprintf("e to the %v", k) },
-			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }}))
+			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer memo.Close()
-	memo.Clear()
 	fmt.Println(exp(2), exp(2.0), exp(-1), exp(3.14))
-	for item := range memo.Cache().All() {
+	for item, err := range memo.Cache().All() {
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println("e to the", item.Key, "equals", item.Value)
 	}
 	// Unordered output:
@@ -321,54 +383,86 @@ func Example_unhashing() {
 // machines; it speaks pypersist's REST protocol, so Python's pypersist can
 // share it. A cache URL of http://… points a function at it.
 func Example_usingServer() {
-	ln := must(net.Listen("tcp", "127.0.0.1:0"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
 	srv := &http.Server{Handler: server.New(memstore.Open("example-server"), server.Options{})}
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/persist"
 
-	startAndEnd := must(persist.Decorate(func(s string) string { return s[:1] + s[len(s)-1:] },
-		persist.Options{Cache: url, FuncName: "start_and_end", Spec: struct{ String string }{}}))
+	startAndEnd, err := persist.Decorate(func(s string) string { return s[:1] + s[len(s)-1:] },
+		persist.Options{Cache: url, FuncName: "start_and_end", Spec: struct{ String string }{}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer startAndEnd.Close()
-	startAndEnd.Clear()
+	if err := startAndEnd.Clear(); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(startAndEnd.Call("Hello World!"))
 	fmt.Println(startAndEnd.Call("Doctor"))
 	fmt.Println(startAndEnd.Call("Doctor"))
-	fmt.Println(startAndEnd.Cache().Delete(persist.Key{{"string", "Hello World!"}}))
+	fmt.Println(startAndEnd.Cache().Delete(persist.KeyOf("string", "Hello World!")))
 	fmt.Println(startAndEnd.Cache().Len())
-	startAndEnd.Clear()
+	if err := startAndEnd.Clear(); err != nil {
+		log.Fatal(err)
+	}
 
-	alternating := must(persist.Decorate(func(s string) string {
+	alternating, err := persist.Decorate(func(s string) string {
 		var b []byte
 		for i := 0; i < len(s); i += 2 {
 			b = append(b, s[i])
 		}
 		return string(b)
-	}, persist.Options{Cache: url, FuncName: "alternating", StoreKey: true, Spec: struct{ String string }{}}))
+	}, persist.Options{Cache: url, FuncName: "alternating", StoreKey: true, Spec: struct{ String string }{}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer alternating.Close()
-	alternating.Cache().Clear()
+	if err := alternating.Cache().Clear(); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(alternating.Call("steadfastness"))
 	fmt.Println(alternating.Call("steadfastness"))
 	var words []any
 	for _, w := range []string{"ballooned", "biannually", "curliness", "pursuance", "situation", "thesaurus"} {
-		words = append(words, must(alternating.Call(w)))
+		word, err := alternating.Call(w)
+		if err != nil {
+			log.Fatal(err)
+		}
+		words = append(words, word)
 	}
 	fmt.Println(words...)
-	for item := range alternating.Cache().All() {
+	for item, err := range alternating.Cache().All() {
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println("item", item.Key, item.Value)
 	}
 
-	exp := must(persist.Decorate(func(x float64) float64 { return math.Pow(2.71828, x) },
+	exp, err := persist.Decorate(func(x float64) float64 { return math.Pow(2.71828, x) },
 		persist.Options{Cache: url, FuncName: "exp",
 			Key:    func(x float64) float64 { return x },
 			Hash:   func(k float64) string { return fmt.Sprintf("e to the %v", k) },
-			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }}))
-	defer exp.Close()
-	exp.Clear()
-	for _, x := range []float64{2, -1, 2.0, 3.14} {
-		exp.Call(x)
+			Unhash: func(s string) (float64, error) { return strconv.ParseFloat(s[len("e to the "):], 64) }})
+	if err != nil {
+		log.Fatal(err)
 	}
-	for item := range exp.Cache().All() {
+	defer exp.Close()
+	if err := exp.Clear(); err != nil {
+		log.Fatal(err)
+	}
+	for _, x := range []float64{2, -1, 2.0, 3.14} {
+		if _, err := exp.Call(x); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for item, err := range exp.Cache().All() {
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println("e to the", item.Key, "equals", item.Value)
 	}
 	// Unordered output:
@@ -390,25 +484,4 @@ func Example_usingServer() {
 	// e to the 2 equals 7.3890461584
 	// e to the -1 equals 0.36787968862663156
 	// e to the 3.14 equals 23.103818060414167
-}
-
-// Metadata: a note kept beside each new result, in <hash>.meta, such as
-// when it was computed.
-func Example_metadata() {
-	dir, done := scratch()
-	defer done()
-	cachedAt := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // time.Now() in real use
-	degToRad, memo := must3(persist.Wrap(func(deg float64) float64 { return deg * math.Pi / 180 },
-		persist.Options{Cache: dir, FuncName: "deg_to_rad",
-			Metadata: func() string { return "Result cached at " + cachedAt.Format(time.RFC3339) }}))
-	defer memo.Close()
-	fmt.Printf("%.4f\n", degToRad(90))
-	for _, f := range listdir(filepath.Join(dir, "deg_to_rad")) {
-		if filepath.Ext(f) == ".meta" {
-			fmt.Println(string(must(os.ReadFile(filepath.Join(dir, "deg_to_rad", f)))))
-		}
-	}
-	// Output:
-	// 1.5708
-	// Result cached at 2026-11-25T12:00:00Z
 }

@@ -18,10 +18,33 @@ type Arg struct {
 
 // Key is the default key of a call: its arguments by name, sorted, without
 // those equal to their defaults (see ArgTuple). It prints as pypersist's
-// tuples do, (('x', 4),), and is written as a literal in the same shape:
+// tuples do, (('x', 4),). Write one with [KeyOf], names and values in
+// turn as in pypersist's tuple, or as a literal with its fields named (go
+// vet asks for the names outside tests):
 //
-//	memo.Cache().Get(persist.Key{{"x", 4}})
+//	memo.Cache().Get(persist.KeyOf("x", 4))              // f.cache[(('x', 4),)]
+//	memo.Cache().Get(persist.Key{{Name: "x", Value: 4}}) // the same
 type Key []Arg
+
+// KeyOf makes a Key of names and values in turn, as pypersist's
+// (('a', 10), ('b', 2)) is KeyOf("a", 10, "b", 2). The Cache's methods take
+// the pairs in any order, with or without arguments equal to their
+// defaults. Like strings.NewReplacer, it panics if a name is missing its
+// value or is not a string: a mistake in what stands for a literal.
+func KeyOf(namesAndValues ...any) Key {
+	if len(namesAndValues)%2 != 0 {
+		panic("persist.KeyOf: odd argument count")
+	}
+	k := make(Key, 0, len(namesAndValues)/2)
+	for i := 0; i < len(namesAndValues); i += 2 {
+		name, ok := namesAndValues[i].(string)
+		if !ok {
+			panic(fmt.Sprintf("persist.KeyOf: argument %d is a name, but it is %T, not a string", i, namesAndValues[i]))
+		}
+		k = append(k, Arg{Name: name, Value: namesAndValues[i+1]})
+	}
+	return k
+}
 
 // String formats k as pypersist prints a key: (('a', 10), ('b', 2)).
 func (k Key) String() string {

@@ -1,6 +1,9 @@
 // Package filestore keeps records as plain files, in pypersist's layout, so
-// that anyone can inspect them with ls and cat. It is persist's default
-// store and registers the URL scheme file://.
+// that anyone can list them with ls. A result in persist's default pickling
+// is CBOR in a zstd frame, which "persist show DIR FUNCNAME HASH" prints as
+// JSON; one pickled as text (persist.Options.Pickle such as strconv.Itoa)
+// reads with cat. It is persist's default store and registers the URL
+// scheme file://.
 //
 // # URLs
 //
