@@ -96,7 +96,7 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 			return nil, ctx.Err()
 		case isContextErr(err) && attempt < 3:
 			continue // the leader's context ended, not ours: try again
-		case m.hooks.hash.set() && !keysEqual(leader, key):
+		case m.hooks.hash.set() && !sameKey(leader, key):
 			// Another key with the same custom hash was computed: read
 			// what it stored as any later call would, with its collision
 			// check, and compute for ourselves if nothing was stored.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/fxamacker/cbor/v2"
@@ -182,7 +181,7 @@ func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record) error {
 		if err != nil {
 			return err
 		}
-		if !keysEqual(storedKey, key) {
+		if !sameKey(storedKey, key) {
 			return &HashCollisionError{Stored: storedKey, Call: key, Hash: hash}
 		}
 	}
@@ -194,7 +193,14 @@ func (m *Memo) unhashKey(hash string) (any, error) {
 	if err != nil {
 		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("hook Unhash failed: %w", err)}
 	}
-	return k.Interface(), nil
+	// Put through the calls' normalisation, so that a key Unhash spells
+	// another way (4 for an int64 parameter, a default given) is the
+	// call's key.
+	key, err := m.normalizeKey(k.Interface())
+	if err != nil {
+		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("hook Unhash: %w", err)}
+	}
+	return key, nil
 }
 
 var errNoKeyStored = errors.New("no key is stored with this entry")
@@ -242,14 +248,6 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 
 var anyType = reflect.TypeFor[any]()
 
-// sameKey reports whether two keys have one canonical encoding, the one
-// the default hash is taken of.
-func sameKey(a, b any) bool {
-	ea, errA := EncodeKey(a)
-	eb, errB := EncodeKey(b)
-	return errA == nil && errB == nil && bytes.Equal(ea, eb)
-}
-
 // paramByKeyName finds a parameter by its name in keys ("x", or "*args").
 func (s *argSpec) paramByKeyName(name string) *param {
 	i, ok := s.byName[strings.TrimPrefix(name, "*")]
@@ -260,8 +258,8 @@ func (s *argSpec) paramByKeyName(name string) *param {
 }
 
 // normalizeKey turns a key given to the Cache into the form calls produce:
-// for the default key, values of the parameters' types, defaults left out,
-// sorted by name.
+// for the default key, values of the parameters' types put through the
+// call's own normalisation (argSpec.key).
 func (m *Memo) normalizeKey(key any) (any, error) {
 	if m.hooks.key.set() {
 		v, err := m.spec.convertTo("key", m.hooks.keyType, key)
@@ -274,27 +272,21 @@ func (m *Memo) normalizeKey(key any) (any, error) {
 	if !ok {
 		return nil, argErrorf(m.name, "key must be a persist.Key, got %T", key)
 	}
-	out := make(Key, 0, len(k))
-	seen := make(map[string]bool, len(k))
+	in := make([]reflect.Value, len(m.spec.params))
 	for _, a := range k {
 		p := m.spec.paramByKeyName(a.Name)
 		if p == nil {
 			return nil, argErrorf(m.name, "got an unexpected keyword argument '%s'", a.Name)
 		}
-		if seen[a.Name] {
+		i := m.spec.byName[p.name]
+		if in[i].IsValid() {
 			return nil, argErrorf(m.name, "got multiple values for argument '%s'", a.Name)
 		}
-		seen[a.Name] = true
 		v, err := m.spec.convert(p, a.Value)
 		if err != nil {
 			return nil, err
 		}
-		val := v.Interface()
-		if p.hasDef && keysEqual(val, p.def) || p.variadic && v.Len() == 0 {
-			continue
-		}
-		out = append(out, Arg{a.Name, val})
+		in[i] = v
 	}
-	slices.SortFunc(out, func(a, b Arg) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return m.spec.key(in), nil
 }
