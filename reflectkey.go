@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 	"unsafe"
-
 )
 
 // The canonical key encoding. It starts with the format version
@@ -510,4 +509,3 @@ func keyLabel(k reflect.Value) string {
 	}
 	return "?"
 }
-
