@@ -304,10 +304,20 @@ func TestStoredKeysEqualInAnotherForm(t *testing.T) {
 }
 
 // TestKeyHookReturningKey uses a Key hook that builds a persist.Key of its
-// own names: the map view and iteration work with those names.
+// own names: the map view and iteration (through Unhash) work with those
+// names. With StoreKey it is refused: a Key's values are interfaces, which
+// a stored key cannot bring back with their Go types.
 func TestKeyHookReturningKey(t *testing.T) {
+	keyHook := func(x, y int) persist.Key { return persist.Key{{"sum", x + y}} }
+	_, err := persist.Decorate(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
+		StoreKey: true, Key: keyHook})
+	if want := "persist: StoreKey: the Key hook of add returns persist.Key, whose part interface {} (at [].Value) the default pickling cannot bring back with its Go type, so the stored key would differ from the call's: return another type, or drop StoreKey"; err == nil || err.Error() != want || !errors.Is(err, persist.ErrBadOptions) {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
 	add, m, err := persist.Wrap(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
-		StoreKey: true, Key: func(x, y int) persist.Key { return persist.Key{{"sum", x + y}} }})
+		Key:    keyHook,
+		Hash:   func(k persist.Key) string { return fmt.Sprint("sum", k[0].Value) },
+		Unhash: func(h string) (persist.Key, error) { n, err := strconv.Atoi(strings.TrimPrefix(h, "sum")); return persist.Key{{"sum", n}}, err }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package persist
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"regexp"
@@ -126,18 +125,8 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
 		return nil, err
 	}
-	if !m.hooks.pickle.set() {
-		for i, t := range m.results {
-			if path, bad := unstorable(t); bad != nil {
-				what := "which"
-				if bad != t {
-					what = fmt.Sprintf("whose part %v (at %s)", bad, path)
-				}
-				return nil, optErrorf(name, "%s returns %v as result %d, %s the default pickling cannot bring back with its Go type: give Pickle and Unpickle",
-					name, t, i, what)
-			}
-			m.mayCycle = m.mayCycle || recursive(t)
-		}
+	if err := m.checkPickling(); err != nil {
+		return nil, err
 	}
 	m.log = newLogger(opts.Logger, opts.Verbosity, name)
 	if opts.Store != nil {

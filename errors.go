@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -76,9 +77,29 @@ type UnhashableError struct {
 func (e *UnhashableError) Error() string {
 	where := ""
 	if e.Path != "" {
-		where = " at " + e.Path
+		where = " at " + elidePath(e.Path)
 	}
 	return fmt.Sprintf("persist: unhashable %v%s: %s", e.Type, where, e.Reason)
+}
+
+// maxPathInMessage bounds the path an error message shows: a value nested
+// a thousand deep would otherwise make a message of kilobytes.
+const maxPathInMessage = 120
+
+// elidePath shortens a long path to its head and tail, which say where it
+// starts and what it reaches.
+func elidePath(p string) string {
+	if len(p) <= maxPathInMessage {
+		return p
+	}
+	head, tail := maxPathInMessage/2-3, len(p)-(maxPathInMessage/2-3)
+	for head > 0 && !utf8.RuneStart(p[head]) {
+		head--
+	}
+	for tail < len(p) && !utf8.RuneStart(p[tail]) {
+		tail++
+	}
+	return p[:head] + " … " + p[tail:]
 }
 
 // Is reports whether target is ErrUnhashable.
