@@ -315,9 +315,12 @@ func TestKeyHookReturningKey(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 	add, m, err := persist.Wrap(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
-		Key:    keyHook,
-		Hash:   func(k persist.Key) string { return fmt.Sprint("sum", k[0].Value) },
-		Unhash: func(h string) (persist.Key, error) { n, err := strconv.Atoi(strings.TrimPrefix(h, "sum")); return persist.Key{{"sum", n}}, err }})
+		Key:  keyHook,
+		Hash: func(k persist.Key) string { return fmt.Sprint("sum", k[0].Value) },
+		Unhash: func(h string) (persist.Key, error) {
+			n, err := strconv.Atoi(strings.TrimPrefix(h, "sum"))
+			return persist.Key{{"sum", n}}, err
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
