@@ -103,11 +103,8 @@ func (c *Cache) Set(key, value any) error {
 			return err
 		}
 	}
-	if rec.Result, err = c.m.pickleResults(out); err != nil {
+	if err := c.m.fillRecord(&rec, out); err != nil {
 		return err
-	}
-	if c.m.opts.Metadata != nil {
-		rec.Meta = []byte(c.m.opts.Metadata())
 	}
 	c.m.log.log(c.ctx, vWrites, "Writing to "+c.m.where+".")
 	return c.m.store.Put(c.ctx, c.m.name, hash, rec)

@@ -31,10 +31,13 @@ func (m *Memo) pickleResults(out []reflect.Value) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("persist: Pickle for %s: %w", m.name, err)
 	}
+	var b []byte
 	if r.Kind() == reflect.String {
-		return []byte(r.String()), nil
+		b = []byte(r.String())
+	} else {
+		b = r.Bytes()
 	}
-	return r.Bytes(), nil
+	return b, checkSize(len(b))
 }
 
 // resultValue is what Cache.Get and Call return: the result of a function

@@ -60,9 +60,12 @@ type Options struct {
 	// Metadata, if set, is called for each new result and its text is kept
 	// beside it (<hash>.meta in the file store).
 	Metadata func() string
-	// RecomputeDamaged treats a stored result that cannot be decoded as a
-	// miss: it is recomputed and replaced. By default it is a DecodeError.
-	RecomputeDamaged bool
+	// FailOnDamaged makes a stored entry that cannot be decoded an error, a
+	// DecodeError, for those who would rather stop than recompute. By
+	// default a damaged entry is a miss, as in the Go build cache: it is
+	// recomputed and replaced, and logged once at the problems level. It
+	// needs a function with a trailing error result to report through.
+	FailOnDamaged bool
 	// ComputeOnStoreError computes the result when the store cannot be
 	// read (a server down, say), logging the failure. By default the call
 	// fails with the store's error.
@@ -87,7 +90,6 @@ type Memo struct {
 	hooks    *hooks
 	results  []reflect.Type // the results kept: all but a trailing error
 	errIndex int            // index of the trailing error result, or -1
-	mayCycle bool           // a result type can refer to itself: check values for cycles before pickling
 	opts     Options
 	store    stores.Store
 	ownStore bool
@@ -123,6 +125,9 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		return nil, err
 	}
 	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
+		return nil, err
+	}
+	if err := m.checkDamagePolicy(); err != nil {
 		return nil, err
 	}
 	if err := m.checkPickling(); err != nil {

@@ -53,7 +53,7 @@
 // strconv.Atoi for files anyone can read. Writes are atomic: a crash leaves
 // the old entry or the new one, never a partial one. Concurrent calls with
 // one key compute once in a process, and once across processes where the
-// store can lock (the file store and MongoDB can). A damaged entry is a
-// [DecodeError], never a wrong result; Options.RecomputeDamaged replaces it
-// instead. Every failure is a typed error for errors.Is and errors.As.
+// store can lock (the file store and MongoDB can). A damaged entry is never
+// a wrong result: it is recomputed and replaced, or, with
+// Options.FailOnDamaged, a [DecodeError]. Every failure is a typed error for errors.Is and errors.As.
 package persist

@@ -34,6 +34,9 @@ var (
 	// ErrBadOptions reports options that Decorate rejects. An *OptionsError
 	// matches it.
 	ErrBadOptions = errors.New("persist: bad options")
+	// ErrTooLarge reports a value larger than the default pickling reads
+	// back: it is not stored.
+	ErrTooLarge = errors.New("persist: too large to store")
 )
 
 // KeyError reports a key that has no stored result, like Python's KeyError.
@@ -136,8 +139,8 @@ func argErrorf(fn, format string, args ...any) *ArgumentError {
 }
 
 // DecodeError reports a stored result or key that cannot be decoded:
-// damaged, truncated, or written by something else. The entry is left as it
-// is unless Options.RecomputeDamaged says to replace it.
+// damaged, truncated, or written by something else. A call recomputes and
+// replaces such an entry, unless Options.FailOnDamaged makes it this error.
 type DecodeError struct {
 	What string // "result" or "key"
 	Func string

@@ -154,7 +154,6 @@ func (m *Memo) checkPickling() error {
 			if clause := unstorableClause(t); clause != "" {
 				return optErrorf(m.name, "%s returns %v as result %d, %s: give Pickle and Unpickle", m.name, t, i, clause)
 			}
-			m.mayCycle = m.mayCycle || recursive(t)
 		}
 	}
 	if !m.opts.StoreKey {
