@@ -140,11 +140,18 @@ func (m *Memo) fillResults(out []reflect.Value, vals []any, fail func(error) err
 }
 
 // keyBytes encodes a key for StoreKey, with the default pickling: keys must
-// come back with their Go types, whatever pickles the results.
+// come back with their Go types, whatever pickles the results. A key that
+// would read back as another key (a time.Time in a named zone comes back
+// with its offset only) is refused: a stored key is the call's key.
 func (m *Memo) keyBytes(key any) ([]byte, error) {
 	b, err := Pickle(key)
 	if err != nil {
 		return nil, &UnhashableError{Type: reflect.TypeOf(key), Reason: "it cannot be stored: " + err.Error()}
+	}
+	back, err := m.decodeKey("", b)
+	if err != nil || !sameKey(back, key) {
+		return nil, &UnhashableError{Type: reflect.TypeOf(key), Reason: "it cannot be stored: it would read back as " + formatValue(back) +
+			" (a time.Time keeps its offset, not its zone's name: a Key hook can take t.UTC())"}
 	}
 	return b, nil
 }

@@ -14,7 +14,7 @@ import (
 // exactly, with its Go type, only when the type says what every part is
 // and every part is written. An interface (any, error, fmt.Stringer) would
 // come back as CBOR's generic types (an int as a uint64) or not at all; a
-// func, chan or complex number cannot be written; an unexported field, or
+// func, chan, uintptr or complex number cannot be written; an unexported field, or
 // one tagged "-", is not written and comes back as its zero value; a
 // pointer to a nil pointer, slice or map comes back as a nil pointer. Types
 // that marshal and unmarshal themselves are taken at their word.
@@ -48,7 +48,7 @@ func walkType(t reflect.Type, seen map[reflect.Type]bool) (string, reflect.Type,
 	}
 	seen[t] = true
 	switch t.Kind() {
-	case reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+	case reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Uintptr, reflect.Complex64, reflect.Complex128:
 		return "", t, "" // not with its Go type, if at all
 	case reflect.Pointer:
 		switch t.Elem().Kind() {
