@@ -210,8 +210,11 @@ func TestStoredKeysAreCallKeys(t *testing.T) {
 // an int64 parameter) is the call's key, not a collision.
 func TestUnhashedKeyIsNormalised(t *testing.T) {
 	f, m, err := persist.Wrap(func(x int64) (int64, error) { return 2 * x, nil }, persist.Options{Cache: memURL(t), FuncName: "double",
-		Hash:   func(k persist.Key) string { return fmt.Sprint("x", k[0].Value) },
-		Unhash: func(h string) (persist.Key, error) { n, err := strconv.Atoi(strings.TrimPrefix(h, "x")); return persist.Key{{"arg0", n}}, err }})
+		Hash: func(k persist.Key) string { return fmt.Sprint("x", k[0].Value) },
+		Unhash: func(h string) (persist.Key, error) {
+			n, err := strconv.Atoi(strings.TrimPrefix(h, "x"))
+			return persist.Key{{"arg0", n}}, err
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
