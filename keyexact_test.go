@@ -98,6 +98,8 @@ type argHidden struct {
 	secret string
 }
 
+var _ = argHidden{secret: "counts in the hash"}
+
 // TestStoreKeyRefusesWhatItCannotKeep: an argument's unexported fields
 // count in the hash but could not be stored, so that two entries showed one
 // key text. With StoreKey such argument types are refused at Decorate, as

@@ -149,7 +149,6 @@ func TestEncodeNormalises(t *testing.T) {
 	x := 42
 	px := &x
 	type withPtr struct{ P *int }
-	type withVal struct{ P int }
 	loc := time.FixedZone("UTC+5:30", 5*3600+1800)
 	instant := time.Date(2024, 3, 10, 12, 0, 0, 123456789, time.UTC)
 	now := time.Now() // carries a monotonic clock reading

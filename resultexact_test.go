@@ -249,8 +249,10 @@ func TestDeepOrNaNKeyedResultNotStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deep(1100).V != 1099 || deep(1100).V != 1099 {
-		t.Fatal("wrong result")
+	for range 2 { // computed twice: the first was not stored
+		if deep(1100).V != 1099 {
+			t.Fatal("wrong result")
+		}
 	}
 	if n, _ := dm.Cache().Len(); n != 0 {
 		t.Fatalf("a result nested deeper than the decoder reads was stored: Len = %d", n)
@@ -260,8 +262,10 @@ func TestDeepOrNaNKeyedResultNotStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(nan(1)) != 2 || len(nan(1)) != 2 {
-		t.Fatal("a map with two NaN keys lost one")
+	for range 2 {
+		if len(nan(1)) != 2 {
+			t.Fatal("a map with two NaN keys lost one")
+		}
 	}
 	if n, _ := m.Cache().Len(); n != 0 {
 		t.Fatalf("a map with NaN keys was stored: Len = %d", n)
