@@ -56,6 +56,9 @@ func init() {
 		panic(err)
 	}
 	dec := cbor.DecOptions{
+		// The encoder writes a Go string as it is, valid UTF-8 or not; the
+		// decoder must read it back.
+		UTF8:             cbor.UTF8DecodeInvalid,
 		MaxArrayElements: 1<<31 - 1,
 		MaxMapPairs:      1<<31 - 1,
 		MaxNestedLevels:  1024,

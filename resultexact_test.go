@@ -116,8 +116,9 @@ func TestResultsRoundTripExactly(t *testing.T) {
 	for i, tc := range resultCases {
 		rt := reflect.TypeOf(tc.value)
 		name := fmt.Sprintf("r%d", i)
+		calls := 0
 		fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{reflect.TypeFor[int]()}, []reflect.Type{rt}, false),
-			func([]reflect.Value) []reflect.Value { return []reflect.Value{reflect.ValueOf(tc.value)} }).Interface()
+			func([]reflect.Value) []reflect.Value { calls++; return []reflect.Value{reflect.ValueOf(tc.value)} }).Interface()
 		opts := persist.Options{Cache: store, FuncName: name, Verbosity: persist.Silent}
 		m, err := persist.Decorate(fn, opts)
 		if !tc.accept {
@@ -142,8 +143,8 @@ func TestResultsRoundTripExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 		hit, err := m2.Call(1)
-		if err != nil {
-			t.Fatalf("%v: hit: %v", rt, err)
+		if err != nil || calls != 1 {
+			t.Fatalf("%v: hit: %v, after %d computations", rt, err, calls)
 		}
 		if !reflect.DeepEqual(hit, miss) {
 			t.Errorf("%v: hit %#v, miss %#v", rt, hit, miss)
