@@ -194,13 +194,13 @@ func (g *propGen) key() any {
 
 func hasMapOrSlice(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Map, reflect.Slice, reflect.Func:
+	case reflect.Map, reflect.Slice, reflect.Func, reflect.Interface: // an interface may hold a slice
 		return true
 	case reflect.Array, reflect.Pointer:
 		return hasMapOrSlice(t.Elem())
 	case reflect.Struct:
 		for i := range t.NumField() {
-			if hasMapOrSlice(t.Field(i).Type) || t.Field(i).Type.Kind() == reflect.Interface {
+			if hasMapOrSlice(t.Field(i).Type) {
 				return true
 			}
 		}
