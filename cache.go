@@ -45,7 +45,8 @@ func (c *Cache) entry(key any) (any, string, error) {
 }
 
 // Get returns the value stored for key, or a *KeyError (matching
-// ErrNotFound) when there is none.
+// ErrNotFound) when there is none. Get reports what is stored: a damaged
+// entry is a *DecodeError here, where a call would recompute it.
 func (c *Cache) Get(key any) (any, error) {
 	k, hash, err := c.entry(key)
 	if err != nil {
