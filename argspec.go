@@ -184,25 +184,39 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 }
 
 // key builds the default key from bound arguments: names, defaults elided,
-// sorted by name (keyOrder is sorted already).
+// sorted by name (keyOrder is sorted already). It is the one normalisation
+// of keys: calls give every argument; Cache methods give those the key
+// names and leave the others invalid, which are then left out.
 func (s *argSpec) key(in []reflect.Value) Key {
 	k := make(Key, 0, len(s.keyOrder))
 	for _, i := range s.keyOrder {
 		p := &s.params[i]
 		v := in[i]
-		if p.variadic {
+		switch {
+		case !v.IsValid():
+		case p.variadic:
 			if v.Len() > 0 {
 				k = append(k, Arg{p.keyName(), v.Interface()})
 			}
-			continue
+		default:
+			if val := v.Interface(); !p.isDefault(val) {
+				k = append(k, Arg{p.name, val})
+			}
 		}
-		val := v.Interface()
-		if p.hasDef && keysEqual(val, p.def) {
-			continue
-		}
-		k = append(k, Arg{p.name, val})
 	}
 	return k
+}
+
+// isDefault reports whether an argument equals the parameter's default
+// under the key encoding, the one notion of key equality.
+func (p *param) isDefault(val any) bool {
+	if !p.hasDef {
+		return false
+	}
+	if equal, ok := scalarSameKey(val, p.def); ok {
+		return equal
+	}
+	return sameKey(val, p.def)
 }
 
 // bind matches positional and keyword arguments to the parameters, as

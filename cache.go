@@ -45,7 +45,8 @@ func (c *Cache) entry(key any) (any, string, error) {
 }
 
 // Get returns the value stored for key, or a *KeyError (matching
-// ErrNotFound) when there is none.
+// ErrNotFound) when there is none. Get reports what is stored: a damaged
+// entry is a *DecodeError here, where a call would recompute it.
 func (c *Cache) Get(key any) (any, error) {
 	k, hash, err := c.entry(key)
 	if err != nil {
@@ -103,11 +104,8 @@ func (c *Cache) Set(key, value any) error {
 			return err
 		}
 	}
-	if rec.Result, err = c.m.pickleResults(out); err != nil {
+	if err := c.m.fillRecord(&rec, out); err != nil {
 		return err
-	}
-	if c.m.opts.Metadata != nil {
-		rec.Meta = []byte(c.m.opts.Metadata())
 	}
 	return c.m.putEntry(c.ctx, hash, k, rec)
 }

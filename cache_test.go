@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"strconv"
@@ -214,48 +215,88 @@ func TestCustomPickling(t *testing.T) {
 	}
 }
 
-func TestDamagedResult(t *testing.T) {
+// damage writes each kind of damaged result over the entry of triple(2)
+// in turn, calling check after each.
+func damage(t *testing.T, m *persist.Memo, check func(bad []byte, hash string)) {
+	t.Helper()
+	ctx := context.Background()
+	var good []byte
+	var hash string
+	for e, err := range m.Store().Entries(ctx, m.FuncName()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash, good = e.Hash, e.Result
+	}
+	if good == nil {
+		t.Fatal("nothing stored to damage")
+	}
+	for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good[:len(good)-1]), good[len(good)-1]^1), []byte("6"), nil} {
+		if err := m.Store().Put(ctx, m.FuncName(), hash, stores.Record{Result: bad}); err != nil {
+			t.Fatal(err)
+		}
+		check(bad, hash)
+	}
+}
+
+// TestDamagedResultIsAMiss: by default a damaged entry is recomputed and
+// replaced, logged once at the problems level, and a function without an
+// error result does not panic.
+func TestDamagedResultIsAMiss(t *testing.T) {
 	var calls atomic.Int32
-	opts := persist.Options{Cache: memURL(t), FuncName: "triple", Verbosity: persist.Silent}
-	fn := func(x int) (int, error) { calls.Add(1); return 3 * x, nil }
-	f, m, err := persist.Wrap(fn, opts)
+	var log strings.Builder
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug - 4}))
+	f, m, err := persist.Wrap(func(x int) int { calls.Add(1); return 3 * x },
+		persist.Options{Cache: memURL(t), FuncName: "triple", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f(2)
-	ctx := context.Background()
-	var hash string
-	for e, err := range m.Store().Entries(ctx, "triple") {
-		if err != nil {
-			t.Fatal(err)
+	damage(t, m, func(bad []byte, hash string) {
+		log.Reset()
+		before := calls.Load()
+		if v := f(2); v != 6 || calls.Load() != before+1 {
+			t.Fatalf("damaged %q: got %d after %d computations, want 6 computed once", bad, v, calls.Load()-before)
 		}
-		hash = e.Hash
-		good := e.Result
-		for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good[:len(good)-1]), good[len(good)-1]^1), []byte("6"), nil} {
-			if err := m.Store().Put(ctx, "triple", hash, stores.Record{Result: bad}); err != nil {
-				t.Fatal(err)
-			}
-			_, err := f(2)
-			var de *persist.DecodeError
-			if !errors.Is(err, persist.ErrDamaged) || !errors.As(err, &de) || de.Hash != hash {
-				t.Fatalf("damaged %q: got %v, want a DecodeError", bad, err)
-			}
-			if rec, _ := m.Store().Get(ctx, "triple", hash); string(rec.Result) != string(bad) {
-				t.Fatal("the damaged entry was changed without RecomputeDamaged")
-			}
+		if n := strings.Count(log.String(), "Damaged entry"); n != 1 {
+			t.Fatalf("damaged %q: logged %d times, want once:\n%s", bad, n, log.String())
 		}
-	}
-	opts.RecomputeDamaged = true
-	f2, _, err := persist.Wrap(fn, opts)
+		if !strings.Contains(log.String(), "level=WARN") {
+			t.Fatalf("damaged %q: not logged at the problems level:\n%s", bad, log.String())
+		}
+		if v, err := m.Cache().Get(persist.Key{{"arg0", 2}}); v != 6 || err != nil {
+			t.Fatalf("damaged %q: not replaced: %v, %v", bad, v, err)
+		}
+	})
+}
+
+// TestFailOnDamaged keeps the strict behaviour: a DecodeError, and the
+// entry left as it is. A function with no error result cannot report it,
+// so Decorate refuses the option for it.
+func TestFailOnDamaged(t *testing.T) {
+	var calls atomic.Int32
+	opts := persist.Options{Cache: memURL(t), FuncName: "triple", Verbosity: persist.Silent, FailOnDamaged: true}
+	f, m, err := persist.Wrap(func(x int) (int, error) { calls.Add(1); return 3 * x, nil }, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := calls.Load()
-	if v, err := f2(2); v != 6 || err != nil || calls.Load() != before+1 {
-		t.Fatalf("RecomputeDamaged: %v, %v", v, err)
+	f(2)
+	damage(t, m, func(bad []byte, hash string) {
+		_, err := f(2)
+		var de *persist.DecodeError
+		if !errors.Is(err, persist.ErrDamaged) || !errors.As(err, &de) || de.Hash != hash {
+			t.Fatalf("damaged %q: got %v, want a DecodeError", bad, err)
+		}
+		if rec, _ := m.Store().Get(context.Background(), "triple", hash); string(rec.Result) != string(bad) {
+			t.Fatal("the damaged entry was changed with FailOnDamaged")
+		}
+	})
+	if calls.Load() != 1 {
+		t.Fatalf("computed %d times with FailOnDamaged, want 1", calls.Load())
 	}
-	if v, err := f(2); v != 6 || err != nil {
-		t.Fatalf("the damaged entry was not replaced: %v, %v", v, err)
+	_, err = persist.Decorate(func(x int) int { return x }, opts)
+	if want := "persist: FailOnDamaged for triple needs a trailing error result to report a damaged entry through; func(int) int has none"; err == nil || err.Error() != want || !errors.Is(err, persist.ErrBadOptions) {
+		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
 
@@ -304,10 +345,23 @@ func TestStoredKeysEqualInAnotherForm(t *testing.T) {
 }
 
 // TestKeyHookReturningKey uses a Key hook that builds a persist.Key of its
-// own names: the map view and iteration work with those names.
+// own names: the map view and iteration (through Unhash) work with those
+// names. With StoreKey it is refused: a Key's values are interfaces, which
+// a stored key cannot bring back with their Go types.
 func TestKeyHookReturningKey(t *testing.T) {
+	keyHook := func(x, y int) persist.Key { return persist.Key{{"sum", x + y}} }
+	_, err := persist.Decorate(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
+		StoreKey: true, Key: keyHook})
+	if want := "persist: StoreKey: the Key hook of add returns persist.Key, whose part interface {} (at [].Value) the default pickling cannot bring back with its Go type, so the stored key would differ from the call's: return another type, or drop StoreKey"; err == nil || err.Error() != want || !errors.Is(err, persist.ErrBadOptions) {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
 	add, m, err := persist.Wrap(func(x, y int) int { return x + y }, persist.Options{Cache: memURL(t), FuncName: "add",
-		StoreKey: true, Key: func(x, y int) persist.Key { return persist.Key{{"sum", x + y}} }})
+		Key:  keyHook,
+		Hash: func(k persist.Key) string { return fmt.Sprint("sum", k[0].Value) },
+		Unhash: func(h string) (persist.Key, error) {
+			n, err := strconv.Atoi(strings.TrimPrefix(h, "sum"))
+			return persist.Key{{"sum", n}}, err
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

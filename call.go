@@ -96,7 +96,7 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 			return nil, ctx.Err()
 		case isContextErr(err) && attempt < 3:
 			continue // the leader's context ended, not ours: try again
-		case m.hooks.hash.set() && !keysEqual(leader, key):
+		case m.hooks.hash.set() && !sameKey(leader, key):
 			// Another key with the same custom hash was computed: read
 			// what it stored as any later call would, with its collision
 			// check, and compute for ourselves if nothing was stored.
@@ -114,20 +114,39 @@ func isContextErr(err error) bool {
 }
 
 // recoverable reports whether a failed lookup may be answered by
-// computing: a miss always; a damaged entry or an unreadable store when the
-// options say so.
+// computing: a miss always; a damaged entry unless FailOnDamaged; an
+// unreadable store when ComputeOnStoreError says so. It logs why.
 func (m *Memo) recoverable(ctx context.Context, err error) bool {
+	return m.mayCompute(ctx, err, true)
+}
+
+// mayCompute is recoverable, logging only when logIt is set: the lookup
+// that compute repeats under the lock has been logged by the first.
+func (m *Memo) mayCompute(ctx context.Context, err error, logIt bool) bool {
 	switch {
 	case err == errMiss:
 		return true
-	case errors.Is(err, ErrDamaged) && m.opts.RecomputeDamaged:
-		m.log.log(ctx, vProblems, "Damaged entry; recomputing it.", "err", err)
+	case errors.Is(err, ErrDamaged) && !m.opts.FailOnDamaged:
+		if logIt {
+			m.log.log(ctx, vProblems, "Damaged entry; recomputing it.", "err", err)
+		}
 		return true
 	case m.opts.ComputeOnStoreError && isStoreFailure(err):
-		m.log.log(ctx, vProblems, "Store cannot be read; computing without it.", "err", err)
+		if logIt {
+			m.log.log(ctx, vProblems, "Store cannot be read; computing without it.", "err", err)
+		}
 		return true
 	}
 	return false
+}
+
+// checkDamagePolicy refuses FailOnDamaged for a function with no error
+// result: a damaged file would make every call of it panic.
+func (m *Memo) checkDamagePolicy() error {
+	if m.opts.FailOnDamaged && m.errIndex < 0 {
+		return optErrorf(m.name, "FailOnDamaged for %s needs a trailing error result to report a damaged entry through; %v has none", m.name, m.ft)
+	}
+	return nil
 }
 
 func isStoreFailure(err error) bool {
@@ -151,7 +170,7 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 	}
 	// Another goroutine's flight or another process may have stored the
 	// result since the first lookup.
-	if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.recoverable(ctx, err) {
+	if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.mayCompute(ctx, err, false) {
 		return out, err
 	}
 	var rec stores.Record
@@ -180,25 +199,32 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 // store1 pickles and stores a computed result. A failure is logged, not
 // returned: the caller still gets the result it asked for.
 func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record) {
-	var err error
-	if m.mayCycle {
-		if _, err := EncodeKey(m.resultValue(out)); err != nil {
+	if err := m.fillRecord(&rec, out); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			m.log.log(ctx, vProblems, "Result not stored: too large.", "err", err)
+		} else {
 			m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
-			return
 		}
-	}
-	if rec.Result, err = m.pickleResults(out); err != nil {
-		m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
 		return
-	}
-	if m.opts.Metadata != nil {
-		rec.Meta = []byte(m.opts.Metadata())
 	}
 	// The result is computed: store it even if the caller's context ended
 	// meanwhile, for the callers waiting on it and the ones to come.
 	if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
 		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
 	}
+}
+
+// fillRecord pickles results and adds the metadata: the one write path of
+// calls and Cache.Set, with its checks (cycles, depth, size) in Pickle.
+func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value) error {
+	var err error
+	if rec.Result, err = m.pickleResults(out); err != nil {
+		return err
+	}
+	if m.opts.Metadata != nil {
+		rec.Meta = []byte(m.opts.Metadata())
+	}
+	return nil
 }
 
 // key computes a call's key: the Key hook's, or the default ArgTuple.

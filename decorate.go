@@ -2,7 +2,6 @@ package persist
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"regexp"
@@ -93,9 +92,12 @@ type Options struct {
 	// Metadata, if set, is called for each new result and its text is kept
 	// beside it (<hash>.meta in the file store).
 	Metadata func() string
-	// RecomputeDamaged treats a stored result that cannot be decoded as a
-	// miss: it is recomputed and replaced. By default it is a DecodeError.
-	RecomputeDamaged bool
+	// FailOnDamaged makes a stored entry that cannot be decoded an error, a
+	// DecodeError, for those who would rather stop than recompute. By
+	// default a damaged entry is a miss, as in the Go build cache: it is
+	// recomputed and replaced, and logged once at the problems level. It
+	// needs a function with a trailing error result to report through.
+	FailOnDamaged bool
 	// ComputeOnStoreError computes the result when the store cannot be
 	// read (a server down, say), logging the failure. By default the call
 	// fails with the store's error.
@@ -129,7 +131,6 @@ type Memo struct {
 	hooks    *hooks
 	results  []reflect.Type // the results kept: all but a trailing error
 	errIndex int            // index of the trailing error result, or -1
-	mayCycle bool           // a result type can refer to itself: check values for cycles before pickling
 	opts     Options
 	store    stores.Store
 	ownStore bool
@@ -167,18 +168,11 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
 		return nil, err
 	}
-	if !m.hooks.pickle.set() {
-		for i, t := range m.results {
-			if path, bad := unstorable(t); bad != nil {
-				what := "which"
-				if bad != t {
-					what = fmt.Sprintf("whose part %v (at %s)", bad, path)
-				}
-				return nil, optErrorf(name, "%s returns %v as result %d, %s the default pickling cannot bring back with its Go type: give Pickle and Unpickle",
-					name, t, i, what)
-			}
-			m.mayCycle = m.mayCycle || recursive(t)
-		}
+	if err := m.checkDamagePolicy(); err != nil {
+		return nil, err
+	}
+	if err := m.checkPickling(); err != nil {
+		return nil, err
 	}
 	m.log = newLogger(opts.Logger, opts.Verbosity, name)
 	if opts.Store != nil {

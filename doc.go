@@ -66,9 +66,9 @@
 // the old entry or the new one, never a partial one. Concurrent calls with
 // one key compute once in a process, and once across processes where the
 // store can lock (the file store and MongoDB can). A damaged entry is
-// never returned as a result: as the Options say, it is recomputed or
-// reported as a [DecodeError]. Every failure is a typed error for errors.Is
-// and errors.As.
+// never a wrong result: it is recomputed and replaced, or, with
+// Options.FailOnDamaged, a [DecodeError]. Every failure is a typed error
+// for errors.Is and errors.As.
 //
 // # Logging
 //

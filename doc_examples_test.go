@@ -67,8 +67,8 @@ func Example_persist() {
 	fmt.Println(cache.Len())
 	// Output:
 	// 3 12 3 computed 2 times
-	// fW8tg_xA6ENAcsZwb_m1tn0eUkV-zBCqbw2RphQZnZg.out
-	// geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out
+	// ad5eZo5khrhn_3KGdbPlZx0d3Eq6B897N_b71upT56g.out
+	// bI5oZAhqs5NfI3iOC79VfjwQ87eSQB6l9JZdx1TBKGE.out
 	// starts 28b52ffd: a zstd frame holding the pickled result
 	// 12 <nil>
 	// 31

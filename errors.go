@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -33,6 +34,9 @@ var (
 	// ErrBadOptions reports options that Decorate rejects. An *OptionsError
 	// matches it.
 	ErrBadOptions = errors.New("persist: bad options")
+	// ErrTooLarge reports a value larger than the default pickling reads
+	// back: it is not stored.
+	ErrTooLarge = errors.New("persist: too large to store")
 )
 
 // KeyError reports a key that has no stored result, like Python's KeyError.
@@ -76,9 +80,29 @@ type UnhashableError struct {
 func (e *UnhashableError) Error() string {
 	where := ""
 	if e.Path != "" {
-		where = " at " + e.Path
+		where = " at " + elidePath(e.Path)
 	}
 	return fmt.Sprintf("persist: unhashable %v%s: %s", e.Type, where, e.Reason)
+}
+
+// maxPathInMessage bounds the path an error message shows: a value nested
+// a thousand deep would otherwise make a message of kilobytes.
+const maxPathInMessage = 120
+
+// elidePath shortens a long path to its head and tail, which say where it
+// starts and what it reaches.
+func elidePath(p string) string {
+	if len(p) <= maxPathInMessage {
+		return p
+	}
+	head, tail := maxPathInMessage/2-3, len(p)-(maxPathInMessage/2-3)
+	for head > 0 && !utf8.RuneStart(p[head]) {
+		head--
+	}
+	for tail < len(p) && !utf8.RuneStart(p[tail]) {
+		tail++
+	}
+	return p[:head] + " … " + p[tail:]
 }
 
 // Is reports whether target is ErrUnhashable.
@@ -115,8 +139,8 @@ func argErrorf(fn, format string, args ...any) *ArgumentError {
 }
 
 // DecodeError reports a stored result or key that cannot be decoded:
-// damaged, truncated, or written by something else. The entry is left as it
-// is unless Options.RecomputeDamaged says to replace it.
+// damaged, truncated, or written by something else. A call recomputes and
+// replaces such an entry, unless Options.FailOnDamaged makes it this error.
 type DecodeError struct {
 	What string // "result" or "key"
 	Func string

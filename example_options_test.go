@@ -262,9 +262,9 @@ func ExampleOptions_verbosity() {
 	}
 	// Output:
 	// level=INFO msg="Getting cache." func=triple verbosity=3
-	// level=INFO msg="No entry for (('x', 4),) as mem://example-verbosity/triple/geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out does not exist." func=triple verbosity=3
-	// level=INFO msg="Writing to mem://example-verbosity/triple/geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out" func=triple verbosity=3
-	// level=INFO msg="Done writing mem://example-verbosity/triple/geu29twTVssLQv970wkC92resLXIyUW90zGSXuTxGOs.out." func=triple verbosity=3
+	// level=INFO msg="No entry for (('x', 4),) as mem://example-verbosity/triple/ad5eZo5khrhn_3KGdbPlZx0d3Eq6B897N_b71upT56g.out does not exist." func=triple verbosity=3
+	// level=INFO msg="Writing to mem://example-verbosity/triple/ad5eZo5khrhn_3KGdbPlZx0d3Eq6B897N_b71upT56g.out" func=triple verbosity=3
+	// level=INFO msg="Done writing mem://example-verbosity/triple/ad5eZo5khrhn_3KGdbPlZx0d3Eq6B897N_b71upT56g.out." func=triple verbosity=3
 	// level=INFO msg="Done writing all files." func=triple verbosity=3
 	// level=INFO msg="Getting cache." func=triple verbosity=3
 	// level=INFO msg="Done reading cache." func=triple verbosity=3

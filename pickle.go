@@ -36,6 +36,15 @@ var (
 // file cannot exhaust memory.
 const maxDecodedSize = 1 << 30
 
+// maxPickleSize bounds one pickled value on write and on read alike, so a
+// value the reader would refuse is never written. A variable, so that tests
+// can lower it.
+var maxPickleSize = maxDecodedSize
+
+// maxPickleDepth bounds nesting on write below the decoder's
+// MaxNestedLevels (1024), with room for tags, for the same reason.
+const maxPickleDepth = 1000
+
 func init() {
 	var err error
 	enc := cbor.CoreDetEncOptions()
@@ -47,6 +56,9 @@ func init() {
 		panic(err)
 	}
 	dec := cbor.DecOptions{
+		// The encoder writes a Go string as it is, valid UTF-8 or not; the
+		// decoder must read it back.
+		UTF8:             cbor.UTF8DecodeInvalid,
 		MaxArrayElements: 1<<31 - 1,
 		MaxMapPairs:      1<<31 - 1,
 		MaxNestedLevels:  1024,
@@ -74,13 +86,28 @@ func init() {
 }
 
 // Pickle encodes v with the default pickling: deterministic CBOR in a
-// checksummed zstd frame.
+// checksummed zstd frame. It refuses, with an error, a value that refers to
+// itself, one nested too deeply for Unpickle, and one larger than Unpickle
+// accepts (ErrTooLarge): what Pickle writes, Unpickle reads back.
 func Pickle(v any) ([]byte, error) {
+	if err := checkPicklable(v); err != nil {
+		return nil, err
+	}
 	raw, err := cborEnc.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSize(len(raw)); err != nil {
+		return nil, err
+	}
 	return compress(raw), nil
+}
+
+func checkSize(n int) error {
+	if n > maxPickleSize {
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, n, maxPickleSize)
+	}
+	return nil
 }
 
 // Unpickle decodes data written by Pickle into the value that ptr points to.
@@ -128,6 +155,9 @@ func decompress(data, dst []byte) ([]byte, error) {
 	out, err := zstdDec.DecodeAll(data, dst[:0])
 	if err != nil {
 		return nil, fmt.Errorf("damaged zstd frame: %w", err)
+	}
+	if err := checkSize(len(out)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

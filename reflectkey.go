@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -12,22 +13,26 @@ import (
 	"sync"
 	"time"
 	"unsafe"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// The canonical key encoding. Every value begins with a tag byte naming its
-// kind, so values of different kinds never share an encoding: int 1, uint 1,
-// float 1.0, "1" and true are different keys. Lengths and integers are
-// varints; floats are their IEEE-754 bits with -0 folded into 0 and every NaN
-// into one NaN; map entries are sorted by their encoded key; pointers and
-// interfaces are followed; struct fields are written with their names, in
-// declaration order, unexported ones included. Type names are not written,
-// so renaming a type keeps its stored results.
+// The canonical key encoding. It starts with the format version
+// (KeyFormat). Every value begins with a tag byte naming its kind, so values
+// of different kinds never share an encoding: int 1, uint 1, float 1.0, "1"
+// and true are different keys. A value in an interface position (the root,
+// a Key's argument values, an element of []any, a field of type any) is
+// preceded by its dynamic type, so int(1), int64(1) and time.Duration(1), or
+// []int{1} and [1]int{1}, are different keys there; where the static type is
+// concrete nothing is written for it, which keeps hits cheap. Lengths and
+// integers are varints; floats are their IEEE-754 bits, -0 apart from 0,
+// with every NaN folded into one NaN (their payloads are not kept); map
+// entries are sorted by their encoded key, then value, so every map has one
+// encoding; pointers are followed; struct fields are written with their
+// names, in declaration order, unexported ones included; a time.Time keeps
+// its instant, its offset and its location's name.
 //
 // The tags and layout below are a storage format: changing them orphans
-// every stored result. testdata/golden_hashes.txt guards them.
+// every stored result, so a change comes with a new KeyFormat.
+// testdata/golden_hashes.txt guards them.
 const (
 	tagNil     byte = 'N' // nil pointer, interface, slice or map
 	tagFalse   byte = 'F'
@@ -41,9 +46,17 @@ const (
 	tagList    byte = 'l' // slices and arrays: uvarint count, elements
 	tagMap     byte = 'm' // uvarint count, sorted (key, value) pairs
 	tagStruct  byte = 'r' // uvarint count, (name, value) per field
-	tagTime    byte = 't' // time.Time: zigzag varint seconds, uvarint nanoseconds (UTC)
+	tagTime    byte = 't' // time.Time: zigzag varint seconds, uvarint nanoseconds, zigzag varint offset, location name
 	tagArgs    byte = 'a' // a Key: uvarint count, (name, value) per argument
+	tagType    byte = 'y' // a dynamic type in an interface position: uvarint length, its identity
 )
+
+// KeyFormat is the version of the canonical key encoding, its first byte
+// and so part of every default hash. Format 1 (persist before KeyFormat)
+// wrote no dynamic types and folded -0 into 0 and times into UTC; its
+// entries are not found by format 2, so they are recomputed (misses, not
+// errors).
+const KeyFormat = 2
 
 // maxDepth bounds nesting, as a guard against values too deep to be keys.
 const maxDepth = 1000
@@ -70,9 +83,10 @@ type visit struct {
 var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 256)} }}
 
 // EncodeKey returns the canonical encoding of a key value: equal keys give
-// equal bytes in every process, run, operating system and Go version. It
-// fails with an *UnhashableError for values that cannot be keys: funcs,
-// channels, unsafe pointers and cyclic values.
+// equal bytes in every process, run, operating system and Go version, and
+// two values the function could tell apart give different bytes (but for
+// NaN payloads). It fails with an *UnhashableError for values that cannot
+// be keys: funcs, channels, unsafe pointers and cyclic values.
 func EncodeKey(key any) ([]byte, error) {
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
@@ -83,8 +97,8 @@ func EncodeKey(key any) ([]byte, error) {
 }
 
 // Hash is the default hash of persist: the SHA-256 of the key's canonical
-// encoding, in unpadded base64url, 43 characters as in pypersist. It is
-// always a safe file name.
+// encoding (which starts with KeyFormat), in unpadded base64url, 43
+// characters as in pypersist. It is always a safe file name.
 func Hash(key any) (string, error) {
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
@@ -97,6 +111,44 @@ func Hash(key any) (string, error) {
 	return string(out[:]), nil
 }
 
+// sameKey reports whether two keys have one canonical encoding: the one
+// notion of key equality, for collision checks, defaults and single flight.
+func sameKey(a, b any) bool {
+	if equal, ok := scalarSameKey(a, b); ok {
+		return equal
+	}
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	if e.encodeRoot(a) != nil {
+		return false
+	}
+	n := len(e.buf)
+	if e.encodeRoot(b) != nil {
+		return false
+	}
+	return bytes.Equal(e.buf[:n], e.buf[n:])
+}
+
+// scalarSameKey decides sameKey for the common scalar types without
+// encoding; ok is false when it cannot decide.
+func scalarSameKey(a, b any) (equal, ok bool) {
+	switch x := a.(type) {
+	case int:
+		y, same := b.(int)
+		return same && x == y, true
+	case string:
+		y, same := b.(string)
+		return same && x == y, true
+	case bool:
+		y, same := b.(bool)
+		return same && x == y, true
+	case float64:
+		y, same := b.(float64)
+		return same && floatBits(x) == floatBits(y), true
+	}
+	return false, false
+}
+
 func (e *encoder) release() {
 	if cap(e.buf) > 64<<10 {
 		return // let an unusually large buffer go
@@ -107,8 +159,19 @@ func (e *encoder) release() {
 	encoderPool.Put(e)
 }
 
-// encodeAny handles the common dynamic types without reflection, which keeps
-// the hot path of a memoised call free of it.
+// Type descriptors of the common dynamic types, written without reflection,
+// which keeps the hot path of a memoised call free of it.
+var (
+	typeInt     = typeDesc(reflect.TypeFor[int]())
+	typeInt64   = typeDesc(reflect.TypeFor[int64]())
+	typeString  = typeDesc(reflect.TypeFor[string]())
+	typeFloat64 = typeDesc(reflect.TypeFor[float64]())
+	typeBool    = typeDesc(reflect.TypeFor[bool]())
+	typeBytes   = typeDesc(reflect.TypeFor[[]byte]())
+)
+
+// encodeAny encodes a value in an interface position: its dynamic type,
+// then the value.
 func (e *encoder) encodeAny(v any) error {
 	switch x := v.(type) {
 	case nil:
@@ -116,25 +179,40 @@ func (e *encoder) encodeAny(v any) error {
 	case Key:
 		return e.encodeArgs(x)
 	case int:
+		e.buf = append(e.buf, typeInt...)
 		e.putInt(int64(x))
 	case int64:
+		e.buf = append(e.buf, typeInt64...)
 		e.putInt(x)
 	case string:
+		e.buf = append(e.buf, typeString...)
 		e.putString(tagString, x)
 	case float64:
+		e.buf = append(e.buf, typeFloat64...)
 		e.putFloat(x)
 	case bool:
+		e.buf = append(e.buf, typeBool...)
 		e.putBool(x)
 	case []byte:
+		e.buf = append(e.buf, typeBytes...)
 		if x == nil {
 			e.buf = append(e.buf, tagNil)
 		} else {
 			e.putString(tagBytes, string(x))
 		}
 	default:
-		return e.encode(reflect.ValueOf(v))
+		return e.encodeDynamic(reflect.ValueOf(v))
 	}
 	return nil
+}
+
+// encodeDynamic encodes the value held by an interface: its type, then the
+// value. A Key's tag stands for its type.
+func (e *encoder) encodeDynamic(v reflect.Value) error {
+	if t := v.Type(); t != keyType {
+		e.buf = append(e.buf, typeDesc(t)...)
+	}
+	return e.encode(v)
 }
 
 func (e *encoder) encodeArgs(k Key) error {
@@ -168,6 +246,7 @@ func (e *encoder) encodeArgs(k Key) error {
 // encodeRoot encodes a whole key. An argument name at the start of a path
 // has no dot: arg0.Field[3], where a nested Key gives [0].x or outer.inner.
 func (e *encoder) encodeRoot(key any) error {
+	e.buf = append(e.buf, KeyFormat)
 	err := e.encodeAny(key)
 	if _, isKey := key.(Key); isKey && err != nil {
 		var u *UnhashableError
@@ -208,13 +287,16 @@ func (e *encoder) putFloat(f float64) {
 }
 
 func (e *encoder) appendFloatBits(f float64) {
-	switch {
-	case f == 0:
-		f = 0 // fold -0 into 0: they are == in Go
-	case math.IsNaN(f):
-		f = math.NaN() // one NaN, whatever its payload
+	e.buf = binary.BigEndian.AppendUint64(e.buf, floatBits(f))
+}
+
+// floatBits keeps -0 apart from 0 (1/x tells them apart) and folds every
+// NaN into one, whatever its payload.
+func floatBits(f float64) uint64 {
+	if f != f {
+		f = math.NaN()
 	}
-	e.buf = binary.BigEndian.AppendUint64(e.buf, math.Float64bits(f))
+	return math.Float64bits(f)
 }
 
 func (e *encoder) encode(v reflect.Value) error {
@@ -230,9 +312,12 @@ func (e *encoder) encode(v reflect.Value) error {
 	t := v.Type()
 	if t == timeType {
 		tm := timeValue(v)
+		_, offset := tm.Zone()
 		e.buf = append(e.buf, tagTime)
 		e.buf = binary.AppendVarint(e.buf, tm.Unix())
 		e.buf = binary.AppendUvarint(e.buf, uint64(tm.Nanosecond()))
+		e.buf = binary.AppendVarint(e.buf, int64(offset))
+		e.putString(tagString, tm.Location().String())
 		return nil
 	}
 	if t == keyType {
@@ -259,7 +344,7 @@ func (e *encoder) encode(v reflect.Value) error {
 			e.buf = append(e.buf, tagNil)
 			return nil
 		}
-		return e.encode(v.Elem())
+		return e.encodeDynamic(v.Elem())
 	case reflect.Pointer, reflect.Slice, reflect.Map:
 		return e.encodeRef(v)
 	case reflect.Array:
@@ -348,7 +433,15 @@ func (e *encoder) encodeMap(v reflect.Value) error {
 		}
 		pairs = append(pairs, pair{k, sub.buf})
 	}
-	slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(string(a.k), string(b.k)) })
+	// Sorted by the whole entry, so that keys that encode alike (NaNs, or
+	// pointers to equal values) are ordered by their values: one map, one
+	// encoding.
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := bytes.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.v, b.v)
+	})
 	e.buf = append(e.buf, tagMap)
 	e.buf = binary.AppendUvarint(e.buf, uint64(len(pairs)))
 	for _, p := range pairs {
@@ -415,34 +508,4 @@ func keyLabel(k reflect.Value) string {
 		return formatValue(k.Interface())
 	}
 	return "?"
-}
-
-// keysEqual reports whether two keys are equal, for collision checks and for
-// dropping arguments equal to their defaults. NaN equals NaN here, as it
-// does in the key encoding, and unexported fields count.
-func keysEqual(a, b any) bool {
-	if fastEqual, ok := comparableEqual(a, b); ok {
-		return fastEqual
-	}
-	return cmp.Equal(a, b, cmpopts.EquateNaNs(), cmp.Exporter(func(reflect.Type) bool { return true }))
-}
-
-// comparableEqual compares the common scalar kinds without go-cmp, which is
-// much slower; ok is false when it cannot decide.
-func comparableEqual(a, b any) (equal, ok bool) {
-	switch x := a.(type) {
-	case int:
-		y, same := b.(int)
-		return same && x == y, true
-	case string:
-		y, same := b.(string)
-		return same && x == y, true
-	case bool:
-		y, same := b.(bool)
-		return same && x == y, true
-	case float64:
-		y, same := b.(float64)
-		return same && (x == y || math.IsNaN(x) && math.IsNaN(y)), true
-	}
-	return false, false
 }

@@ -74,31 +74,39 @@ func TestEncodeKindsDiffer(t *testing.T) {
 	}
 }
 
-// TestEncodeIntegerFamilies documents that the integer types of one
-// signedness are one family: int8(1), int(1) and int64(1) are one key, as
-// are uint8(1) and uint64(1), so that widening a parameter's type keeps its
-// stored results. Signed and unsigned stay apart, and float32 and float64
-// are one family of floats.
-func TestEncodeIntegerFamilies(t *testing.T) {
+// TestEncodeTypesUnderAny: in an interface position, values of different
+// types are different keys, though they print alike, since the function
+// can tell them apart (%T, a type switch). Where the static type is
+// concrete, no type is written: a []int8 costs two bytes an element.
+func TestEncodeTypesUnderAny(t *testing.T) {
 	type myInt int
-	families := [][]any{
-		{int8(1), int16(1), int32(1), int64(1), 1, myInt(1)},
-		{uint8(1), uint16(1), uint32(1), uint64(1), uint(1), uintptr(1)},
-		{float32(0.5), 0.5},
-		{complex64(1 + 2i), 1 + 2i},
+	type celsius float64
+	values := []any{
+		int8(1), int16(1), int32(1), int64(1), 1, myInt(1), time.Duration(1),
+		uint8(1), uint16(1), uint32(1), uint64(1), uint(1), uintptr(1),
+		float32(0.5), 0.5, celsius(0.5),
+		complex64(1 + 2i), 1 + 2i,
+		[]int{1}, [1]int{1}, []int64{1}, []any{1}, []any{int64(1)},
+		[]byte("abc"), [3]byte{'a', 'b', 'c'},
+		xyPoint{1, 2}, struct{ X, Y int }{1, 2}, &xyPoint{1, 2},
+		map[string]int{"a": 1}, map[string]int64{"a": 1}, map[any]int{"a": 1},
 	}
-	var firsts [][]byte
-	for _, fam := range families {
-		first := mustEncode(t, fam[0])
-		for _, v := range fam[1:] {
-			if got := mustEncode(t, v); !bytes.Equal(got, first) {
-				t.Errorf("%T(%v) encodes as %x, %T(%v) as %x: want one family", fam[0], fam[0], first, v, v, got)
-			}
+	seen := map[string]any{}
+	for _, v := range values {
+		enc := string(mustEncode(t, v))
+		if other, dup := seen[enc]; dup {
+			t.Errorf("%T(%v) and %T(%v) share the encoding %x", other, other, v, v, enc)
 		}
-		firsts = append(firsts, first)
+		seen[enc] = v
+		inKey := string(mustEncode(t, persist.Key{{"x", v}}))
+		if other, dup := seen[inKey]; dup {
+			t.Errorf("Keys holding %T and %T share an encoding", other, v)
+		}
+		seen[inKey] = v
 	}
-	if bytes.Equal(firsts[0], firsts[1]) {
-		t.Error("int 1 and uint 1 share an encoding")
+	short, long := mustEncode(t, []int8{1}), mustEncode(t, []int8{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	if d := len(long) - len(short); d != 20 {
+		t.Errorf("ten more elements of a []int8 cost %d bytes, want 20: no type is written in a concrete position", d)
 	}
 }
 
@@ -141,31 +149,26 @@ func TestEncodeNormalises(t *testing.T) {
 	x := 42
 	px := &x
 	type withPtr struct{ P *int }
-	type withVal struct{ P int }
 	loc := time.FixedZone("UTC+5:30", 5*3600+1800)
 	instant := time.Date(2024, 3, 10, 12, 0, 0, 123456789, time.UTC)
 	now := time.Now() // carries a monotonic clock reading
+	y := 42
+	py := &y
 	equal := []struct {
 		name string
 		a, b any
 	}{
-		{"pointer followed", &x, x},
-		{"pointer to pointer followed", &px, x},
-		{"pointer in a struct followed", withPtr{&x}, withVal{42}},
-		{"-0 is 0", math.Copysign(0, -1), 0.0},
-		{"float32 -0 is 0", float32(math.Copysign(0, -1)), 0.0},
+		{"pointer followed", &x, &y},
+		{"pointer to pointer followed", &px, &py},
+		{"pointer in a struct followed", withPtr{&x}, withPtr{&y}},
 		{"NaN payloads are one NaN", math.Float64frombits(0x7ff8000000000001), math.NaN()},
 		{"negative NaN is NaN", math.Float64frombits(0xfff8000000000000), math.NaN()},
-		{"float32 NaN is NaN", float32(math.NaN()), math.NaN()},
-		{"complex -0 and NaN", complex(math.Copysign(0, -1), math.NaN()), complex(0, math.NaN())},
+		{"float32 NaN is NaN", float32(math.NaN()), float32(math.Float64frombits(0x7ff8000000000001))},
+		{"complex NaN", complex(math.Copysign(0, -1), math.NaN()), complex(math.Copysign(0, -1), -math.NaN())},
 		{"NaN inside a slice", []float64{math.NaN(), 1}, []float64{math.Float64frombits(0x7ff0000000000001), 1}},
-		{"time zones of one instant", instant, instant.In(loc)},
-		{"time zone in a Key", persist.Key{{"t", instant.In(loc)}}, persist.Key{{"t", instant}}},
 		{"monotonic clock reading ignored", now, now.Round(0)},
-		{"same fields, different type names", xyPoint{1, 2}, struct{ X, Y int }{1, 2}},
 		{"interface holding a value", []any{1, "a"}, []any{1, "a"}},
-		{"array and slice of bytes", [3]byte{'a', 'b', 'c'}, []byte("abc")},
-		{"array and slice", [2]int{1, 2}, []int{1, 2}},
+		{"one instant, one zone", instant.In(loc), instant.Add(0).In(time.FixedZone("UTC+5:30", 5*3600+1800))},
 	}
 	for _, tt := range equal {
 		if a, b := mustEncode(t, tt.a), mustEncode(t, tt.b); !bytes.Equal(a, b) {
@@ -178,6 +181,17 @@ func TestEncodeNormalises(t *testing.T) {
 		name string
 		a, b any
 	}{
+		{"-0 is not 0", math.Copysign(0, -1), 0.0},
+		{"float32 -0 is not 0", float32(math.Copysign(0, -1)), float32(0)},
+		{"complex -0 is not 0", complex(math.Copysign(0, -1), 1), complex(0, 1)},
+		{"time zones of one instant", instant, instant.In(loc)},
+		{"time zone in a Key", persist.Key{{"t", instant.In(loc)}}, persist.Key{{"t", instant}}},
+		{"zone names of one offset", instant.In(time.FixedZone("A", 3600)), instant.In(time.FixedZone("B", 3600))},
+		{"offsets of one zone name", instant.In(time.FixedZone("A", 3600)), instant.In(time.FixedZone("A", 7200))},
+		{"same fields, different type names", xyPoint{1, 2}, struct{ X, Y int }{1, 2}},
+		{"array and slice of bytes", [3]byte{'a', 'b', 'c'}, []byte("abc")},
+		{"array and slice", [2]int{1, 2}, []int{1, 2}},
+		{"pointer and value", &x, x},
 		{"unexported fields count", hidden{1}, hidden{2}},
 		{"field names count", xyPoint{1, 2}, renamed{1, 2}},
 		{"nanoseconds count", instant, instant.Add(1)},
@@ -185,6 +199,7 @@ func TestEncodeNormalises(t *testing.T) {
 		{"+Inf is not -Inf", math.Inf(1), math.Inf(-1)},
 		{"nil slice is not empty", []int(nil), []int{}},
 		{"nil pointer is not zero", (*int)(nil), 0},
+		{"typed nil is not nil", (*int)(nil), nil},
 		{"order of a slice counts", []int{1, 2}, []int{2, 1}},
 		{"order of a Key counts", persist.Key{{"a", 1}, {"b", 2}}, persist.Key{{"b", 2}, {"a", 1}}},
 		{"names of a Key count", persist.Key{{"a", 1}}, persist.Key{{"b", 1}}},
@@ -292,7 +307,7 @@ func TestEncodeUnhashable(t *testing.T) {
 		t.Errorf("message %q, want %q", err, want)
 	}
 	// A failed encoding leaves nothing behind in the pooled encoder.
-	if got, want := mustEncode(t, 7), mustEncode(t, 7); !bytes.Equal(got, want) || len(got) > 3 {
+	if got, want := mustEncode(t, 7), mustEncode(t, 7); !bytes.Equal(got, want) || len(got) > 8 {
 		t.Errorf("encoding after an error: %x", got)
 	}
 }
@@ -382,6 +397,7 @@ func goldenKeys() []goldenKey {
 		{"uint64 max", uint64(math.MaxUint64)},
 		{"float 1.0", 1.0},
 		{"float -0", math.Copysign(0, -1)},
+		{"float 0", 0.0},
 		{"float NaN", math.NaN()},
 		{"float +Inf", math.Inf(1)},
 		{"float32 0.1", float32(0.1)},
@@ -399,6 +415,11 @@ func goldenKeys() []goldenKey {
 		{"struct", xyPoint{1, 2}},
 		{"struct nested", goldenOuter{"n", &goldenInner{[]string{"t"}, 7}, -1.5}},
 		{"time", time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)},
+		{"time in a fixed zone", time.Date(2024, 1, 2, 3, 4, 5, 6, time.FixedZone("EST", -5*3600))},
+		{"duration 1", time.Duration(1)},
+		{"int64 1", int64(1)},
+		{"uint8 1", uint8(1)},
+		{"Key of any", persist.Key{{"x", []any{int64(1), uint8(1), [1]int{1}}}}},
 		{"pointer", ptrTo(4)},
 		{"Key empty", persist.Key{}},
 		{"Key x=4", persist.Key{{"x", 4}}},
@@ -410,6 +431,10 @@ func goldenKeys() []goldenKey {
 
 const goldenPath = "testdata/golden_hashes.txt"
 
+// goldenFormat is the line of the golden file that names the KeyFormat its
+// hashes pin.
+var goldenFormat = fmt.Sprintf("# key format %d\n", persist.KeyFormat)
+
 const goldenHeader = `# Hashes of representative keys: name, a tab, persist.Hash of the key.
 # These pin the key encoding. A change here orphans every stored result:
 # every user's cache would silently miss. Regenerate only for a deliberate
@@ -420,6 +445,7 @@ func TestGoldenHashes(t *testing.T) {
 	keys := goldenKeys()
 	var file strings.Builder
 	file.WriteString(goldenHeader)
+	file.WriteString(goldenFormat)
 	now := make(map[string]string, len(keys))
 	for _, g := range keys {
 		h, err := persist.Hash(g.key)
@@ -475,8 +501,8 @@ func TestGoldenHashes(t *testing.T) {
 			t.Errorf("%s holds %q, which the test no longer computes: rerun with -update", goldenPath, name)
 		}
 	}
-	// The golden keys are distinct values apart from -0 and 0, which are one
-	// key; a hash shared by two of them would make the file guard less.
+	// The golden keys are distinct values; a hash shared by two of them
+	// would make the file guard less.
 	byHash := map[string][]string{}
 	for name, h := range now {
 		byHash[h] = append(byHash[h], name)
@@ -486,6 +512,27 @@ func TestGoldenHashes(t *testing.T) {
 		if len(names) > 1 {
 			t.Errorf("golden keys %v share one hash", names)
 		}
+	}
+}
+
+// TestGoldenHashesPinKeyFormat: the golden file says which KeyFormat it
+// pins, and it is the current one: a new format comes with new hashes.
+func TestGoldenHashesPinKeyFormat(t *testing.T) {
+	data, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinned []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if strings.HasPrefix(line, "# key format ") {
+			pinned = append(pinned, line)
+		}
+	}
+	if len(pinned) != 1 || pinned[0] != goldenFormat {
+		t.Fatalf("%s pins %q, want one line %q", goldenPath, pinned, goldenFormat)
+	}
+	if persist.KeyFormat != 2 {
+		t.Fatalf("KeyFormat is %d: update this test and the golden file together", persist.KeyFormat)
 	}
 }
 
@@ -559,12 +606,17 @@ func FuzzEncodeKey(f *testing.F) {
 			}
 			seenInner[enc] = n
 		}
-		// Pointers are followed; -0 and 0, and all NaNs, are one float.
-		if !bytes.Equal(mustEncode(t, &s), mustEncode(t, s)) {
-			t.Fatal("&s and s encode differently")
+		// Pointers are followed; all NaNs are one float.
+		s2 := strings.Clone(s)
+		if !bytes.Equal(mustEncode(t, &s), mustEncode(t, &s2)) {
+			t.Fatal("&s and a pointer to a copy encode differently")
 		}
-		if !bytes.Equal(mustEncode(t, fl), mustEncode(t, fl+0)) {
-			t.Fatalf("%v and %v+0 encode differently", fl, fl)
+		fl2 := fl
+		if fl != fl {
+			fl2 = math.Float64frombits(math.Float64bits(fl) ^ 1)
+		}
+		if !bytes.Equal(mustEncode(t, fl), mustEncode(t, fl2)) {
+			t.Fatalf("%v and %v encode differently", fl, fl2)
 		}
 	})
 }

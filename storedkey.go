@@ -1,11 +1,14 @@
 package persist
 
+// Keys as they are stored beside results (StoreKey), read back, recovered
+// by Unhash, and given to the Cache: each is put in the form calls produce,
+// so that one key encoding decides equality everywhere.
+
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/fxamacker/cbor/v2"
@@ -22,127 +25,19 @@ func (k Key) MarshalCBOR() ([]byte, error) {
 	return cborEnc.Marshal(pairs)
 }
 
-// pickleResults encodes the results kept of one call.
-func (m *Memo) pickleResults(out []reflect.Value) ([]byte, error) {
-	v := m.resultValue(out)
-	if !m.hooks.pickle.set() {
-		return Pickle(v)
-	}
-	r, err := m.hooks.pickle.call(valueOf(v, m.resultType()))
-	if err != nil {
-		return nil, fmt.Errorf("persist: Pickle for %s: %w", m.name, err)
-	}
-	if r.Kind() == reflect.String {
-		return []byte(r.String()), nil
-	}
-	return r.Bytes(), nil
-}
-
-// resultValue is what Cache.Get and Call return: the result of a function
-// of one result, or all of them as []any.
-func (m *Memo) resultValue(out []reflect.Value) any {
-	if len(m.results) == 1 {
-		return out[0].Interface()
-	}
-	vals := make([]any, 0, len(m.results))
-	for i, v := range out {
-		if i != m.errIndex {
-			vals = append(vals, v.Interface())
-		}
-	}
-	return vals
-}
-
-// valueOf is reflect.ValueOf that keeps the static type t for nil.
-func valueOf(v any, t reflect.Type) reflect.Value {
-	if v == nil {
-		return reflect.Zero(t)
-	}
-	return reflect.ValueOf(v)
-}
-
-// unpickleResults decodes a stored result into the function's full result
-// list, with a nil error in the error slot.
-func (m *Memo) unpickleResults(hash string, data []byte) ([]reflect.Value, error) {
-	out := make([]reflect.Value, m.ft.NumOut())
-	if m.errIndex >= 0 {
-		out[m.errIndex] = reflect.Zero(errorType)
-	}
-	damaged := func(err error) error { return &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err} }
-	if m.hooks.unpickle.set() {
-		in := reflect.ValueOf(string(data))
-		if m.hooks.unpickleBytes {
-			in = reflect.ValueOf(data)
-		}
-		r, err := m.hooks.unpickle.call(in)
-		if err != nil {
-			return nil, damaged(err)
-		}
-		if len(m.results) == 1 {
-			out[0] = reflect.New(m.results[0]).Elem()
-			out[0].Set(r)
-			return out, nil
-		}
-		vals, _ := r.Interface().([]any)
-		return m.fillResults(out, vals, damaged)
-	}
-	if len(m.results) == 1 {
-		p := reflect.New(m.results[0])
-		if err := Unpickle(data, p.Interface()); err != nil {
-			return nil, damaged(err)
-		}
-		out[0] = p.Elem()
-		return out, nil
-	}
-	var raws []cbor.RawMessage
-	if err := Unpickle(data, &raws); err != nil {
-		return nil, damaged(err)
-	}
-	if len(raws) != len(m.results) {
-		return nil, damaged(fmt.Errorf("%d results stored, %d expected", len(raws), len(m.results)))
-	}
-	j := 0
-	for i := range out {
-		if i == m.errIndex {
-			continue
-		}
-		p := reflect.New(m.results[j])
-		if err := cborDec.Unmarshal(raws[j], p.Interface()); err != nil {
-			return nil, damaged(err)
-		}
-		out[i] = p.Elem()
-		j++
-	}
-	return out, nil
-}
-
-// fillResults puts values given as []any (Unpickle or Cache.Set of a
-// function with several results) into out, checking their types.
-func (m *Memo) fillResults(out []reflect.Value, vals []any, fail func(error) error) ([]reflect.Value, error) {
-	if len(vals) != len(m.results) {
-		return nil, fail(fmt.Errorf("%d results given, %s has %d", len(vals), m.name, len(m.results)))
-	}
-	j := 0
-	for i := range out {
-		if i == m.errIndex {
-			continue
-		}
-		v, err := m.spec.convertTo(fmt.Sprintf("result %d", j), m.results[j], vals[j])
-		if err != nil {
-			return nil, fail(err)
-		}
-		out[i] = v
-		j++
-	}
-	return out, nil
-}
-
 // keyBytes encodes a key for StoreKey, with the default pickling: keys must
-// come back with their Go types, whatever pickles the results.
+// come back with their Go types, whatever pickles the results. A key that
+// would read back as another key (a time.Time in a named zone comes back
+// with its offset only) is refused: a stored key is the call's key.
 func (m *Memo) keyBytes(key any) ([]byte, error) {
 	b, err := Pickle(key)
 	if err != nil {
 		return nil, &UnhashableError{Type: reflect.TypeOf(key), Reason: "it cannot be stored: " + err.Error()}
+	}
+	back, err := m.decodeKey("", b)
+	if err != nil || !sameKey(back, key) {
+		return nil, &UnhashableError{Type: reflect.TypeOf(key), Reason: "it cannot be stored: it would read back as " + formatValue(back) +
+			" (a time.Time keeps its offset, not its zone's name: a Key hook can take t.UTC())"}
 	}
 	return b, nil
 }
@@ -182,7 +77,7 @@ func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record) error {
 		if err != nil {
 			return err
 		}
-		if !keysEqual(storedKey, key) {
+		if !sameKey(storedKey, key) {
 			return &HashCollisionError{Stored: storedKey, Call: key, Hash: hash}
 		}
 	}
@@ -194,7 +89,14 @@ func (m *Memo) unhashKey(hash string) (any, error) {
 	if err != nil {
 		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("hook Unhash failed: %w", err)}
 	}
-	return k.Interface(), nil
+	// Put through the calls' normalisation, so that a key Unhash spells
+	// another way (4 for an int64 parameter, a default given) is the
+	// call's key.
+	key, err := m.normalizeKey(k.Interface())
+	if err != nil {
+		return nil, &DecodeError{What: "key", Func: m.name, Hash: hash, Err: fmt.Errorf("hook Unhash: %w", err)}
+	}
+	return key, nil
 }
 
 var errNoKeyStored = errors.New("no key is stored with this entry")
@@ -242,14 +144,6 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 
 var anyType = reflect.TypeFor[any]()
 
-// sameKey reports whether two keys have one canonical encoding, the one
-// the default hash is taken of.
-func sameKey(a, b any) bool {
-	ea, errA := EncodeKey(a)
-	eb, errB := EncodeKey(b)
-	return errA == nil && errB == nil && bytes.Equal(ea, eb)
-}
-
 // paramByKeyName finds a parameter by its name in keys ("x", or "*args").
 func (s *argSpec) paramByKeyName(name string) *param {
 	i, ok := s.byName[strings.TrimPrefix(name, "*")]
@@ -260,8 +154,8 @@ func (s *argSpec) paramByKeyName(name string) *param {
 }
 
 // normalizeKey turns a key given to the Cache into the form calls produce:
-// for the default key, values of the parameters' types, defaults left out,
-// sorted by name.
+// for the default key, values of the parameters' types put through the
+// call's own normalisation (argSpec.key).
 func (m *Memo) normalizeKey(key any) (any, error) {
 	if m.hooks.key.set() {
 		v, err := m.spec.convertTo("key", m.hooks.keyType, key)
@@ -274,27 +168,21 @@ func (m *Memo) normalizeKey(key any) (any, error) {
 	if !ok {
 		return nil, argErrorf(m.name, "key must be a persist.Key, got %T", key)
 	}
-	out := make(Key, 0, len(k))
-	seen := make(map[string]bool, len(k))
+	in := make([]reflect.Value, len(m.spec.params))
 	for _, a := range k {
 		p := m.spec.paramByKeyName(a.Name)
 		if p == nil {
 			return nil, argErrorf(m.name, "got an unexpected keyword argument '%s'", a.Name)
 		}
-		if seen[a.Name] {
+		i := m.spec.byName[p.name]
+		if in[i].IsValid() {
 			return nil, argErrorf(m.name, "got multiple values for argument '%s'", a.Name)
 		}
-		seen[a.Name] = true
 		v, err := m.spec.convert(p, a.Value)
 		if err != nil {
 			return nil, err
 		}
-		val := v.Interface()
-		if p.hasDef && keysEqual(val, p.def) || p.variadic && v.Len() == 0 {
-			continue
-		}
-		out = append(out, Arg{a.Name, val})
+		in[i] = v
 	}
-	slices.SortFunc(out, func(a, b Arg) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return m.spec.key(in), nil
 }
