@@ -1,17 +1,21 @@
 package mongostore
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -42,7 +46,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startFerretDB(dir, "127.0.0.1:0")
+	srv, err := startShared(dir)
 	if err != nil {
 		serverErr = err
 		if os.Getenv("CI") == "true" {
@@ -56,6 +60,21 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
+// startShared builds the FerretDB server program into dir and starts the
+// server the tests share, with its files in dir too.
+func startShared(dir string) (*ferretServer, error) {
+	bin, err := buildFerretServer(dir)
+	if err != nil {
+		return nil, err
+	}
+	ferretBinary = bin
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		return nil, err
+	}
+	return startFerretDB(data, "127.0.0.1:0")
+}
+
 // needServer skips t when no server started; in CI TestMain has already
 // failed the run by then.
 func needServer(t testing.TB) {
@@ -63,6 +82,35 @@ func needServer(t testing.TB) {
 	if serverURI == "" {
 		t.Skipf("no MongoDB-wire server (set %s to use one): %v", uriEnv, serverErr)
 	}
+}
+
+// ferretPackage is the FerretDB server program. It runs as a process of
+// its own, built without the race detector: compiled into the tests, with
+// -race, FerretDB and SQLite took minutes to build.
+const ferretPackage = "github.com/gopersist/persist/stores/mongostore/internal/ferretserver"
+
+// ferretBinary is ferretPackage built by TestMain, or "" when no server
+// could be built.
+var ferretBinary string
+
+// buildFerretServer builds ferretPackage into dir. The persist command's
+// tests build it too: a lock lets the second build find the first one's
+// work in the build cache instead of compiling SQLite at the same time.
+func buildFerretServer(dir string) (string, error) {
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "persist-ferretserver-build.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ferretserver")
+	out, err := exec.Command("go", "build", "-o", bin, ferretPackage).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building %s: %v\n%s", ferretPackage, err, out)
+	}
+	return bin, nil
 }
 
 // ferretServer is a FerretDB server on loopback keeping its data in SQLite
@@ -76,32 +124,47 @@ type ferretServer struct {
 // startFerretDB starts a server listening on addr ("127.0.0.1:0" for any
 // free port) with its files in dir, and waits until it answers.
 func startFerretDB(dir, addr string) (*ferretServer, error) {
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: addr},
-		Handler:  "sqlite",
-		// Immediate transactions take SQLite's write lock when they begin,
-		// so concurrent writers wait for it (up to the busy timeout)
-		// instead of failing with SQLITE_BUSY when a read turns into a
-		// write.
-		SQLiteURL: "file:" + dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	if ferretBinary == "" {
+		return nil, errors.New("the FerretDB server program was not built")
+	}
+	cmd := exec.Command(ferretBinary, "-dir", dir, "-addr", addr)
+	// The server exits when its standard input closes: closing it is how
+	// stop asks, and if this process dies the server goes with it.
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx) // returns nil when ctx ends
-	}()
-	srv := &ferretServer{
-		uri: f.MongoDBURI(),
-		stop: func() {
-			cancel()
-			<-done
-		},
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
 	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	stop := func() {
+		_ = stdin.Close()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	line, readErr := bufio.NewReader(stdout).ReadString('\n')
+	go func() {
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+		close(done)
+	}()
+	uri, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if readErr != nil || !ok {
+		stop()
+		return nil, fmt.Errorf("FerretDB did not start: %q %v\n%s", line, readErr, stderr.Bytes())
+	}
+	srv := &ferretServer{uri: uri, stop: stop}
 	u, err := url.Parse(srv.uri)
 	if err != nil {
 		srv.stop()
