@@ -39,6 +39,7 @@ import (
 	// module, so that this command does not pull in MongoDB's driver.
 	_ "github.com/gopersist/persist/stores/filestore"
 	_ "github.com/gopersist/persist/stores/memstore"
+	_ "github.com/gopersist/persist/stores/mongostore"
 	_ "github.com/gopersist/persist/stores/reststore"
 )
 

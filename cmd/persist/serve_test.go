@@ -169,20 +169,28 @@ func TestServeFinishesRequestsInFlight(t *testing.T) {
 	}
 }
 
+// TestServeRefusesBadFlags: a flag persist serve cannot use is a usage
+// error, exit status 2, that names the flag.
 func TestServeRefusesBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"--token-for", "some"},
-		{"--duplicates", "keep"},
-		{"--max-body", "lots"},
-		{"--store", "nosuch://x"},
-		{"--addr", "127.0.0.1:notaport"},
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--token-for", "some"}, `--token-for "some": want writes or all`},
+		{[]string{"--duplicates", "keep"}, `--duplicates "keep": want replace or refuse`},
+		{[]string{"--max-body", "lots"}, `invalid argument "lots" for "--max-body" flag: not a size`},
+		{[]string{"--page-size", "0"}, "must be positive"},
+		{[]string{"--store", "nosuch://x"}, `no store for scheme "nosuch"`},
+		{[]string{"--addr", "127.0.0.1:notaport"}, `--addr "127.0.0.1:notaport"`},
+		{[]string{"--addr", "127.0.0.1:99999"}, `--addr "127.0.0.1:99999"`},
+		{[]string{"--nosuch"}, "unknown flag: --nosuch"},
 	} {
-		cmd := newRootCommand()
-		cmd.SetArgs(append([]string{"serve", "--addr", "127.0.0.1:0", "--store", "mem://flags"}, args...))
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		if err := cmd.Execute(); err == nil {
-			t.Errorf("persist serve %q succeeded, want an error", args)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--store", "mem://flags"}, c.args...)
+		r := run(t, dir, "", args...)
+		wantCode(t, r, 2)
+		if !strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, "persist help serve") {
+			t.Errorf("persist %s: want %q and a pointer to the help:\n%s", strings.Join(args, " "), c.want, r)
 		}
 	}
 }
