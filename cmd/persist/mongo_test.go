@@ -15,7 +15,8 @@ import (
 )
 
 // ferretPackage is the MongoDB-wire server the MongoDB store's tests run:
-// FerretDB, built without the race detector into a program of its own.
+// FerretDB, built without the race detector into a program of its own,
+// and without its PostgreSQL backend (ferretdb_no_postgresql).
 const ferretPackage = "github.com/gopersist/persist/stores/mongostore/internal/ferretserver"
 
 // startFerretDB builds and starts a FerretDB server on a free loopback
@@ -39,7 +40,7 @@ func startFerretDB(t *testing.T) string {
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("go", "build", "-o", bin, ferretPackage).CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", "ferretdb_no_postgresql", "-o", bin, ferretPackage).CombinedOutput()
 	_ = lock.Close()
 	if err != nil {
 		fail("building %s: %v\n%s", ferretPackage, err, out)

@@ -89,6 +89,10 @@ func needServer(t testing.TB) {
 // -race, FerretDB and SQLite took minutes to build.
 const ferretPackage = "github.com/gopersist/persist/stores/mongostore/internal/ferretserver"
 
+// ferretTags leave out FerretDB's PostgreSQL backend, which the tests do
+// not use, and with it a large part of the build.
+const ferretTags = "ferretdb_no_postgresql"
+
 // ferretBinary is ferretPackage built by TestMain, or "" when no server
 // could be built.
 var ferretBinary string
@@ -106,7 +110,7 @@ func buildFerretServer(dir string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "ferretserver")
-	out, err := exec.Command("go", "build", "-o", bin, ferretPackage).CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", ferretTags, "-o", bin, ferretPackage).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("building %s: %v\n%s", ferretPackage, err, out)
 	}
