@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,17 +37,25 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	if uri := os.Getenv(uriEnv); uri != "" {
-		serverURI = uri
-		return m.Run()
-	}
 	dir, err := os.MkdirTemp("", "mongostore-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startShared(dir)
+	// Tests that stop and restart a server of their own need FerretDB even
+	// when the others use the server of uriEnv.
+	ferretBinary = sync.OnceValues(func() (string, error) { return buildFerretServer(dir) })
+	if uri := os.Getenv(uriEnv); uri != "" {
+		serverURI = uri
+		return m.Run()
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv, err := startFerretDB(data, "127.0.0.1:0")
 	if err != nil {
 		serverErr = err
 		if os.Getenv("CI") == "true" {
@@ -58,21 +67,6 @@ func runTests(m *testing.M) int {
 		serverURI = srv.uri
 	}
 	return m.Run()
-}
-
-// startShared builds the FerretDB server program into dir and starts the
-// server the tests share, with its files in dir too.
-func startShared(dir string) (*ferretServer, error) {
-	bin, err := buildFerretServer(dir)
-	if err != nil {
-		return nil, err
-	}
-	ferretBinary = bin
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		return nil, err
-	}
-	return startFerretDB(data, "127.0.0.1:0")
 }
 
 // needServer skips t when no server started; in CI TestMain has already
@@ -93,9 +87,9 @@ const ferretPackage = "github.com/gopersist/persist/stores/mongostore/internal/f
 // not use, and with it a large part of the build.
 const ferretTags = "ferretdb_no_postgresql"
 
-// ferretBinary is ferretPackage built by TestMain, or "" when no server
-// could be built.
-var ferretBinary string
+// ferretBinary builds ferretPackage the first time it is called, and
+// returns the program's path or why it could not be built.
+var ferretBinary func() (string, error)
 
 // buildFerretServer builds ferretPackage into dir. The persist command's
 // tests build it too: a lock lets the second build find the first one's
@@ -128,10 +122,11 @@ type ferretServer struct {
 // startFerretDB starts a server listening on addr ("127.0.0.1:0" for any
 // free port) with its files in dir, and waits until it answers.
 func startFerretDB(dir, addr string) (*ferretServer, error) {
-	if ferretBinary == "" {
-		return nil, errors.New("the FerretDB server program was not built")
+	bin, err := ferretBinary()
+	if err != nil {
+		return nil, err
 	}
-	cmd := exec.Command(ferretBinary, "-dir", dir, "-addr", addr)
+	cmd := exec.Command(bin, "-dir", dir, "-addr", addr)
 	// The server exits when its standard input closes: closing it is how
 	// stop asks, and if this process dies the server goes with it.
 	stdin, err := cmd.StdinPipe()
