@@ -1,3 +1,5 @@
+//go:build !race
+
 // Ferretserver runs FerretDB, a MongoDB-wire server, on loopback with its
 // data in SQLite files, for the tests of the MongoDB store and of the
 // persist command.
@@ -12,7 +14,13 @@
 //
 // It is a program of its own so that the tests, built with the race
 // detector, do not compile FerretDB and SQLite with it: built once
-// without, it starts in a moment.
+// without, it starts in a moment. For the same reason it is never built
+// with -race (the build constraint above): go test -race
+// ./stores/mongostore/... would otherwise compile it, and all of FerretDB,
+// with the race detector, though it has no tests.
+//
+// The tests build it with the tag ferretdb_no_postgresql, which leaves out
+// FerretDB's PostgreSQL backend.
 package main
 
 import (
