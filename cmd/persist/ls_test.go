@@ -164,11 +164,17 @@ func TestFunctionDirectory(t *testing.T) {
 	if !f.exists(t, "triple", hash(t, 1)) {
 		t.Error("a refused gc removed entries")
 	}
+	// From inside the function's directory.
+	r := run(t, filepath.Join(f.dir, "triple"), "", "ls", ".")
+	wantCode(t, r, 2)
+	if !strings.Contains(r.stderr, "holds the entries of function triple, not functions: name the cache and the function apart, as in "+f.dir+" triple") {
+		t.Errorf("persist ls . in cache/triple:\n%s", r)
+	}
 	// An empty cache is still just empty.
 	if err := os.Mkdir(filepath.Join(f.root, "fresh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, f.root, "", "ls", "fresh")
+	r = run(t, f.root, "", "ls", "fresh")
 	wantCode(t, r, 0)
 	if !strings.Contains(r.stderr, "no functions in ./fresh") {
 		t.Errorf("persist ls fresh:\n%s", r)

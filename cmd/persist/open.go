@@ -123,7 +123,14 @@ func (c *cache) funcDirError(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	parent, funcname := filepath.Split(filepath.Clean(d.Dir()))
+	dir := filepath.Clean(d.Dir())
+	if base := filepath.Base(dir); base == "." || base == ".." {
+		// persist ls . in the function's directory
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+	}
+	parent, funcname := filepath.Split(dir)
 	if stores.ValidName("funcname", funcname) != nil {
 		return nil
 	}
