@@ -209,7 +209,8 @@ type UnknownSchemeError struct {
 
 // Error implements the error interface.
 func (e *UnknownSchemeError) Error() string {
-	return fmt.Sprintf("no store for scheme %q (known: %s; a backend such as mongodb:// registers itself when its package is imported)",
+	return fmt.Sprintf("no store for scheme %q (known: %s; a store in a module of its own, such as mongodb://, "+
+		"is known to a program once it imports the store's package)",
 		e.Scheme, strings.Join(e.Known, ", "))
 }
 

@@ -82,6 +82,17 @@ type gcEntry struct {
 	Reason   string    `json:"reason"`
 }
 
+// gcDoc is what gc prints with --json, in the order its help gives: the
+// store first, as in every command's document.
+type gcDoc struct {
+	Store        string    `json:"store"`
+	DryRun       bool      `json:"dry_run"`
+	Removed      []gcEntry `json:"removed"`
+	RemovedBytes int64     `json:"removed_bytes"`
+	Kept         int       `json:"kept"`
+	KeptBytes    int64     `json:"kept_bytes"`
+}
+
 func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 	ctx := cmd.Context()
 	var all []gcEntry
@@ -108,10 +119,7 @@ func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 		if removed == nil {
 			removed = []gcEntry{}
 		}
-		if err := writeJSON(out, map[string]any{
-			"store": c.name, "dry_run": f.dryRun, "removed": removed,
-			"removed_bytes": removedBytes, "kept": kept, "kept_bytes": keptBytes,
-		}); err != nil {
+		if err := writeJSON(out, gcDoc{c.name, f.dryRun, removed, removedBytes, kept, keptBytes}); err != nil {
 			return err
 		}
 		return failed

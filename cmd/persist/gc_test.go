@@ -7,16 +7,6 @@ import (
 	"time"
 )
 
-// gcDoc is the documented JSON of persist gc.
-type gcDoc struct {
-	Store        string
-	DryRun       bool `json:"dry_run"`
-	Removed      []gcEntry
-	RemovedBytes int64 `json:"removed_bytes"`
-	Kept         int
-	KeptBytes    int64 `json:"kept_bytes"`
-}
-
 // agedFixture is a fixture whose entries were written 1 to 7 days ago, in
 // this order, oldest first.
 func agedFixture(t *testing.T) (*fixture, []gcEntry) {
@@ -154,6 +144,12 @@ func TestGCUsage(t *testing.T) {
 		if !strings.Contains(r.stderr, "persist help gc") {
 			t.Errorf("persist %s: want a pointer to the help:\n%s", strings.Join(args, " "), r)
 		}
+	}
+	// A size that is not one says what a size looks like.
+	r := run(t, f.root, "", "gc", "cache", "--max-size", "lots")
+	if !strings.Contains(r.stderr, `invalid argument "lots" for "--max-size" flag: not a size: `+
+		"want a number of bytes with an optional unit, such as 500MiB, 2GB or 1048576") || strings.Contains(r.stderr, "strconv") {
+		t.Errorf("persist gc --max-size lots:\n%s", r)
 	}
 	if !f.exists(t, "triple", hash(t, 1)) {
 		t.Error("a refused gc removed entries")

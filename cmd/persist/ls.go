@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,10 @@ func newLsCommand() *cobra.Command {
 numbers of entries and total sizes, sorted by name. Stores that cannot
 list their functions (a persist server) need FUNCNAME.
 
+A function's own directory (persist/triple) is not a cache: persist says
+to name the cache and the function apart (persist triple). A memory store
+(mem://) is refused: it lives inside the process that opened it.
+
 With FUNCNAME it lists that function's entries, oldest first: hash, size
 (result, key and metadata together), when it was written, the key when it
 is stored (persist.Options.StoreKey), printed as persist prints keys,
@@ -38,7 +43,8 @@ and the entries of one function
                 "key": "(('x', 4),)", "meta": "text"}]}
 where key and meta are null when not stored, created null when the store
 does not know it. A function whose entries cannot all be read has an
-"error" (and counts those read before it), and makes the exit status 1.`,
+"error" (and counts those read before it), and makes the exit status 1;
+so does a FUNCNAME the cache does not have.`,
 		Example: `  persist ls
   persist ls results
   persist ls file:///var/cache/persist triple
@@ -165,15 +171,20 @@ func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error
 		return cmp.Or(compareTimes(a.Created, b.Created), cmp.Compare(a.Hash, b.Hash))
 	})
 	out := cmd.OutOrStdout()
+	if len(lines) == 0 {
+		names, listed, err := c.otherFuncs(cmd.Context())
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(names, funcname) {
+			return noFuncError(c, funcname, names, listed)
+		}
+	}
 	if asJSON {
 		if lines == nil {
 			lines = []entryLine{}
 		}
-		return writeJSON(out, struct {
-			Store    string      `json:"store"`
-			Function string      `json:"function"`
-			Entries  []entryLine `json:"entries"`
-		}{c.name, funcname, lines})
+		return writeJSON(out, lsEntriesDoc{c.name, funcname, lines})
 	}
 	if len(lines) == 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "no entries of %s in %s\n", funcname, c.name)
@@ -189,6 +200,30 @@ func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Hash, humanSize(l.Bytes), timeText(created), cell(deref(l.Key), 60), cell(deref(l.Meta), 40))
 	}
 	return tw.Flush()
+}
+
+// lsEntriesDoc is what ls URL FUNCNAME prints with --json.
+type lsEntriesDoc struct {
+	Store    string      `json:"store"`
+	Function string      `json:"function"`
+	Entries  []entryLine `json:"entries"`
+}
+
+// noFuncError reports a function the cache does not have, with those it
+// has when they are few.
+func noFuncError(c *cache, funcname string, names []string, listed bool) error {
+	msg := fmt.Sprintf("no function %s in %s", funcname, c.name)
+	switch {
+	case !listed:
+		msg += " (no entries under that name)"
+	case len(names) == 0:
+		msg += " (it has none)"
+	case len(names) <= 10:
+		msg += " (it has " + strings.Join(names, ", ") + ")"
+	default:
+		msg += fmt.Sprintf(" (it has %d functions: persist ls %s lists them)", len(names), c.name)
+	}
+	return errors.New(msg)
 }
 
 // compareTimes orders unknown times first.

@@ -121,11 +121,76 @@ func TestLsEntries(t *testing.T) {
 		t.Errorf("square's keys missing:\n%s", r)
 	}
 
-	// A function with no entries lists nothing and says so.
-	r = run(t, f.root, "", "ls", "cache", "nosuch")
+}
+
+// TestLsNoSuchFunction: a function the cache does not have is a problem
+// (exit status 1), not an empty listing.
+func TestLsNoSuchFunction(t *testing.T) {
+	f := newFixture(t)
+	for _, args := range [][]string{{"ls", "cache", "typo"}, {"ls", "--json", "cache", "typo"}} {
+		r := run(t, f.root, "", args...)
+		wantCode(t, r, 1)
+		if r.stdout != "" || !strings.Contains(r.stderr, "no function typo in ./cache (it has describe, noise, square, triple)") {
+			t.Errorf("persist %s:\n%s", strings.Join(args, " "), r)
+		}
+	}
+	// A server cannot list its functions: one without entries is unknown.
+	p := startServer(t, "--store", f.dir, "--access-log=false")
+	r := run(t, f.root, "", "ls", p.url, "typo")
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stderr, "no function typo in "+p.url+" (no entries under that name)") {
+		t.Errorf("persist ls URL typo:\n%s", r)
+	}
+	p.stop(t)
+}
+
+// TestFunctionDirectory: a function's own directory given as the cache is
+// recognised, and persist says what to pass instead of finding nothing.
+func TestFunctionDirectory(t *testing.T) {
+	f := newFixture(t)
+	for _, args := range [][]string{
+		{"ls", "cache/triple"},
+		{"ls", "--json", "cache/triple"},
+		{"verify", "cache/triple"},
+		{"gc", "cache/triple", "--max-size", "0"},
+	} {
+		r := run(t, f.root, "", args...)
+		wantCode(t, r, 2)
+		if r.stdout != "" || !strings.Contains(r.stderr, "./cache/triple holds the entries of function triple, not functions: "+
+			"name the cache and the function apart, as in ./cache triple") {
+			t.Errorf("persist %s:\n%s", strings.Join(args, " "), r)
+		}
+	}
+	if !f.exists(t, "triple", hash(t, 1)) {
+		t.Error("a refused gc removed entries")
+	}
+	// From inside the function's directory.
+	r := run(t, filepath.Join(f.dir, "triple"), "", "ls", ".")
+	wantCode(t, r, 2)
+	if !strings.Contains(r.stderr, "holds the entries of function triple, not functions: name the cache and the function apart, as in "+f.dir+" triple") {
+		t.Errorf("persist ls . in cache/triple:\n%s", r)
+	}
+	// An empty cache is still just empty.
+	if err := os.Mkdir(filepath.Join(f.root, "fresh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, f.root, "", "ls", "fresh")
 	wantCode(t, r, 0)
-	if r.stdout != "" || !strings.Contains(r.stderr, "no entries of nosuch in ./cache") {
-		t.Errorf("nosuch:\n%s", r)
+	if !strings.Contains(r.stderr, "no functions in ./fresh") {
+		t.Errorf("persist ls fresh:\n%s", r)
+	}
+}
+
+// TestMemoryStoreRefused: a memory store lives in one process, so the
+// command, a process of its own, could only show an empty one.
+func TestMemoryStoreRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"ls", "mem://x"}, {"ls", "mem://x", "triple"}, {"verify", "mem://x"}} {
+		r := run(t, dir, "", args...)
+		wantCode(t, r, 2)
+		if !strings.Contains(r.stderr, "mem://x is a memory store, which lives inside the process that opened it") {
+			t.Errorf("persist %s:\n%s", strings.Join(args, " "), r)
+		}
 	}
 }
 

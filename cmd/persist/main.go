@@ -16,8 +16,9 @@
 //	serve   serve a store over pypersist's REST protocol
 //
 // Every command but serve takes the cache as its first argument: a store
-// URL (file://DIR, http://HOST:PORT/persist, ...) or a directory; the
-// default is ./persist. Tables are printed for people, and --json prints
+// URL (file://DIR, mongodb://HOST/DB?collection=C, http://HOST:PORT/persist)
+// or a directory; the default is ./persist. Persist links every store; a
+// memory store (mem://) is refused, since it lives inside one process. Tables are printed for people, and --json prints
 // one JSON document for scripts.
 //
 // Exit status: 0 when all went well, 1 when problems were found (damaged
@@ -35,10 +36,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	// The stores persist can open by URL. mongodb:// lives in its own
-	// module, so that this command does not pull in MongoDB's driver.
+	// Every store persist can open by URL. This command is a module of its
+	// own so that it can link them all, MongoDB's driver included, while
+	// the root module links none of the heavy ones.
 	_ "github.com/gopersist/persist/stores/filestore"
 	_ "github.com/gopersist/persist/stores/memstore"
+	_ "github.com/gopersist/persist/stores/mongostore"
 	_ "github.com/gopersist/persist/stores/reststore"
 )
 
@@ -84,21 +87,23 @@ const rootLong = `Persist is a tool for managing persistent memoisation caches: 
 that persist-wrapped functions keep their results in.
 
 Every command but serve takes the cache as its first argument: a store URL
-(file://DIR, or http://HOST:PORT/persist for a persist server) or a plain
-directory. Without one it is ./persist, the directory that
-persist.Wrap uses by default. A cache that does not exist is an error:
-no command creates one.
+(file://DIR, mongodb://HOST/DB?collection=C, or http://HOST:PORT/persist
+for a persist server) or a plain directory. Without one it is ./persist,
+the directory that persist.Wrap uses by default. A cache that does not
+exist is an error: no command creates one. A memory store (mem://NAME) is
+refused: it lives inside the process that opened it.
 
 Tables are printed for people; --json prints one JSON document for
 scripts, whose shape each command's help describes.
 
 Exit status:
   0  all went well
-  1  problems were found: damaged entries (verify), entries that do not
-     exist (rm, clear, show), a store that failed or a file that could
-     not be read
-  2  usage errors: an unknown command or flag, a wrong number of
-     arguments, a URL of an unknown scheme, rm or clear without -y when
+  1  problems were found: damaged entries (verify), entries or functions
+     that do not exist (rm, clear, show, ls), a store that failed or a file
+     that could not be read
+  2  usage errors: an unknown command or flag or a bad flag value, a wrong
+     number of arguments, a URL of an unknown scheme or a memory store, a
+     function's directory given as a cache, rm or clear without -y when
      standard input is not a terminal`
 
 // newRootCommand returns the persist command with its subcommands.

@@ -11,6 +11,8 @@ import (
 
 	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
+	"github.com/gopersist/persist/stores/memstore"
 )
 
 // cache is an opened store and the name persist calls it by in messages.
@@ -40,6 +42,12 @@ func openCache(ctx context.Context, rawURL string) (*cache, error) {
 		return nil, err
 	}
 	c := &cache{Store: s, name: stores.Redact(rawURL)}
+	if _, ok := s.(*memstore.Store); ok {
+		_ = s.Close()
+		return nil, usageErrorf("%s is a memory store, which lives inside the process that opened it: "+
+			"persist, a process of its own, would see an empty one; name a directory, a file:// URL or "+
+			"the http:// URL of a persist server", c.name)
+	}
 	if d, ok := s.(dirStore); ok {
 		c.name = displayDir(d.Dir())
 		// (The store itself refuses a file in the directory's place.)
@@ -64,8 +72,6 @@ func displayDir(dir string) string {
 	return "." + string(filepath.Separator) + dir
 }
 
-// funcNames returns the function named on the command line, or when none
-// is, every function of the cache, sorted.
 // openFuncs opens the cache of args[0] (the default when absent) and names
 // the functions to work on: args[1], or every function it holds. The
 // caller closes the cache.
@@ -82,6 +88,8 @@ func openFuncs(ctx context.Context, args []string) (*cache, []string, error) {
 	return c, names, nil
 }
 
+// funcNames returns the function named on the command line, or when none
+// is, every function of the cache, sorted.
 func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
 	if named != "" {
 		return []string{named}, nil
@@ -97,8 +105,63 @@ func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
 		}
 		names = append(names, name)
 	}
+	if len(names) == 0 {
+		if err := c.funcDirError(ctx); err != nil {
+			return nil, err
+		}
+	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// funcDirError reports a directory cache that is a function's own
+// directory, the entries of one function (persist ls persist/triple for
+// persist ls persist triple): it holds no functions, but its parent has
+// one by its name.
+func (c *cache) funcDirError(ctx context.Context) error {
+	d, ok := c.Store.(dirStore)
+	if !ok {
+		return nil
+	}
+	dir := filepath.Clean(d.Dir())
+	if base := filepath.Base(dir); base == "." || base == ".." {
+		// persist ls . in the function's directory
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+	}
+	parent, funcname := filepath.Split(dir)
+	if stores.ValidName("funcname", funcname) != nil {
+		return nil
+	}
+	if parent == "" {
+		parent = "."
+	}
+	ps, err := filestore.Open(parent, filestore.Options{})
+	if err != nil {
+		return nil
+	}
+	defer ps.Close()
+	for _, err := range ps.Entries(ctx, funcname) {
+		if err != nil {
+			return nil
+		}
+		return usageErrorf("%s holds the entries of function %s, not functions: name the cache and the function apart, as in %s %s",
+			c.name, funcname, displayDir(parent), funcname)
+	}
+	return nil
+}
+
+// otherFuncs returns the functions of the cache when it can list them, or
+// nil (and false) when it cannot: for a function without entries, an empty
+// function is not a missing one. Stores that cannot list their functions
+// know only those with entries.
+func (c *cache) otherFuncs(ctx context.Context) ([]string, bool, error) {
+	if _, ok := c.Store.(stores.FuncLister); !ok {
+		return nil, false, nil
+	}
+	names, err := c.funcNames(ctx, "")
+	return names, true, err
 }
 
 // argN returns args[i], or "" when there are not that many.

@@ -98,17 +98,17 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	case "all":
 		opts.TokenFor = server.TokenForAll
 	default:
-		return fmt.Errorf("--token-for %q: want writes or all", f.tokenFor)
+		return usageErrorf("--token-for %q: want writes or all", f.tokenFor)
 	}
 	switch f.duplicates {
 	case "replace":
 	case "refuse":
 		opts.RefuseDuplicates = true
 	default:
-		return fmt.Errorf("--duplicates %q: want replace or refuse", f.duplicates)
+		return usageErrorf("--duplicates %q: want replace or refuse", f.duplicates)
 	}
 	if f.maxBody <= 0 || f.pageSize <= 0 || f.pageMax <= 0 {
-		return errors.New("--max-body, --page-size and --page-max must be positive")
+		return usageErrorf("--max-body, --page-size and --page-max must be positive")
 	}
 	if f.accessLog {
 		opts.Logger = logger
@@ -126,6 +126,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
+		if badAddr(err) {
+			return usageErrorf("--addr %q: %w", f.addr, err)
+		}
 		return err
 	}
 	srv := &http.Server{
@@ -161,6 +164,14 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	return nil
 }
 
+// badAddr reports whether a listen error comes from the address given,
+// rather than from the system (a port in use, say).
+func badAddr(err error) bool {
+	var addrErr *net.AddrError
+	var dnsErr *net.DNSError
+	return errors.As(err, &addrErr) || errors.As(err, &dnsErr) && !dnsErr.IsTimeout && !dnsErr.IsTemporary
+}
+
 // byteSize is a flag value in bytes written as 32MiB, 1GB or 1048576.
 type byteSize int64
 
@@ -169,7 +180,7 @@ func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
 func (b *byteSize) Set(s string) error {
 	n, err := humanize.ParseBytes(s)
 	if err != nil {
-		return err
+		return errors.New("not a size: want a number of bytes with an optional unit, such as 500MiB, 2GB or 1048576")
 	}
 	if n > 1<<62 {
 		return fmt.Errorf("%s is too large", s)

@@ -1,17 +1,22 @@
 package mongostore
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/FerretDB/FerretDB/ferretdb"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -32,17 +37,25 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	if uri := os.Getenv(uriEnv); uri != "" {
-		serverURI = uri
-		return m.Run()
-	}
 	dir, err := os.MkdirTemp("", "mongostore-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startFerretDB(dir, "127.0.0.1:0")
+	// Tests that stop and restart a server of their own need FerretDB even
+	// when the others use the server of uriEnv.
+	ferretBinary = sync.OnceValues(func() (string, error) { return buildFerretServer(dir) })
+	if uri := os.Getenv(uriEnv); uri != "" {
+		serverURI = uri
+		return m.Run()
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv, err := startFerretDB(data, "127.0.0.1:0")
 	if err != nil {
 		serverErr = err
 		if os.Getenv("CI") == "true" {
@@ -65,6 +78,39 @@ func needServer(t testing.TB) {
 	}
 }
 
+// ferretPackage is the FerretDB server program. It runs as a process of
+// its own, built without the race detector: compiled into the tests, with
+// -race, FerretDB and SQLite took minutes to build.
+const ferretPackage = "github.com/gopersist/persist/stores/mongostore/internal/ferretserver"
+
+// ferretTags leave out FerretDB's PostgreSQL backend, which the tests do
+// not use, and with it a large part of the build.
+const ferretTags = "ferretdb_no_postgresql"
+
+// ferretBinary builds ferretPackage the first time it is called, and
+// returns the program's path or why it could not be built.
+var ferretBinary func() (string, error)
+
+// buildFerretServer builds ferretPackage into dir. The persist command's
+// tests build it too: a lock lets the second build find the first one's
+// work in the build cache instead of compiling SQLite at the same time.
+func buildFerretServer(dir string) (string, error) {
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "persist-ferretserver-build.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ferretserver")
+	out, err := exec.Command("go", "build", "-tags", ferretTags, "-o", bin, ferretPackage).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building %s: %v\n%s", ferretPackage, err, out)
+	}
+	return bin, nil
+}
+
 // ferretServer is a FerretDB server on loopback keeping its data in SQLite
 // files.
 type ferretServer struct {
@@ -76,32 +122,48 @@ type ferretServer struct {
 // startFerretDB starts a server listening on addr ("127.0.0.1:0" for any
 // free port) with its files in dir, and waits until it answers.
 func startFerretDB(dir, addr string) (*ferretServer, error) {
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: addr},
-		Handler:  "sqlite",
-		// Immediate transactions take SQLite's write lock when they begin,
-		// so concurrent writers wait for it (up to the busy timeout)
-		// instead of failing with SQLITE_BUSY when a read turns into a
-		// write.
-		SQLiteURL: "file:" + dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	bin, err := ferretBinary()
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.Run(ctx) // returns nil when ctx ends
-	}()
-	srv := &ferretServer{
-		uri: f.MongoDBURI(),
-		stop: func() {
-			cancel()
-			<-done
-		},
+	cmd := exec.Command(bin, "-dir", dir, "-addr", addr)
+	// The server exits when its standard input closes: closing it is how
+	// stop asks, and if this process dies the server goes with it.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
 	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	stop := func() {
+		_ = stdin.Close()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	line, readErr := bufio.NewReader(stdout).ReadString('\n')
+	go func() {
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+		close(done)
+	}()
+	uri, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if readErr != nil || !ok {
+		stop()
+		return nil, fmt.Errorf("FerretDB did not start: %q %v\n%s", line, readErr, stderr.Bytes())
+	}
+	srv := &ferretServer{uri: uri, stop: stop}
 	u, err := url.Parse(srv.uri)
 	if err != nil {
 		srv.stop()
