@@ -225,6 +225,22 @@ func (d *funcDir) unlink(name string) error {
 	return nil
 }
 
+// notForeign reports a *ForeignError if name in d exists and is not a
+// regular file: a name the store must not replace.
+func (d *funcDir) notForeign(name string) error {
+	st, err := d.lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &ForeignError{Path: d.join(name), Type: fileType(st.Mode)}
+	}
+	return nil
+}
+
 // removeRegular removes name from d if it is a regular file; one already
 // gone is not an error, and anything else is a *ForeignError, left alone.
 func (d *funcDir) removeRegular(name string) error {

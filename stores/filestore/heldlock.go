@@ -281,6 +281,9 @@ func (s *Store) commitThroughLock(d *funcDir, hash string, rec stores.Record, h 
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
 	h.stopHeartbeat()
+	if err := d.notForeign(hash + extOut); err != nil {
+		return err
+	}
 	if err := s.commitCompanions(d, hash, rec, st); err != nil {
 		return err
 	}

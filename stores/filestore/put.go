@@ -56,6 +56,9 @@ func (s *Store) commit(d *funcDir, hash string, rec stores.Record, st *staging) 
 		return err
 	}
 	out := hash + extOut
+	if err := d.notForeign(out); err != nil {
+		return err
+	}
 	err := errors.New("no staged result")
 	if st.tmpOut != "" {
 		err = d.rename(st.tmpOut, out)
