@@ -30,8 +30,13 @@ type ForeignError struct {
 
 // Error says what the file is and what the store does with it.
 func (e *ForeignError) Error() string {
-	return e.Path + " is " + typeName(e.Type) + ", not a file of the cache: it is neither read nor removed (remove it by hand if it is not wanted)"
+	return e.Path + " is a " + e.Kind() + ", not a file of the cache: it is neither read nor removed (remove it by hand if it is not wanted)"
 }
+
+// Kind says in words what type of file it is: "symbolic link", "FIFO",
+// "socket", "character device", "device", "directory", "regular file" or
+// "special file".
+func (e *ForeignError) Kind() string { return typeName(e.Type) }
 
 // Is makes errors.Is(err, ErrForeign) hold.
 func (e *ForeignError) Is(target error) bool { return target == ErrForeign }
@@ -40,19 +45,19 @@ func (e *ForeignError) Is(target error) bool { return target == ErrForeign }
 func typeName(t fs.FileMode) string {
 	switch t := t & fs.ModeType; {
 	case t&fs.ModeSymlink != 0:
-		return "a symbolic link"
+		return "symbolic link"
 	case t&fs.ModeNamedPipe != 0:
-		return "a FIFO"
+		return "FIFO"
 	case t&fs.ModeSocket != 0:
-		return "a socket"
+		return "socket"
 	case t&fs.ModeCharDevice != 0:
-		return "a character device"
+		return "character device"
 	case t&fs.ModeDevice != 0:
-		return "a device"
+		return "device"
 	case t&fs.ModeDir != 0:
-		return "a directory"
+		return "directory"
 	case t == 0:
-		return "a regular file"
+		return "regular file"
 	}
-	return "a special file"
+	return "special file"
 }

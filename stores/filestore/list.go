@@ -132,7 +132,8 @@ func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
 }
 
 // Entries implements [stores.Store]. It reads each record as Get does; one
-// deleted while the listing runs is skipped.
+// deleted while the listing runs is skipped, and so is one with a foreign
+// file (see [Store.Foreign]) as a part.
 func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
 	return func(yield func(stores.Entry, error) bool) {
 		if err := s.check(ctx, "entries", funcname); err != nil {
@@ -146,7 +147,9 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 				return true, nil
 			}
 			rec, err := s.get(funcname, hash, true, true)
-			if errors.Is(err, stores.ErrNotFound) {
+			if errors.Is(err, stores.ErrNotFound) || errors.Is(err, ErrForeign) {
+				// Gone meanwhile, or not a record: a foreign file as its
+				// .key or .meta (Foreign lists it).
 				return true, nil
 			}
 			if err != nil {
