@@ -137,8 +137,8 @@ func TestCommandsDoNotFollowAnEntryLink(t *testing.T) {
 	}
 }
 
-// A FIFO as an entry's file makes no command wait: ls skips the record,
-// verify reports the FIFO, and both finish.
+// A FIFO as an entry's file makes no command wait: ls and verify report
+// it, and finish.
 func TestCommandsDoNotBlockOnAFIFO(t *testing.T) {
 	f := newFixture(t)
 	// A record whose .key is a FIFO, and a FIFO as a .out.
@@ -150,8 +150,11 @@ func TestCommandsDoNotBlockOnAFIFO(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := run(t, f.root, "", "ls", "--json", "cache", "triple")
-	wantCode(t, r, 0)
+	r := run(t, f.root, "", "ls", "cache", "triple")
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stderr, hash(t, 3)+".key is a FIFO") {
+		t.Errorf("ls: want the FIFO named:\n%s", r)
+	}
 	r = run(t, f.root, "", "verify", "--json", "cache")
 	wantCode(t, r, 1)
 	var doc verifyDoc

@@ -125,8 +125,12 @@ func (r *verifyReport) findForeign(ctx context.Context, c *cache, named string) 
 			break
 		}
 		function, _, _ := strings.Cut(strings.TrimPrefix(fe.Path, filepath.Clean(dir)+string(filepath.Separator)), string(filepath.Separator))
+		rm := "rm -- "
+		if fe.Type.IsDir() {
+			rm = "rm -r -- "
+		}
 		r.Foreign = append(r.Foreign, foreignFile{
-			Function: function, Path: fe.Path, Type: fe.Kind(), Remove: "rm -- " + quoteShell(fe.Path),
+			Function: function, Path: fe.Path, Type: fe.Kind(), Remove: rm + quoteShell(fe.Path),
 		})
 	}
 }

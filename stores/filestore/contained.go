@@ -97,7 +97,7 @@ func fstatRegular(fd int, path string) (unix.Stat_t, error) {
 		return st, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return st, &ForeignError{Path: path, Type: fileType(st.Mode)}
+		return st, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
 	}
 	return st, nil
 }
@@ -134,7 +134,7 @@ func openat(dirfd int, path, name string, flag int, perm uint32) (int, error) {
 		var st unix.Stat_t
 		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
 			(st.Mode&unix.S_IFMT == unix.S_IFLNK || flag&unix.O_DIRECTORY != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR) {
-			return -1, &ForeignError{Path: path, Type: fileType(st.Mode)}
+			return -1, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
 		}
 	}
 	return -1, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -236,7 +236,7 @@ func (d *funcDir) notForeign(name string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return &ForeignError{Path: d.join(name), Type: fileType(st.Mode)}
+		return &ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (d *funcDir) removeRegular(name string) error {
 		return err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return &ForeignError{Path: d.join(name), Type: fileType(st.Mode)}
+		return &ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}
 	}
 	// Between the check and the removal the name could be swapped for
 	// something else; removing that entry still touches nothing outside d.

@@ -164,7 +164,7 @@ func (s *Store) makeFuncDir(funcname string) error {
 		// follow a link as its last element).
 		var st unix.Stat_t
 		if unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return &ForeignError{Path: dir, Type: fileType(st.Mode)}
+			return &ForeignError{Path: dir, Type: fileType(uint32(st.Mode))}
 		}
 	}
 	return err

@@ -96,10 +96,10 @@ func (s *Store) foreignIn(ctx context.Context, funcname string, yield func(*Fore
 		if err != nil {
 			return false, err
 		}
-		if fileType(st.Mode) == 0 {
+		if fileType(uint32(st.Mode)) == 0 {
 			return true, nil // a regular file by now
 		}
-		if !yield(&ForeignError{Path: d.join(name), Type: fileType(st.Mode)}, nil) {
+		if !yield(&ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}, nil) {
 			return false, errStopped
 		}
 		return true, nil

@@ -132,8 +132,10 @@ func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
 }
 
 // Entries implements [stores.Store]. It reads each record as Get does; one
-// deleted while the listing runs is skipped, and so is one with a foreign
-// file (see [Store.Foreign]) as a part.
+// deleted while the listing runs is skipped. One with a foreign file (see
+// [Store.Foreign]) as its .key or .meta is an error wrapping ErrForeign,
+// after which the listing goes on for a caller that asks for more; a
+// foreign file as a .out is no record, and not listed.
 func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
 	return func(yield func(stores.Entry, error) bool) {
 		if err := s.check(ctx, "entries", funcname); err != nil {
@@ -147,9 +149,16 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 				return true, nil
 			}
 			rec, err := s.get(funcname, hash, true, true)
-			if errors.Is(err, stores.ErrNotFound) || errors.Is(err, ErrForeign) {
-				// Gone meanwhile, or not a record: a foreign file as its
-				// .key or .meta (Foreign lists it).
+			if errors.Is(err, stores.ErrNotFound) {
+				return true, nil
+			}
+			if errors.Is(err, ErrForeign) {
+				// A record with a foreign file as a part is reported, and
+				// the listing goes on if the caller wants more.
+				if !yield(stores.Entry{}, s.opErr("entries", err)) {
+					stopped = true
+					return false, nil
+				}
 				return true, nil
 			}
 			if err != nil {

@@ -130,7 +130,7 @@ func (s *Store) breakIfStale(ctx context.Context, funcname, name string, seen *s
 		return false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return false, &ForeignError{Path: path, Type: fileType(st.Mode)}
+		return false, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
 	}
 	reason := s.staleReason(funcname, name, &st, seen.unchangedFor(&st, time.Now()))
 	if reason == "" {
