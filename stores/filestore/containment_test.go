@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/filestore"
 )
@@ -564,4 +565,38 @@ func hasFileOfSize(t *testing.T, dir string, size int64) bool {
 		}
 	}
 	return false
+}
+
+// A memoised call over a file store whose result is a FIFO returns.
+func TestMemoisedCallsDoNotBlock(t *testing.T) {
+	s := newStore(t, filestore.Options{})
+	triple := func(ctx context.Context, x int) (int, error) { return 3 * x, nil }
+	f, m, err := persist.Wrap(triple, persist.Options{Store: s, FuncName: "triple", Verbosity: persist.Silent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if got, err := f(ctx, 1); err != nil || got != 3 {
+		t.Fatalf("f(1) = %d, %v", got, err)
+	}
+	// A FIFO where the result of f(2) goes.
+	var hash string
+	for e, err := range s.Entries(ctx, "triple") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash = e.Hash
+	}
+	if err := os.Remove(filepath.Join(s.Dir(), "triple", hash+".out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(s.Dir(), "triple", hash+".out"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	returns(t, "a call whose result is a FIFO", func() {
+		if got, err := f(ctx, 1); err == nil && got != 3 {
+			t.Errorf("f(1) over a FIFO = %d, want 3 or an error", got)
+		}
+	})
 }
