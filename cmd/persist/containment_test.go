@@ -155,6 +155,13 @@ func TestCommandsDoNotBlockOnAFIFO(t *testing.T) {
 	if !strings.Contains(r.stderr, hash(t, 3)+".key is a FIFO") {
 		t.Errorf("ls: want the FIFO named:\n%s", r)
 	}
+	// gc leaves the record with a FIFO as its key, and collects the rest.
+	f.age(t, "triple", hash(t, 1), 48*time.Hour)
+	r = run(t, f.root, "", "gc", "cache", "--older-than", "24h")
+	wantCode(t, r, 0)
+	if f.exists(t, "triple", hash(t, 1)) || !f.exists(t, "triple", hash(t, 3)) || !strings.Contains(r.stderr, "left 1 entry with a foreign file") {
+		t.Errorf("gc: want triple(1) removed, triple(3) left and said so:\n%s", r)
+	}
 	r = run(t, f.root, "", "verify", "--json", "cache")
 	wantCode(t, r, 1)
 	var doc verifyDoc
