@@ -302,4 +302,3 @@ func hasFileOfSize(t *testing.T, dir string, size int64) bool {
 	}
 	return false
 }
-
