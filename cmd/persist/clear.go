@@ -17,9 +17,11 @@ pypersist's f.clear() does.
 It asks for confirmation on the terminal; -y clears without asking, and is
 required when standard input is not a terminal. It goes through the store,
 so in a directory cache it removes the entries' files and the store's
-leftovers (stale locks, unfinished writes) and nothing else: a README or
-an editor's backup in the function's directory stays. A function with no
-entries is reported and makes the exit status 1, as a mistyped name should.
+leftovers (stale locks, unfinished writes), only regular files, and
+nothing else: a README, an editor's backup or a planted link in the
+function's directory stays, and a function directory that is a link is an
+error. A function with no entries is reported and makes the exit status
+1, as a mistyped name should.
 
 With --json it prints
   {"store": "./persist", "function": "triple", "removed": 3}`,

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
 )
 
 func newGCCommand() *cobra.Command {
@@ -96,13 +98,23 @@ type gcDoc struct {
 func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 	ctx := cmd.Context()
 	var all []gcEntry
+	foreign := 0
 	for _, name := range names {
 		for e, err := range c.Entries(ctx, name) {
+			if c.foreignPart(name, err) {
+				// A record with a planted part: gc leaves it, verify
+				// reports it, and the rest is still collected.
+				foreign++
+				continue
+			}
 			if err != nil {
 				return err
 			}
 			all = append(all, gcEntry{Function: name, Hash: e.Hash, Bytes: entrySize(e.Record), Created: e.Created.UTC()})
 		}
+	}
+	if foreign > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "persist: left %s (persist verify lists them)\n", count(foreign, "entry with a foreign file", "entries with foreign files"))
 	}
 	doomed, kept, keptBytes := choose(all, f, time.Now())
 	removed := doomed
@@ -136,6 +148,15 @@ func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 		return err
 	}
 	return failed
+}
+
+// foreignPart reports whether err is about a foreign file inside the
+// directory of function name (a part of one record), not about the
+// function's directory itself.
+func (c *cache) foreignPart(name string, err error) bool {
+	var fe *filestore.ForeignError
+	d, ok := c.Store.(dirStore)
+	return errors.As(err, &fe) && ok && filepath.Dir(fe.Path) == filepath.Join(d.Dir(), name)
 }
 
 // choose picks the entries to remove, oldest first: those older than the

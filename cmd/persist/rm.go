@@ -20,7 +20,9 @@ so that the next call with their keys computes them again.
 It asks for confirmation on the terminal; -y removes without asking, and
 is required when standard input is not a terminal. It goes through the
 store, so in a directory cache it removes an entry's own files (.out,
-.key, .meta) and nothing else.
+.key, .meta), only if they are regular files, and nothing else: a link or
+FIFO in their place, or in place of the function's directory, is an error
+(persist verify lists such files).
 
 A HASH that names no entry is reported and makes the exit status 1; the
 others are removed all the same.

@@ -5,11 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
 )
 
 func newVerifyCommand() *cobra.Command {
@@ -29,8 +33,15 @@ counted apart, as not checked: only its own Unpickle could tell.
 Damaged entries are listed and make the exit status 1. With --fix they are
 removed too, so that the next call with their keys computes them again
 (the exit status is still 1: there was damage). An entry that cannot be
-read at all (a file that is not one, an I/O error) stops the check of its
-function, is reported, and makes the exit status 1.
+read at all (an I/O error) stops the check of its function, is reported,
+and makes the exit status 1.
+
+In a directory cache, a foreign file where the cache keeps its files (a
+symbolic link, a FIFO, a device or a socket as an entry's file, a link as
+a function's directory) is listed and makes the exit status 1 too. The
+cache never reads, follows or removes such a file, and neither does
+--fix: it prints the command that removes each one, to run by hand if
+the file is not wanted.
 
 On a terminal a progress bar shows how far it got; otherwise it writes a
 line per function to standard error.
@@ -39,7 +50,9 @@ With --json it prints
   {"store": "./persist", "functions": 3, "checked": 7, "ok": 5, "custom": 1,
    "damaged": [{"function": "triple", "hash": "...", "part": "result",
                 "error": "...", "removed": true}],
-   "errors": [{"function": "square", "error": "..."}]}
+   "errors": [{"function": "square", "error": "..."}],
+   "foreign": [{"function": "square", "path": "persist/square/x.out",
+                "type": "symbolic link", "remove": "rm -- 'persist/square/x.out'"}]}
 where part is "result" or "key".`,
 		Example: `  persist verify
   persist verify --fix persist triple
@@ -52,6 +65,7 @@ where part is "result" or "key".`,
 			}
 			defer c.Close()
 			r := verifyAll(cmd.Context(), c, names, fix, cmd.ErrOrStderr())
+			r.findForeign(cmd.Context(), c, argN(args, 1))
 			if asJSON {
 				err = writeJSON(cmd.OutOrStdout(), r)
 			} else {
@@ -63,7 +77,7 @@ where part is "result" or "key".`,
 			return r.problems()
 		},
 	}
-	cmd.Flags().BoolVar(&fix, "fix", false, "remove the damaged entries")
+	cmd.Flags().BoolVar(&fix, "fix", false, "remove the damaged entries, say how to remove foreign files")
 	jsonFlag(cmd, &asJSON)
 	return cmd
 }
@@ -77,7 +91,52 @@ type verifyReport struct {
 	Custom    int            `json:"custom"`
 	Damaged   []damagedEntry `json:"damaged"`
 	Errors    []funcError    `json:"errors"`
+	Foreign   []foreignFile  `json:"foreign"`
 }
+
+// foreignFile is a file in a directory cache that the cache does not
+// touch (see filestore.ErrForeign), and the command that removes it.
+type foreignFile struct {
+	Function string `json:"function"`
+	Path     string `json:"path"`
+	Type     string `json:"type"`
+	Remove   string `json:"remove"`
+}
+
+// foreignLister is a store that lists its foreign files: the file store.
+type foreignLister interface {
+	Foreign(ctx context.Context, funcname string) iter.Seq2[*filestore.ForeignError, error]
+}
+
+// findForeign adds the foreign files of function named ("" for all) to r,
+// when the store can list them.
+func (r *verifyReport) findForeign(ctx context.Context, c *cache, named string) {
+	fl, ok := c.Store.(foreignLister)
+	if !ok {
+		return
+	}
+	dir := ""
+	if d, ok := c.Store.(dirStore); ok {
+		dir = d.Dir()
+	}
+	for fe, err := range fl.Foreign(ctx, named) {
+		if err != nil {
+			r.Errors = append(r.Errors, funcError{named, err.Error()})
+			break
+		}
+		function, _, _ := strings.Cut(strings.TrimPrefix(fe.Path, filepath.Clean(dir)+string(filepath.Separator)), string(filepath.Separator))
+		rm := "rm -- "
+		if fe.Type.IsDir() {
+			rm = "rm -r -- "
+		}
+		r.Foreign = append(r.Foreign, foreignFile{
+			Function: function, Path: fe.Path, Type: fe.Kind(), Remove: rm + quoteShell(fe.Path),
+		})
+	}
+}
+
+// quoteShell quotes s for a POSIX shell.
+func quoteShell(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 type damagedEntry struct {
 	Function string `json:"function"`
@@ -93,7 +152,7 @@ type funcError struct {
 }
 
 func verifyAll(ctx context.Context, c *cache, names []string, fix bool, progressTo io.Writer) *verifyReport {
-	r := &verifyReport{Store: c.name, Functions: len(names), Damaged: []damagedEntry{}, Errors: []funcError{}}
+	r := &verifyReport{Store: c.name, Functions: len(names), Damaged: []damagedEntry{}, Errors: []funcError{}, Foreign: []foreignFile{}}
 	var total int64
 	for _, name := range names {
 		if n, err := c.Len(ctx, name); err == nil {
@@ -176,6 +235,25 @@ func (r *verifyReport) print(out, errOut io.Writer, fix bool) error {
 			return err
 		}
 	}
+	if len(r.Foreign) > 0 {
+		tw := newTable(out)
+		fmt.Fprintln(tw, "FOREIGN FILE\tTYPE")
+		for _, f := range r.Foreign {
+			fmt.Fprintf(tw, "%s\t%s\n", f.Path, f.Type)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "persist: %s in the cache: it never reads, follows or removes them\n", count(len(r.Foreign), "foreign file", "foreign files"))
+		if fix {
+			fmt.Fprintln(errOut, "persist: --fix leaves them; to remove them, run:")
+			for _, f := range r.Foreign {
+				fmt.Fprintf(errOut, "  %s\n", f.Remove)
+			}
+		} else {
+			fmt.Fprintln(errOut, "persist: run with --fix to see how to remove them")
+		}
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(errOut, "persist: %s: %s\n", e.Function, e.Error)
 	}
@@ -186,13 +264,21 @@ func (r *verifyReport) print(out, errOut io.Writer, fix bool) error {
 
 // problems is the error that makes the exit status 1, or nil.
 func (r *verifyReport) problems() error {
+	var err error
 	switch {
 	case len(r.Damaged) > 0 && len(r.Errors) > 0:
-		return fmt.Errorf("found %s; %s", count(len(r.Damaged), "damaged entry", "damaged entries"), count(len(r.Errors), "error", "errors"))
+		err = fmt.Errorf("found %s; %s", count(len(r.Damaged), "damaged entry", "damaged entries"), count(len(r.Errors), "error", "errors"))
 	case len(r.Damaged) > 0:
-		return fmt.Errorf("found %s", count(len(r.Damaged), "damaged entry", "damaged entries"))
+		err = fmt.Errorf("found %s", count(len(r.Damaged), "damaged entry", "damaged entries"))
 	case len(r.Errors) > 0:
-		return fmt.Errorf("%s while verifying", count(len(r.Errors), "error", "errors"))
+		err = fmt.Errorf("%s while verifying", count(len(r.Errors), "error", "errors"))
 	}
-	return nil
+	if len(r.Foreign) == 0 {
+		return err
+	}
+	foreign := count(len(r.Foreign), "foreign file", "foreign files")
+	if err != nil {
+		return fmt.Errorf("%w; %s", err, foreign)
+	}
+	return fmt.Errorf("found %s", foreign)
 }

@@ -13,6 +13,7 @@ type verifyDoc struct {
 	Functions, Checked, OK, Custom int
 	Damaged                        []damagedEntry
 	Errors                         []funcError
+	Foreign                        []foreignFile
 }
 
 func TestVerifyClean(t *testing.T) {

@@ -65,6 +65,25 @@ func BenchmarkGetHit(b *testing.B) {
 				}
 				reportFloor(b, floor)
 			})
+			// A cache directory reached through a symbolic link: each open
+			// goes one directory at a time (see the package documentation).
+			linked := filepath.Join(filepath.Dir(s.Dir()), "linked")
+			if err := os.Symlink(s.Dir(), linked); err != nil {
+				b.Fatal(err)
+			}
+			viaLink, err := filestore.Open(linked, filestore.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("StoreViaLinkedDir", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := viaLink.Get(ctx, "f", "h"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportFloor(b, floor)
+			})
 			b.Run("StoreWithKeyAndMeta", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

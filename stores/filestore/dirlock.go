@@ -3,11 +3,15 @@
 package filestore
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // errNoFuncDir reports that a function's directory does not exist, to an
@@ -15,16 +19,18 @@ import (
 var errNoFuncDir = errors.New("no directory for the function")
 
 // withFuncDir runs fn while holding an exclusive flock(2) on the function
-// directory dir, creating dir first when create is set. The lock serialises
-// the writers of one function (Put, Delete, Clear, breaking stale locks)
-// across goroutines and processes, so that two writers never interleave
-// their renames of one record's files. Readers take no lock.
+// directory of funcname, creating it first when create is set. The lock
+// serialises the writers of one function (the commits of Put, Delete,
+// Clear, breaking stale locks) across goroutines and processes, so that
+// two writers never interleave their renames of one record's files.
+// Readers take no lock, and a Put writes its data before it takes it.
 //
-// The wait for the lock does not watch a context: writers hold it for a
-// few file operations, Clear for one pass over the directory.
-func (s *Store) withFuncDir(dir string, create bool, fn func(d *os.File) error) error {
+// The wait for the lock ends with ctx: a writer holds it for a few file
+// operations, Clear for one pass over the directory, but a process that
+// holds it may be stopped.
+func (s *Store) withFuncDir(ctx context.Context, funcname string, create bool, fn func(d *funcDir) error) error {
 	for {
-		d, err := openFile(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+		d, err := s.openFuncDir(funcname)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				return err
@@ -32,12 +38,15 @@ func (s *Store) withFuncDir(dir string, create bool, fn func(d *os.File) error) 
 			if !create {
 				return errNoFuncDir
 			}
-			if err := s.mkdirs(dir); err != nil {
+			if err := s.makeFuncDir(funcname); err != nil {
 				return err
 			}
 			continue
 		}
-		same, err := lockAndRecheck(d, dir)
+		if err := lockDir(ctx, d); err != nil {
+			return err // d is closed
+		}
+		same, err := s.stillNamed(d, funcname)
 		if err != nil || !same {
 			d.Close()
 			if err != nil {
@@ -53,23 +62,62 @@ func (s *Store) withFuncDir(dir string, create bool, fn func(d *os.File) error) 
 	}
 }
 
-// lockAndRecheck flocks d and reports whether dir still names it.
-func lockAndRecheck(d *os.File, dir string) (bool, error) {
-	if err := flock(d, syscall.LOCK_EX); err != nil {
-		return false, err
+// lockDir flocks d, waiting no longer than ctx allows. On error d is
+// closed: a wait that ctx ended goes on in the background, holding d,
+// and releases the lock the moment it gets it.
+func lockDir(ctx context.Context, d *funcDir) error {
+	err := flock(d.f, syscall.LOCK_EX|syscall.LOCK_NB)
+	if !errors.Is(err, syscall.EWOULDBLOCK) {
+		if err != nil {
+			d.Close()
+		}
+		return err
 	}
-	held, err := d.Stat()
-	if err != nil {
-		return false, err
+	if ctx.Err() != nil {
+		d.Close()
+		return ctx.Err()
 	}
-	now, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if ctx.Done() == nil {
+		if err := flock(d.f, syscall.LOCK_EX); err != nil {
+			d.Close()
+			return err
+		}
+		return nil
+	}
+	// flock(2) cannot be interrupted by a context: a goroutine waits,
+	// and hands the lock over or, if no one wants it any more, drops it.
+	got := make(chan error, 1)
+	go func() { got <- flock(d.f, syscall.LOCK_EX) }()
+	select {
+	case err := <-got:
+		if err != nil {
+			d.Close()
+		}
+		return err
+	case <-ctx.Done():
+		go func() {
+			<-got
+			d.Close()
+		}()
+		return ctx.Err()
+	}
+}
+
+// stillNamed reports whether the function directory of funcname is still
+// the directory d, and not a link.
+func (s *Store) stillNamed(d *funcDir, funcname string) (bool, error) {
+	var held, now unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Fstat(d.fd, &held) }); err != nil {
+		return false, &fs.PathError{Op: "stat", Path: d.path, Err: err}
+	}
+	err := ignoringEINTR(func() error { return unix.Lstat(d.path, &now) })
+	if err == unix.ENOENT {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, &fs.PathError{Op: "stat", Path: d.path, Err: err}
 	}
-	return os.SameFile(held, now), nil
+	return sameFile(&held, &now), nil
 }
 
 // flock applies flock(2) to f, retrying when a signal interrupts the wait.
@@ -80,12 +128,7 @@ func flock(f *os.File, how int) error {
 	}
 	var ferr error
 	err = rc.Control(func(fd uintptr) {
-		for {
-			ferr = syscall.Flock(int(fd), how)
-			if ferr != syscall.EINTR {
-				return
-			}
-		}
+		ferr = ignoringEINTR(func() error { return syscall.Flock(int(fd), how) })
 	})
 	if err != nil {
 		return err
@@ -98,17 +141,59 @@ func flock(f *os.File, how int) error {
 
 // syncDir fsyncs the directory d when the store syncs, making the renames
 // and removals in it durable.
-func (s *Store) syncDir(d *os.File) error {
+func (s *Store) syncDir(d *funcDir) error {
 	if !s.opts.Sync {
 		return nil
 	}
-	return d.Sync()
+	return d.f.Sync()
 }
 
-// mkdirs creates dir and its missing parents. When the store syncs, each
-// new directory's entry is made durable in its parent.
+// makeFuncDir creates the function directory of funcname, and the cache
+// directory first if it is missing. A link in its place is foreign.
+func (s *Store) makeFuncDir(funcname string) error {
+	dir := filepath.Join(s.dir, funcname)
+	err := s.mkdir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if rerr := s.mkdirs(s.dir); rerr != nil {
+			return fmt.Errorf("%w %s: %w", ErrNoRoot, s.dir, rerr)
+		}
+		err = s.mkdir(dir)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		// Something in the way that is not a directory (mkdir does not
+		// follow a link as its last element).
+		var st unix.Stat_t
+		if unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return &ForeignError{Path: dir, Type: fileType(uint32(st.Mode))}
+		}
+	}
+	return err
+}
+
+// mkdirs creates dir and its missing parents, as the user named them
+// (links in that path are followed). Each Mkdir is tried at most twice, so
+// a parent that exists but in which nothing can be made (a removed
+// working directory, /proc) is an error, not a loop.
 func (s *Store) mkdirs(dir string) error {
-	err := os.Mkdir(dir, 0o777) // the usual case: only the last is missing
+	err := s.mkdir(dir)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if parent == dir {
+		return err
+	}
+	if err := s.mkdirs(parent); err != nil {
+		return err
+	}
+	return s.mkdir(dir)
+}
+
+// mkdir makes the one directory dir, durable in its parent when the store
+// syncs. A directory already there (made meanwhile by someone else) is
+// not an error; anything else in the way is.
+func (s *Store) mkdir(dir string) error {
+	err := os.Mkdir(dir, 0o777)
 	switch {
 	case err == nil:
 		if !s.opts.Sync {
@@ -116,24 +201,11 @@ func (s *Store) mkdirs(dir string) error {
 		}
 		return fsyncPath(filepath.Dir(dir))
 	case errors.Is(err, fs.ErrExist):
-		// Made meanwhile by someone else, or something else in the way
-		// (a file, a dangling symbolic link) that callers must not retry.
 		if fi, serr := os.Stat(dir); serr == nil && fi.IsDir() {
 			return nil
 		}
-		return err
-	case errors.Is(err, fs.ErrNotExist):
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return err
-		}
-		if err := s.mkdirs(parent); err != nil {
-			return err
-		}
-		return s.mkdirs(dir)
-	default:
-		return err
 	}
+	return err
 }
 
 // fsyncPath fsyncs the file or directory at path.

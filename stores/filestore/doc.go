@@ -42,10 +42,11 @@
 // partial .out; leftover temporary files are ignored by Len and Entries and
 // removed by Clear.
 //
-// A Put first writes all the temporary files it needs, so that a failure
-// such as a full disk (reported as an error that errors.Is matches with
-// syscall.ENOSPC) leaves the old record untouched. It then commits in this
-// order:
+// A Put first writes all the temporary files it needs, before it takes
+// the function's directory lock (below), so that a failure such as a full
+// disk (reported as an error that errors.Is matches with syscall.ENOSPC)
+// leaves the old record untouched, and so that a large result holds up no
+// writer of another hash. Under the lock it then commits in this order:
 //
 //  1. if the .key or .meta it stores differs from the one on disk: remove
 //     the old .out, then rename the new .key and .meta into place (or
@@ -68,9 +69,13 @@
 // only renames the .out, and a reader then sees the old result or the new
 // one beside the key both were stored under.
 //
-// Writers of one function (Put, Delete, Clear, and the breaking of stale
-// locks) are serialised by an flock(2) on the function's directory, so two
-// writers never interleave their renames. Readers take no lock. An flock on
+// Writers of one function (the commits of Put, Delete, Clear, and the
+// breaking of stale locks) are serialised by an flock(2) on the function's
+// directory, so two writers never interleave their renames. Readers take no
+// lock. The wait for it ends with the caller's context; the release of a
+// held lock (which has none) does not wait: if another holds the directory
+// lock, it finishes in the background. A Put whose temporary file a Clear
+// removed as a leftover before the Put got the lock writes it again. An flock on
 // a directory is local to one machine: on a directory shared over NFS,
 // writers on different machines are not serialised against each other
 // (their lock files still keep them from computing one result at once).
@@ -95,9 +100,16 @@
 // the heartbeat and removes the file (only if it is still the holder's own,
 // which it checks under the function's directory lock). Waiters poll,
 // backing off from 1ms to 50ms, until the file disappears (then they try
-// to create it), their context ends, or the lock is stale: unrefreshed for
-// longer than lockstale, or naming this host and a process that no longer
-// exists.
+// to create it), their context ends, or the lock is stale: seen unchanged
+// (inode, size, modification and change times) for longer than lockstale
+// by the waiter's own monotonic clock, or dated more than lockstale before
+// or after the waiter's clock, or naming this host and a process that no
+// longer exists. The first rule is what bounds the wait whatever the
+// clocks say: a lock dated in the future (a clock stepped back, a file
+// server ahead) is broken after lockstale, not at its date plus lockstale.
+// Clear, which looks once, applies the others. A holder whose clock is
+// ahead of a waiter's by more than lockstale looks stale to it: the result
+// may then be computed twice.
 //
 // A stale lock is broken under the function's directory lock, and in a way
 // that is safe against its holder and new lockers, who do not take that
@@ -108,9 +120,10 @@
 //
 // A memoised call that misses takes the lock, computes and stores the
 // result with Put. A Put of the record on the store that holds its lock
-// makes the lock file the result: under the function's directory lock it
-// stops the heartbeat, writes the result into the lock file followed by
-// the holder's identity, commits the .key and .meta as above, truncates
+// makes the lock file the result: it writes the result into the lock file
+// followed by the holder's identity (before taking the function's
+// directory lock, as the data of every Put), then under that lock stops
+// the heartbeat, commits the .key and .meta as above, truncates
 // the file to the result alone (and fsyncs it with sync=true; the file is
 // kept open throughout), checks that <hash>.lock still names that file
 // (same device and inode), and renames it to <hash>.out. Two changes to
@@ -160,15 +173,40 @@
 //
 // # Clear
 //
-// Clear(funcname) removes, in <dir>/<funcname> only, the files that the
-// store's layout names: *.out, *.key, *.meta, stale *.lock and the store's
-// temporary files. It leaves everything else: a README, an editor's
-// "x.out~", subdirectories, the files of other functions, and locks that
-// are held. It removes the directory only if that leaves it empty.
+// Clear(funcname) removes, in <dir>/<funcname> only, the regular files that
+// the store's layout names: *.out, *.key, *.meta, stale *.lock and the
+// store's temporary files. It leaves everything else: a README, an editor's
+// "x.out~", subdirectories, foreign files, the files of other functions,
+// and locks that are held. It removes the directory only if that leaves it
+// empty. Delete, and so persist rm and gc, likewise removes only regular
+// files.
 //
 // Len and Entries count only records (regular <hash>.out files) and read
 // the directory in batches, so a function with a million records is listed
 // in constant memory.
+//
+// # Containment
+//
+// Nothing outside <dir>/<funcname> is read, written or removed, and no
+// symbolic link below <dir> is followed; <dir> itself may be a link, or
+// lie under one, since the user chose that path (its missing parents are
+// created as named). Every open uses O_NOFOLLOW; files are opened to be
+// read with O_NONBLOCK and checked with fstat to be regular files, so a
+// FIFO planted as a .out or .lock opens at once and is refused. On Linux
+// each open is one openat2(2) with RESOLVE_NO_SYMLINKS, which refuses a
+// link anywhere in the path; elsewhere, and when <dir>'s own path holds a
+// link, the function directory is opened first with
+// O_DIRECTORY|O_NOFOLLOW and the file relative to it. Writers rename,
+// link and remove relative to the descriptor of the function directory
+// they hold locked, so a directory swapped for a link while they work
+// cannot redirect them. A link, FIFO, device or socket where the layout
+// has a file, or anything but a directory where it has a function
+// directory, is foreign: operations on it fail with an error wrapping
+// [ErrForeign] ([*ForeignError] names it), listings skip it, nothing
+// removes or replaces it, and [Store.Foreign] lists it (persist verify
+// reports it). A cache directory that cannot be created is an error
+// wrapping [ErrNoRoot]: at Open when that can be told without creating it
+// (a parent removed, a file as a parent), else at the first write.
 //
 // # Systems
 //

@@ -11,11 +11,13 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gopersist/persist/stores"
@@ -77,6 +79,10 @@ type Store struct {
 	log    *slog.Logger
 	closed atomic.Bool
 
+	// rootLinked is set once dir's own path is known to hold a symbolic
+	// link (see openIn).
+	rootLinked atomic.Bool
+
 	// held registers the locks this store created and has not released,
 	// by lock path, so that a Put can turn the lock file into the result.
 	heldMu sync.Mutex
@@ -104,6 +110,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return fail(&fs.PathError{Op: "open", Path: dir, Err: errNotDir})
 	}
+	if err := creatable(dir); err != nil {
+		return fail(err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -112,6 +121,35 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 var errNotDir = errors.New("not a directory")
+
+// creatable reports, as far as can be told without creating anything, why
+// dir could not be created: the nearest of its parents that exists is
+// not a directory, or was removed (a working directory deleted under the
+// program). What only an attempt can tell (a parent such as /proc) is
+// reported by the first write, as ErrNoRoot too.
+func creatable(dir string) error {
+	for p := dir; ; {
+		fi, err := os.Stat(p)
+		if err == nil {
+			st, ok := fi.Sys().(*syscall.Stat_t)
+			switch {
+			case !fi.IsDir():
+				return fmt.Errorf("%w %s: %s is not a directory", ErrNoRoot, dir, p)
+			case ok && st.Nlink == 0:
+				return fmt.Errorf("%w %s: %s was removed", ErrNoRoot, dir, p)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil // the first write will say what is wrong
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		p = parent
+	}
+}
 
 // parseURL turns a file:// URL into a directory and options. The directory
 // is Host+Path ("file://persist/" is the relative "persist/", "file:///abs"

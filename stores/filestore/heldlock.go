@@ -3,13 +3,15 @@
 package filestore
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -26,11 +28,13 @@ import (
 
 // heldLock is a lock file that this store created and has not released.
 type heldLock struct {
-	path    string
-	info    string         // the holder's identity, as written into the file
-	trailer []byte         // "\n" and info, kept after a result being written
-	f       *os.File       // kept open until the lock is released or renamed
-	id      syscall.Stat_t // f's device and inode, to recognise it at path
+	path     string // its path, the key of the registry
+	funcname string
+	name     string      // <hash>.lock, in the function directory
+	info     string      // the holder's identity, as written into the file
+	trailer  []byte      // "\n" and info, kept after a result being written
+	f        *os.File    // kept open until the lock is released or renamed
+	id       unix.Stat_t // f's device and inode, to recognise it at path
 
 	// mu is held by unlock and by a Put that uses the lock, so that the
 	// two never act on it at once. A Put takes it before the function's
@@ -44,19 +48,19 @@ type heldLock struct {
 	beat   *time.Timer
 }
 
-// hold starts the heartbeat of the new lock file f, which holds info, and
-// registers it (a Put of the record turns it into the result); it returns
-// the function that releases it.
-func (s *Store) hold(f *os.File, path, info string) (func(), error) {
+// hold starts the heartbeat of the new lock file f, name in the directory
+// of funcname, which holds info, and registers it (a Put of the record
+// turns it into the result); it returns the function that releases it.
+func (s *Store) hold(f *os.File, funcname, name, info string) (func(), error) {
 	id, err := fileID(f)
 	if err != nil {
 		// Without its device and inode the lock could not be told from
 		// another at its path. Created an instant ago, it is still ours.
 		f.Close()
-		_ = os.Remove(path)
+		_ = dirPath{s, funcname}.unlink(name)
 		return nil, err
 	}
-	h := &heldLock{path: path, f: f, id: id, info: info, trailer: []byte("\n" + info)}
+	h := &heldLock{path: s.join(funcname, name), funcname: funcname, name: name, f: f, id: id, info: info, trailer: []byte("\n" + info)}
 	s.startHeartbeat(h)
 	s.register(h)
 	var once sync.Once
@@ -130,23 +134,56 @@ func (s *Store) unlockHeld(h *heldLock) {
 // errLockLost is release's report that the lock at its path is not ours.
 var errLockLost = errors.New("lock lost")
 
+// noWait is a context that is already done: the directory lock is taken
+// only if no one holds it.
+var noWait = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
 // release removes the lock file if it is still ours: a waiter may have
 // broken it (thinking us dead) and another caller taken a new one. It runs
 // under the function's directory lock, like the breaking of stale locks,
 // so that the check and the removal are one step to them, and so that a
 // Put holding that lock knows that its own lock file stays where it is.
+// Unlock has no context to end a wait for that lock, so if another holds
+// it, the release finishes in the background: the caller goes on at once.
 func (s *Store) release(h *heldLock) {
-	defer h.f.Close()
-	err := s.withFuncDir(filepath.Dir(h.path), false, func(*os.File) error {
-		if !namesFile(h.path, h.id) {
+	err := s.releaseLocked(noWait, h)
+	if errors.Is(err, context.Canceled) {
+		go func() { s.logRelease(h, s.releaseLocked(context.Background(), h)) }()
+		return
+	}
+	s.logRelease(h, err)
+}
+
+// releaseLocked is release once the directory lock is to be waited for
+// as ctx allows; it closes the lock file unless ctx ended the wait.
+func (s *Store) releaseLocked(ctx context.Context, h *heldLock) error {
+	err := s.withFuncDir(ctx, h.funcname, false, func(d *funcDir) error {
+		st, err := d.lstat(h.name)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err != nil || !sameFile(&st, &h.id) {
 			return errLockLost
 		}
-		return removeIfExists(h.path)
+		return d.unlink(h.name)
 	})
+	if !errors.Is(err, context.Canceled) || ctx != noWait {
+		h.f.Close()
+	}
+	return err
+}
+
+// logRelease says why a release went wrong, if it did.
+func (s *Store) logRelease(h *heldLock, err error) {
 	switch {
+	case err == nil:
 	case errors.Is(err, errLockLost) || errors.Is(err, errNoFuncDir):
 		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path)
-	case err != nil:
+	default:
 		s.log.Warn("Cannot release a lock.", "lock", h.path, "err", err)
 	}
 }
@@ -203,36 +240,54 @@ func (s *Store) unclaim(h *heldLock) {
 	h.mu.Unlock()
 }
 
-// putThroughLock writes rec at base, under the function's directory lock,
-// through the lock h that this store holds on the record: the companions
-// as in put, then the result into the lock file, which is renamed to the
-// .out. If the lock is no longer the file at its path (it was broken as
-// stale, and another caller may have taken a new one), that path is not
-// ours to move, and the record is written as by put.
-func (s *Store) putThroughLock(d *os.File, base string, rec stores.Record, h *heldLock) error {
-	h.stopHeartbeat()
-
-	// As in put, everything is written before a live file changes, so a
+// putThroughLock writes rec through the lock h that this store holds on
+// the record: the result into the lock file and the companions that
+// change into temporary files, with no lock shared by other hashes held;
+// then, under the function's directory lock, the companions as in Put,
+// and the lock file is renamed to the .out. If the lock is no longer the
+// file at its path (it was broken as stale, and another caller may have
+// taken a new one), that path is not ours to move, and the record is
+// written as by Put.
+func (s *Store) putThroughLock(ctx context.Context, funcname, hash string, rec stores.Record, h *heldLock) error {
+	// As in Put, everything is written before a live file changes, so a
 	// failure (a full disk) leaves the old record as it was; after that
 	// only renames, removals and the truncation that ends the result
 	// remain, whose failure leaves a miss at worst. On failure the lock
-	// file gets its holder's identity back and stays held. A lock that is
-	// no longer at its path is written to all the same: under the
-	// directory lock it is either at its path or unlinked (breakLock puts
-	// back or removes what it sets aside), so the write is harmless.
-	st, err := s.stageCompanions(base, rec)
-	defer st.discard()
+	// file gets its holder's identity back and stays held. The lock may
+	// be broken while the result is written into it (if this writer
+	// stalls for lockstale): the write then goes to a file set aside or
+	// unlinked, which is harmless, and the check under the directory lock
+	// sees that the lock is not ours.
+	st := &staging{}
+	defer st.discard(s, funcname)
+	err := s.writeResult(h, rec.Result)
 	if err == nil {
-		err = s.writeResult(h, rec.Result)
+		err = s.stageCompanions(dirPath{s, funcname}, hash, rec, st)
 	}
 	if err == nil {
-		err = s.commitCompanions(d, base, st)
+		err = s.withFuncDir(ctx, funcname, true, func(d *funcDir) error {
+			return s.commitThroughLock(d, hash, rec, h, st)
+		})
 	}
-	if err == nil {
-		err = s.endResult(h, len(rec.Result))
-	}
-	if err != nil {
+	if err != nil && !h.gone {
 		s.restoreLock(h)
+	}
+	return err
+}
+
+// commitThroughLock is the part of putThroughLock under the directory
+// lock.
+func (s *Store) commitThroughLock(d *funcDir, hash string, rec stores.Record, h *heldLock, st *staging) error {
+	// From here the lock file is not refreshed: it becomes the .out, whose
+	// modification time is the record's.
+	h.stopHeartbeat()
+	if err := d.notForeign(hash + extOut); err != nil {
+		return err
+	}
+	if err := s.commitCompanions(d, hash, rec, st); err != nil {
+		return err
+	}
+	if err := s.endResult(h, len(rec.Result)); err != nil {
 		return err
 	}
 	// The check that matters. Every removal or renaming of a lock file by
@@ -241,12 +296,11 @@ func (s *Store) putThroughLock(d *os.File, base string, rec stores.Record, h *he
 	// a lock that is ours now is still ours at the rename. The package
 	// documentation discusses callers that do not share the directory
 	// lock.
-	if !namesFile(h.path, h.id) {
-		return s.put(d, base, rec)
+	if now, err := d.lstat(h.name); err != nil || !sameFile(&now, &h.id) {
+		return s.commit(d, hash, rec, st)
 	}
-	if err := ignoringEINTR(func() error { return syscall.Rename(h.path, base+extOut) }); err != nil {
-		s.restoreLock(h)
-		return &os.LinkError{Op: "rename", Old: h.path, New: base + extOut, Err: err}
+	if err := d.rename(h.name, hash+extOut); err != nil {
+		return err
 	}
 	h.gone = true
 	h.f.Close() // written, flushed and renamed: nothing left to report
@@ -329,31 +383,16 @@ func (s *Store) restoreLock(h *heldLock) {
 	s.startHeartbeat(h)
 }
 
-// openFile opens path as os.OpenFile does, but hands the descriptor to
-// os.NewFile: the store's files never go to the network poller, and
-// os.OpenFile's attempt to add them costs several system calls per open.
-func openFile(path string, flag int, perm uint32) (*os.File, error) {
-	var fd int
-	err := ignoringEINTR(func() (err error) {
-		fd, err = syscall.Open(path, flag|syscall.O_CLOEXEC, perm)
-		return err
-	})
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), nil
-}
-
 // fileID returns the device and inode of the open file f.
-func fileID(f *os.File) (syscall.Stat_t, error) {
-	var st syscall.Stat_t
+func fileID(f *os.File) (unix.Stat_t, error) {
+	var st unix.Stat_t
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return st, err
 	}
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
-		serr = ignoringEINTR(func() error { return syscall.Fstat(int(fd), &st) })
+		serr = ignoringEINTR(func() error { return unix.Fstat(int(fd), &st) })
 	}); err != nil {
 		return st, err
 	}
@@ -361,11 +400,4 @@ func fileID(f *os.File) (syscall.Stat_t, error) {
 		return st, &fs.PathError{Op: "stat", Path: f.Name(), Err: serr}
 	}
 	return st, nil
-}
-
-// namesFile reports whether path names the file identified by id.
-func namesFile(path string, id syscall.Stat_t) bool {
-	var now syscall.Stat_t
-	err := ignoringEINTR(func() error { return syscall.Stat(path, &now) })
-	return err == nil && now.Dev == id.Dev && now.Ino == id.Ino
 }

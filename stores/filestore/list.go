@@ -11,7 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -70,24 +71,25 @@ func isRandomTag(s string) bool {
 	return true
 }
 
-// scan calls fn for every regular file in dir, reading the directory in
-// batches. A missing dir has no files.
-func scan(ctx context.Context, dir string, fn func(name string) (more bool, err error)) error {
-	return scanEntries(ctx, dir, fs.FileMode.IsRegular, fn)
-}
-
-// scanEntries calls fn for the names in dir whose type keep accepts,
-// reading the directory in batches, so that a directory of a million
-// entries is listed in constant memory. A missing dir has no entries.
-func scanEntries(ctx context.Context, dir string, keep func(fs.FileMode) bool, fn func(name string) (more bool, err error)) error {
-	f, err := os.Open(dir)
+// scan calls fn for every regular file in the directory of funcname,
+// reading it in batches. A missing directory has no files; a link or
+// anything else in its place is foreign.
+func (s *Store) scan(ctx context.Context, funcname string, fn func(name string) (more bool, err error)) error {
+	d, err := s.openFuncDir(funcname)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
 		return err
 	}
-	defer f.Close()
+	defer d.Close()
+	return scanEntries(ctx, d.f, fs.FileMode.IsRegular, fn)
+}
+
+// scanEntries calls fn for the names in the open directory f whose type
+// keep accepts, reading the directory in batches, so that a directory of
+// a million entries is listed in constant memory.
+func scanEntries(ctx context.Context, f *os.File, keep func(fs.FileMode) bool, fn func(name string) (more bool, err error)) error {
 	for {
 		ents, err := f.ReadDir(readBatch)
 		for _, e := range ents {
@@ -117,7 +119,7 @@ func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err := scan(ctx, filepath.Join(s.dir, funcname), func(name string) (bool, error) {
+	err := s.scan(ctx, funcname, func(name string) (bool, error) {
 		if _, k := classify(name); k == kindOut {
 			n++
 		}
@@ -130,7 +132,10 @@ func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
 }
 
 // Entries implements [stores.Store]. It reads each record as Get does; one
-// deleted while the listing runs is skipped.
+// deleted while the listing runs is skipped. One with a foreign file (see
+// [Store.Foreign]) as its .key or .meta is an error wrapping ErrForeign,
+// after which the listing goes on for a caller that asks for more; a
+// foreign file as a .out is no record, and not listed.
 func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
 	return func(yield func(stores.Entry, error) bool) {
 		if err := s.check(ctx, "entries", funcname); err != nil {
@@ -138,13 +143,22 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 			return
 		}
 		stopped := false
-		err := scan(ctx, filepath.Join(s.dir, funcname), func(name string) (bool, error) {
+		err := s.scan(ctx, funcname, func(name string) (bool, error) {
 			hash, k := classify(name)
 			if k != kindOut {
 				return true, nil
 			}
 			rec, err := s.get(funcname, hash, true, true)
 			if errors.Is(err, stores.ErrNotFound) {
+				return true, nil
+			}
+			if errors.Is(err, ErrForeign) {
+				// A record with a foreign file as a part is reported, and
+				// the listing goes on if the caller wants more.
+				if !yield(stores.Entry{}, s.opErr("entries", err)) {
+					stopped = true
+					return false, nil
+				}
 				return true, nil
 			}
 			if err != nil {
@@ -164,18 +178,17 @@ func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.E
 
 // Clear implements [stores.Store]. In the function's directory it removes
 // the records' files (.out, .key, .meta), stale .lock files and the store's
-// temporary files, and nothing else; then the directory itself if that
-// left it empty.
+// temporary files, if they are regular files, and nothing else; then the
+// directory itself if that left it empty.
 func (s *Store) Clear(ctx context.Context, funcname string) error {
 	if err := s.check(ctx, "clear", funcname); err != nil {
 		return err
 	}
-	dir := filepath.Join(s.dir, funcname)
-	err := s.withFuncDir(dir, false, func(d *os.File) error {
+	err := s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
 		// A second pass catches anything a directory read may skip while
 		// files are removed under it; it removes nothing in the usual case.
 		for {
-			removed, err := s.clearPass(ctx, dir)
+			removed, err := s.clearPass(ctx, d)
 			if err != nil {
 				return err
 			}
@@ -186,14 +199,18 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 		if err := s.syncDir(d); err != nil {
 			return err
 		}
-		err := os.Remove(dir)
-		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+		// rmdir(2) removes no link, and only an empty directory.
+		err := ignoringEINTR(func() error { return unix.Rmdir(d.path) })
+		if err == unix.ENOTEMPTY || err == unix.EEXIST || err == unix.ENOTDIR {
 			return nil // files that are not ours stay, and so does the directory
 		}
-		if err == nil && s.opts.Sync {
-			err = fsyncPath(s.dir)
+		if err != nil {
+			return &fs.PathError{Op: "remove", Path: d.path, Err: err}
 		}
-		return err
+		if s.opts.Sync {
+			return fsyncPath(s.dir)
+		}
+		return nil
 	})
 	if errors.Is(err, errNoFuncDir) {
 		err = nil
@@ -201,30 +218,38 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 	return s.opErr("clear", err)
 }
 
-// clearPass removes the store's files from dir once, and counts them.
-func (s *Store) clearPass(ctx context.Context, dir string) (int, error) {
+// clearPass removes the store's files from d once, and counts them. A
+// foreign file where one of ours would be is left.
+func (s *Store) clearPass(ctx context.Context, d *funcDir) (int, error) {
+	f, err := d.entries()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
 	removed := 0
-	err := scan(ctx, dir, func(name string) (bool, error) {
-		path := filepath.Join(dir, name)
+	err = scanEntries(ctx, f, fs.FileMode.IsRegular, func(name string) (bool, error) {
 		hash, k := classify(name)
 		switch k {
 		case kindOut, kindTemp:
 		case kindKey, kindMeta:
 			// The record's .out goes before its companions, as in Delete,
 			// whatever order the directory lists them in.
-			if err := removeIfExists(filepath.Join(dir, hash+extOut)); err != nil {
+			if err := d.removeRegular(hash + extOut); err != nil && !errors.Is(err, ErrForeign) {
 				return false, err
 			}
 		case kindLock:
-			fi, err := os.Stat(path)
+			st, err := d.lstat(name)
 			if errors.Is(err, fs.ErrNotExist) {
 				return true, nil
 			}
 			if err != nil {
 				return false, err
 			}
-			if reason := s.staleReason(path, fi); reason != "" {
-				broke, err := s.breakLock(path, fi, reason)
+			if st.Mode&unix.S_IFMT != unix.S_IFREG {
+				return true, nil
+			}
+			if reason := s.staleReason(filepath.Base(d.path), name, &st, 0); reason != "" {
+				broke, err := s.breakLock(d, name, &st, reason)
 				if broke {
 					removed++
 				}
@@ -234,7 +259,16 @@ func (s *Store) clearPass(ctx context.Context, dir string) (int, error) {
 		default:
 			return true, nil
 		}
-		if err := os.Remove(path); err != nil {
+		st, err := d.lstat(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return true, nil
+		case err != nil:
+			return false, err
+		case st.Mode&unix.S_IFMT != unix.S_IFREG:
+			return true, nil // swapped for something else since the listing
+		}
+		if err := d.unlink(name); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return true, nil
 			}
@@ -261,13 +295,25 @@ func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
 	}
 }
 
-// funcs lists the function directories, in batches.
+// funcs lists the function directories, in batches. Links in the
+// store's directory are not followed (Foreign lists them).
 func (s *Store) funcs(ctx context.Context, yield func(string, error) bool) error {
-	return scanEntries(ctx, s.dir, fs.FileMode.IsDir, func(name string) (bool, error) {
+	f, err := os.Open(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return scanEntries(ctx, f, fs.FileMode.IsDir, func(name string) (bool, error) {
 		if stores.ValidName("funcname", name) != nil {
 			return true, nil
 		}
-		has, err := hasEntry(ctx, filepath.Join(s.dir, name))
+		has, err := s.hasEntry(ctx, name)
+		if errors.Is(err, ErrForeign) {
+			return true, nil // swapped for a link since the listing
+		}
 		if err != nil || !has {
 			return err == nil, err
 		}
@@ -275,10 +321,11 @@ func (s *Store) funcs(ctx context.Context, yield func(string, error) bool) error
 	})
 }
 
-// hasEntry reports whether dir holds at least one <hash>.out.
-func hasEntry(ctx context.Context, dir string) (bool, error) {
+// hasEntry reports whether the directory of funcname holds at least one
+// <hash>.out.
+func (s *Store) hasEntry(ctx context.Context, funcname string) (bool, error) {
 	found := false
-	err := scan(ctx, dir, func(name string) (bool, error) {
+	err := s.scan(ctx, funcname, func(name string) (bool, error) {
 		_, k := classify(name)
 		found = k == kindOut
 		return !found, nil

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,19 +26,20 @@ func (s *Store) List(ctx context.Context, funcname, pageToken string, n int) ([]
 	if err := s.check(ctx, "list", funcname); err != nil {
 		return nil, "", err
 	}
-	page, next, err := s.listMeta(ctx, filepath.Join(s.dir, funcname), pageToken, n)
+	page, next, err := s.listMeta(ctx, funcname, pageToken, n)
 	return page, next, s.opErr("list", err)
 }
 
-func (s *Store) listMeta(ctx context.Context, dir, pageToken string, n int) ([]stores.Meta, string, error) {
-	d, err := openFile(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+func (s *Store) listMeta(ctx context.Context, funcname, pageToken string, n int) ([]stores.Meta, string, error) {
+	fd, err := s.openFuncDir(funcname)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.ENOTDIR) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrForeign) {
 			return nil, "", nil // no directory, or not one of ours: no records
 		}
 		return nil, "", err
 	}
-	defer d.Close()
+	defer fd.Close()
+	d := fd.f
 	p := stores.NewPager(pageToken, n)
 	for {
 		ents, err := d.ReadDir(readBatch)

@@ -10,12 +10,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Waiters poll a held lock, backing off from minPoll to maxPoll.
@@ -32,25 +33,25 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 	if err := s.check(ctx, "lock", funcname, hash); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(s.dir, funcname)
-	path := filepath.Join(dir, hash+extLock)
+	name := hash + extLock
 	wait := minPoll
+	var seen sighting
 	for {
 		info := lockInfo{PID: os.Getpid(), Host: hostname(), Time: time.Now()}.String()
-		f, err := s.createLock(path, info)
+		f, err := s.createLock(funcname, name, info)
 		switch {
 		case err == nil:
-			unlock, err := s.hold(f, path, info)
+			unlock, err := s.hold(f, funcname, name, info)
 			return unlock, s.opErr("lock", err)
 		case errors.Is(err, fs.ErrNotExist):
-			if err := s.mkdirs(dir); err != nil {
+			if err := s.makeFuncDir(funcname); err != nil {
 				return nil, s.opErr("lock", err)
 			}
 			continue
 		case !errors.Is(err, fs.ErrExist):
 			return nil, s.opErr("lock", err)
 		}
-		broke, err := s.breakIfStale(dir, path)
+		broke, err := s.breakIfStale(ctx, funcname, name, &seen)
 		if err != nil {
 			return nil, s.opErr("lock", err)
 		}
@@ -68,21 +69,18 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 	}
 }
 
-// createLock creates the lock file at path exclusively and writes info
-// into it at once: a holder killed in between leaves a lock that names no
-// holder, which only its age can break, so nothing else comes first.
-func (s *Store) createLock(path, info string) (*os.File, error) {
-	var fd int
-	err := ignoringEINTR(func() (err error) {
-		fd, err = syscall.Open(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o666)
-		return err
-	})
+// createLock creates the lock file name in the directory of funcname
+// exclusively and writes info into it at once: a holder killed in between
+// leaves a lock that names no holder, which only its age can break, so
+// nothing else comes first.
+func (s *Store) createLock(funcname, name, info string) (*os.File, error) {
+	fd, err := s.openIn(funcname, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		return nil, s.pathErr("open", funcname, name, err)
 	}
 	var n int
 	err = ignoringEINTR(func() (err error) {
-		n, err = syscall.Write(fd, []byte(info))
+		n, err = unix.Write(fd, []byte(info))
 		return err
 	})
 	if err == nil && n < len(info) {
@@ -91,27 +89,55 @@ func (s *Store) createLock(path, info string) (*os.File, error) {
 	if err != nil {
 		// The identity is for people and for the dead-holder check; the
 		// lock works without it.
-		s.log.Warn("Cannot write the lock holder's identity.", "lock", path, "err", err)
+		s.log.Warn("Cannot write the lock holder's identity.", "lock", s.join(funcname, name), "err", err)
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	return os.NewFile(uintptr(fd), s.join(funcname, name)), nil
 }
 
-// breakIfStale examines the lock at path and breaks it if its holder is
-// gone. broke reports that the lock is no longer there to wait for.
-func (s *Store) breakIfStale(dir, path string) (broke bool, err error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return true, nil
+// sighting is what one waiter saw of a lock file, and since when by its
+// own monotonic clock: a lock whose holder lives changes (its heartbeat
+// sets the modification time, which changes the change time too), so one
+// seen unchanged for lockstale is stale whatever its times say. Clocks
+// stepped back, or a file server's ahead, cannot make a waiter wait
+// longer than that.
+type sighting struct {
+	seen  [5]int64 // device, inode, size, mtime and ctime (ns)
+	since time.Time
+}
+
+// unchangedFor records st as seen now and returns for how long the lock
+// has been seen unchanged.
+func (w *sighting) unchangedFor(st *unix.Stat_t, now time.Time) time.Duration {
+	seen := [5]int64{int64(st.Dev), int64(st.Ino), st.Size, st.Mtim.Nano(), st.Ctim.Nano()}
+	if seen != w.seen || w.since.IsZero() {
+		w.seen, w.since = seen, now
+		return 0
 	}
-	if err != nil {
-		return false, err
+	return now.Sub(w.since)
+}
+
+// breakIfStale examines the lock name in the directory of funcname and
+// breaks it if its holder is gone. broke reports that the lock is no
+// longer there to wait for. A lock that is not a regular file was not
+// made by a holder: it is foreign, and an error.
+func (s *Store) breakIfStale(ctx context.Context, funcname, name string, seen *sighting) (broke bool, err error) {
+	path := s.join(funcname, name)
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Lstat(path, &st) }); err != nil {
+		if err == unix.ENOENT {
+			return true, nil
+		}
+		return false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	reason := s.staleReason(path, fi)
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
+	}
+	reason := s.staleReason(funcname, name, &st, seen.unchangedFor(&st, time.Now()))
 	if reason == "" {
 		return false, nil
 	}
-	err = s.withFuncDir(dir, false, func(*os.File) error {
-		broke, err = s.breakLock(path, fi, reason)
+	err = s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
+		broke, err = s.breakLock(d, name, &st, reason)
 		return err
 	})
 	if errors.Is(err, errNoFuncDir) {
@@ -120,13 +146,21 @@ func (s *Store) breakIfStale(dir, path string) (broke bool, err error) {
 	return broke, err
 }
 
-// staleReason says why the lock at path, as examined in fi, is stale, or
-// returns "" if its holder may be alive.
-func (s *Store) staleReason(path string, fi fs.FileInfo) string {
-	if age := time.Since(fi.ModTime()); age > s.opts.LockStale {
-		return fmt.Sprintf("not refreshed for %v", age.Round(time.Millisecond))
+// staleReason says why the lock name in the directory of funcname, as
+// examined in st and seen unchanged for unchanged, is stale, or returns
+// "" if its holder may be alive. A lock dated more than lockstale ahead
+// of this clock was not refreshed by a holder whose clock agrees with it.
+func (s *Store) staleReason(funcname, name string, st *unix.Stat_t, unchanged time.Duration) string {
+	if unchanged > s.opts.LockStale {
+		return fmt.Sprintf("seen unchanged for %v", unchanged.Round(time.Millisecond))
 	}
-	info, ok := readLockInfo(path)
+	switch age := time.Since(time.Unix(st.Mtim.Unix())); {
+	case age > s.opts.LockStale:
+		return fmt.Sprintf("not refreshed for %v", age.Round(time.Millisecond))
+	case -age > s.opts.LockStale:
+		return fmt.Sprintf("dated %v in the future", (-age).Round(time.Millisecond))
+	}
+	info, ok := s.readLockInfo(funcname, name)
 	if !ok || info.Host != hostname() || info.Host == "" {
 		return ""
 	}
@@ -136,32 +170,32 @@ func (s *Store) staleReason(path string, fi fs.FileInfo) string {
 	return ""
 }
 
-// breakLock removes the stale lock at path that was examined as fi. It must
-// run under the function's directory lock, which keeps Clear and other
+// breakLock removes the stale lock name in d, examined as st. It must run
+// under the function's directory lock, which keeps Clear and other
 // breakers out. Holders and new lockers do not take that lock, so the lock
 // is first renamed aside and checked to be the one examined; a lock taken
 // or refreshed meanwhile is put back with link(2), which fails rather than
 // replace a newer lock.
-func (s *Store) breakLock(path string, fi fs.FileInfo, reason string) (broke bool, err error) {
-	aside := path + staleTag + randomTag()
-	if err := os.Rename(path, aside); err != nil {
+func (s *Store) breakLock(d *funcDir, name string, st *unix.Stat_t, reason string) (broke bool, err error) {
+	aside := name + staleTag + randomTag()
+	if err := d.rename(name, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return true, nil // released meanwhile
 		}
 		return false, err
 	}
-	moved, err := os.Stat(aside)
-	if err == nil && os.SameFile(moved, fi) && moved.ModTime().Equal(fi.ModTime()) {
-		s.log.Info("Broke a stale lock.", "lock", path, "reason", reason)
-		return true, os.Remove(aside)
+	moved, err := d.lstat(aside)
+	if err == nil && sameFile(&moved, st) && moved.Mtim == st.Mtim && moved.Size == st.Size {
+		s.log.Info("Broke a stale lock.", "lock", d.join(name), "reason", reason)
+		return true, d.unlink(aside)
 	}
 	// Not the lock we judged: give it back. If a newer lock already took
 	// its place, the one we moved is dropped; its holder computes on, and
 	// the worst outcome is a result computed twice.
-	if lerr := os.Link(aside, path); lerr != nil && !errors.Is(lerr, fs.ErrExist) {
+	if lerr := d.link(aside, name); lerr != nil && !errors.Is(lerr, fs.ErrExist) {
 		err = lerr
 	}
-	if rerr := os.Remove(aside); err == nil {
+	if rerr := d.unlink(aside); err == nil {
 		err = rerr
 	}
 	return false, err
@@ -188,20 +222,21 @@ func (l lockInfo) String() string {
 // holder's identity is.
 const maxLockInfo = 512
 
-// readLockInfo reads the end of the lock file at path and parses it.
-func readLockInfo(path string) (lockInfo, bool) {
-	f, err := openFile(path, syscall.O_RDONLY, 0)
+// readLockInfo reads the end of the lock file name in the directory of
+// funcname and parses it.
+func (s *Store) readLockInfo(funcname, name string) (lockInfo, bool) {
+	fd, st, err := s.openRegular(funcname, name)
 	if err != nil {
 		return lockInfo{}, false
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	defer unix.Close(fd)
+	b := make([]byte, min(st.Size, maxLockInfo))
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = unix.Pread(fd, b, st.Size-int64(len(b)))
+		return err
+	})
 	if err != nil {
-		return lockInfo{}, false
-	}
-	b := make([]byte, min(fi.Size(), maxLockInfo))
-	n, err := f.ReadAt(b, fi.Size()-int64(len(b)))
-	if err != nil && err != io.EOF {
 		return lockInfo{}, false
 	}
 	return parseLockInfo(b[:n])

@@ -1,0 +1,276 @@
+//go:build unix
+
+package filestore
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Containment: every file the store reads, writes, renames or removes is
+// in <dir>/<funcname>, and is reached without following a symbolic link
+// below <dir>. The cache directory itself may be a link, or lie under
+// one: the user chose that path. A function directory, or a file in one,
+// that is a link is foreign (ErrForeign): a link planted there must not
+// lead the store elsewhere.
+//
+// Every open uses O_NOFOLLOW, so a link as the last element fails, and
+// the files the store reads are opened with O_NONBLOCK as well, so that a
+// FIFO planted as a .out opens at once instead of waiting for a writer;
+// an fstat then refuses anything but a regular file. (O_NONBLOCK means
+// nothing for regular files, so it is left set: their descriptors never
+// go to os.NewFile, which would give them to the network poller.)
+// O_NOFOLLOW does not cover the function directory on the way: on Linux,
+// openat2(2) with RESOLVE_NO_SYMLINKS refuses a link anywhere in the path
+// in the same one system call; elsewhere, or when the cache directory's
+// own path has a link, the function directory is opened first with
+// O_DIRECTORY|O_NOFOLLOW and the file opened relative to it. Writers work
+// under the function's directory lock through that directory's descriptor
+// (openat, renameat, unlinkat), so a directory swapped for a link while
+// they work cannot redirect them either.
+
+// readFlags open a file of the layout to read it.
+const readFlags = unix.O_RDONLY | unix.O_NONBLOCK
+
+// openIn opens name in the directory of funcname with flag (O_NOFOLLOW and
+// O_CLOEXEC are added), following no link below the store's directory. A
+// link or a non-directory in the way gives a *ForeignError; other errors
+// may be bare system errors (see pathErr).
+func (s *Store) openIn(funcname, name string, flag int, perm uint32) (int, error) {
+	path := filepath.Join(s.dir, funcname, name)
+	fellBack := false
+	if !s.rootLinked.Load() {
+		fd, tried, err := openBeneath(path, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+		switch {
+		case !tried:
+		case err == nil:
+			return fd, nil
+		case err != unix.ELOOP && err != unix.ENOTDIR:
+			return -1, err // bare: a missing file must cost no allocation
+		default:
+			fellBack = true
+		}
+	}
+	// A link somewhere in the path, or no openat2: find out where, one
+	// directory at a time.
+	d, err := s.openFuncDirFD(funcname)
+	if err != nil {
+		return -1, err
+	}
+	fd := d
+	if name != "" {
+		fd, err = openat(d, path, name, flag, perm)
+		unix.Close(d)
+	}
+	if err == nil && fellBack {
+		// The link is in the cache directory's own path, the user's
+		// choice: later opens go straight to this way.
+		s.rootLinked.Store(true)
+	}
+	return fd, err
+}
+
+// openRegular opens name in funcname's directory to read it, and returns
+// it with its fstat, or a *ForeignError if it is not a regular file.
+func (s *Store) openRegular(funcname, name string) (int, unix.Stat_t, error) {
+	fd, err := s.openIn(funcname, name, readFlags, 0)
+	if err != nil {
+		return -1, unix.Stat_t{}, err
+	}
+	st, err := fstatRegular(fd, filepath.Join(s.dir, funcname, name))
+	if err != nil {
+		unix.Close(fd)
+		return -1, st, err
+	}
+	return fd, st, nil
+}
+
+// fstatRegular fstats fd, opened at path, and refuses anything but a
+// regular file.
+func fstatRegular(fd int, path string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		return st, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return st, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
+	}
+	return st, nil
+}
+
+// openFuncDirFD opens the function directory of funcname, following a link
+// in the cache directory's own path but not the function directory itself.
+func (s *Store) openFuncDirFD(funcname string) (int, error) {
+	var root int
+	err := ignoringEINTR(func() (err error) {
+		root, err = unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: s.dir, Err: err}
+	}
+	defer unix.Close(root)
+	return openat(root, filepath.Join(s.dir, funcname), funcname, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+}
+
+// openat opens name relative to the directory dirfd (whose name joined
+// with name is path, for messages), never following a link as name.
+func openat(dirfd int, path, name string, flag int, perm uint32) (int, error) {
+	var fd int
+	err := ignoringEINTR(func() (err error) {
+		fd, err = unix.Openat(dirfd, name, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+		return err
+	})
+	if err == nil {
+		return fd, nil
+	}
+	if err == unix.ELOOP || err == unix.ENOTDIR {
+		// Either is what O_NOFOLLOW or O_DIRECTORY says of a link or of
+		// a file that is not a directory, depending on the system.
+		var st unix.Stat_t
+		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+			(st.Mode&unix.S_IFMT == unix.S_IFLNK || flag&unix.O_DIRECTORY != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR) {
+			return -1, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
+		}
+	}
+	return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+}
+
+// fileType turns the type bits of a stat mode into an fs.FileMode's.
+func fileType(mode uint32) fs.FileMode {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return 0
+	case unix.S_IFDIR:
+		return fs.ModeDir
+	case unix.S_IFLNK:
+		return fs.ModeSymlink
+	case unix.S_IFIFO:
+		return fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return fs.ModeSocket
+	case unix.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		return fs.ModeDevice
+	}
+	return fs.ModeIrregular
+}
+
+// funcDir is a function directory opened (and, while a writer works,
+// flocked) through its descriptor: names in it are reached relative to
+// that descriptor, never through the path again.
+type funcDir struct {
+	f    *os.File // owns fd; for flock, fsync and reading entries
+	fd   int
+	path string
+}
+
+// openFuncDir opens the function directory of funcname.
+func (s *Store) openFuncDir(funcname string) (*funcDir, error) {
+	path := filepath.Join(s.dir, funcname)
+	fd, err := s.openIn(funcname, "", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &funcDir{f: os.NewFile(uintptr(fd), path), fd: fd, path: path}, nil
+}
+
+// Close closes the directory, which releases its flock.
+func (d *funcDir) Close() error { return d.f.Close() }
+
+// join names name in d, for messages.
+func (d *funcDir) join(name string) string { return filepath.Join(d.path, name) }
+
+// open opens name in d, never following a link as name.
+func (d *funcDir) open(name string, flag int, perm uint32) (int, error) {
+	return openat(d.fd, d.join(name), name, flag, perm)
+}
+
+// lstat returns the stat of name in d, not following a link.
+func (d *funcDir) lstat(name string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := ignoringEINTR(func() error { return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	if err != nil {
+		return st, &fs.PathError{Op: "stat", Path: d.join(name), Err: err}
+	}
+	return st, nil
+}
+
+// rename renames old to new, both in d.
+func (d *funcDir) rename(old, new string) error {
+	if err := ignoringEINTR(func() error { return unix.Renameat(d.fd, old, d.fd, new) }); err != nil {
+		return &os.LinkError{Op: "rename", Old: d.join(old), New: d.join(new), Err: err}
+	}
+	return nil
+}
+
+// link makes new, in d, a hard link to old, in d; it fails if new exists.
+func (d *funcDir) link(old, new string) error {
+	if err := ignoringEINTR(func() error { return unix.Linkat(d.fd, old, d.fd, new, 0) }); err != nil {
+		return &os.LinkError{Op: "link", Old: d.join(old), New: d.join(new), Err: err}
+	}
+	return nil
+}
+
+// unlink removes name from d, whatever it is.
+func (d *funcDir) unlink(name string) error {
+	if err := ignoringEINTR(func() error { return unix.Unlinkat(d.fd, name, 0) }); err != nil {
+		return &fs.PathError{Op: "remove", Path: d.join(name), Err: err}
+	}
+	return nil
+}
+
+// notForeign reports a *ForeignError if name in d exists and is not a
+// regular file: a name the store must not replace.
+func (d *funcDir) notForeign(name string) error {
+	st, err := d.lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}
+	}
+	return nil
+}
+
+// removeRegular removes name from d if it is a regular file; one already
+// gone is not an error, and anything else is a *ForeignError, left alone.
+func (d *funcDir) removeRegular(name string) error {
+	st, err := d.lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}
+	}
+	// Between the check and the removal the name could be swapped for
+	// something else; removing that entry still touches nothing outside d.
+	if err := d.unlink(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// entries returns a fresh reading of d's entries (its own descriptor, from
+// the start), for a pass over the directory.
+func (d *funcDir) entries() (*os.File, error) {
+	fd, err := d.open(".", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), d.path), nil
+}
+
+// sameFile reports whether the stat a and b are of one file.
+func sameFile(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }

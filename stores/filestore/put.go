@@ -1,0 +1,321 @@
+//go:build unix
+
+package filestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// Put implements [stores.Store]. Writers of one function are serialised
+// (see the package documentation), but only while they commit: the data
+// is written first, under no lock that other hashes share. Readers never
+// wait. A Put of a record whose lock this store holds renames the lock
+// file, now holding the result, into place and so releases the lock.
+func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
+	if err := s.check(ctx, "put", funcname, hash); err != nil {
+		return err
+	}
+	// When this store holds the lock of the record, the lock file becomes
+	// the result (see putThroughLock).
+	if h := s.claim(s.lockPath(funcname, hash)); h != nil {
+		err := s.putThroughLock(ctx, funcname, hash, rec, h)
+		s.unclaim(h)
+		return s.opErr("put", err)
+	}
+	st := &staging{}
+	defer st.discard(s, funcname)
+	pending := dirPath{s, funcname}
+	err := s.stageCompanions(pending, hash, rec, st)
+	if err == nil {
+		st.tmpOut, err = st.stage(s, pending, hash+extOut, rec.Result)
+	}
+	if err == nil {
+		err = s.withFuncDir(ctx, funcname, true, func(d *funcDir) error {
+			return s.commit(d, hash, rec, st)
+		})
+	}
+	return s.opErr("put", err)
+}
+
+// commit puts the staged files of rec in place under the function's
+// directory lock: the companions that change, then the .out.
+func (s *Store) commit(d *funcDir, hash string, rec stores.Record, st *staging) error {
+	if err := s.commitCompanions(d, hash, rec, st); err != nil {
+		return err
+	}
+	out := hash + extOut
+	if err := d.notForeign(out); err != nil {
+		return err
+	}
+	err := errors.New("no staged result")
+	if st.tmpOut != "" {
+		err = d.rename(st.tmpOut, out)
+	}
+	if errors.Is(err, fs.ErrNotExist) || st.tmpOut == "" {
+		// Not staged, or a Clear removed it as a leftover before we got
+		// the lock: write it again, now that the lock keeps Clear out.
+		if st.tmpOut, err = st.stage(s, d, out, rec.Result); err != nil {
+			return err
+		}
+		err = d.rename(st.tmpOut, out)
+	}
+	if err != nil {
+		return err
+	}
+	st.files = nil // every staged file has been renamed into place
+	return s.syncDir(d)
+}
+
+// staging is what a Put has written beside the live files and not yet
+// renamed into place. Names are relative to the function directory.
+type staging struct {
+	tmpKey, tmpMeta, tmpOut string // replacements, "" for none
+	files                   []string
+}
+
+// stage writes data to a temporary file beside final, in dir, and records
+// it.
+func (st *staging) stage(s *Store, dir dirFiles, final string, data []byte) (string, error) {
+	tmp, err := s.writeTemp(dir, final, data)
+	if err == nil {
+		st.files = append(st.files, tmp)
+	}
+	return tmp, err
+}
+
+// discard removes the staged files that were not renamed into place.
+func (st *staging) discard(s *Store, funcname string) {
+	if len(st.files) == 0 {
+		return
+	}
+	d, err := s.openFuncDir(funcname)
+	if err != nil {
+		return // nothing of ours is reachable there
+	}
+	defer d.Close()
+	for _, name := range st.files {
+		_ = d.unlink(name)
+	}
+}
+
+// stageCompanions stages the key and metadata of rec that differ from
+// those on disk. It runs before the directory lock is taken, so it may
+// guess wrong; commitCompanions looks again.
+func (s *Store) stageCompanions(dir dirFiles, hash string, rec stores.Record, st *staging) error {
+	for _, c := range []struct {
+		ext  string
+		want []byte
+		tmp  *string
+	}{{extKey, rec.Key, &st.tmpKey}, {extMeta, rec.Meta, &st.tmpMeta}} {
+		if c.want == nil {
+			continue
+		}
+		same, err := holds(dir, hash+c.ext, c.want)
+		if err != nil {
+			return err
+		}
+		if !same {
+			if *c.tmp, err = st.stage(s, dir, hash+c.ext, c.want); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// commitCompanions puts the .key and .meta of rec in place, when they
+// change, in the order that keeps readers from pairing them with another
+// .out; the caller then renames the new .out into place.
+func (s *Store) commitCompanions(d *funcDir, hash string, rec stores.Record, st *staging) error {
+	keySame, err := holds(d, hash+extKey, rec.Key)
+	if err != nil {
+		return err
+	}
+	metaSame, err := holds(d, hash+extMeta, rec.Meta)
+	if err != nil || keySame && metaSame {
+		return err
+	}
+	// Take the old .out away before its companions change: a reader that
+	// opened it then sees it gone when it checks again, and a crash from
+	// here on leaves a miss, never a mismatched pair.
+	if err := d.removeRegular(hash + extOut); err != nil {
+		return err
+	}
+	if err := s.syncDir(d); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		ext  string
+		same bool
+		want []byte
+		tmp  string
+	}{{extKey, keySame, rec.Key, st.tmpKey}, {extMeta, metaSame, rec.Meta, st.tmpMeta}} {
+		if c.same {
+			continue
+		}
+		if c.want == nil {
+			if err := d.removeRegular(hash + c.ext); err != nil {
+				return err
+			}
+			continue
+		}
+		err := errors.New("not staged")
+		if c.tmp != "" {
+			err = d.rename(c.tmp, hash+c.ext)
+		}
+		if errors.Is(err, fs.ErrNotExist) || c.tmp == "" {
+			// Staged on a wrong guess, or removed by a Clear meanwhile.
+			if c.tmp, err = st.stage(s, d, hash+c.ext, c.want); err != nil {
+				return err
+			}
+			err = d.rename(c.tmp, hash+c.ext)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// The companions must be durable before the .out that vouches for them.
+	return s.syncDir(d)
+}
+
+// holds reports whether the file name in dir holds exactly want, where
+// nil means the file must not exist.
+func holds(dir dirFiles, name string, want []byte) (bool, error) {
+	have, err := readFileIn(dir, name)
+	if err != nil {
+		return false, err
+	}
+	return (have == nil) == (want == nil) && bytes.Equal(have, want), nil
+}
+
+// readFileIn reads the regular file name in dir whole, or returns nil if
+// it does not exist.
+func readFileIn(dir dirFiles, name string) ([]byte, error) {
+	fd, err := dir.open(name, readFlags, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapErrno("open", dir.join(name), err)
+	}
+	defer unix.Close(fd)
+	st, err := fstatRegular(fd, dir.join(name))
+	if err != nil {
+		return nil, err
+	}
+	b, err := readAll(fd, st.Size)
+	return b, wrapErrno("read", dir.join(name), err)
+}
+
+// writeTemp writes data to a new temporary file beside final, in dir,
+// fsynced when the store syncs, and returns its name. On failure nothing
+// is left behind.
+func (s *Store) writeTemp(dir dirFiles, final string, data []byte) (string, error) {
+	fd, name, err := createTemp(dir, final+tmpTag)
+	if err != nil {
+		return "", err
+	}
+	f := os.NewFile(uintptr(fd), dir.join(name))
+	_, err = f.Write(data)
+	if err == nil && s.opts.Sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = dir.unlink(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// createTemp creates prefix<16 hex digits> in dir, a name no other writer
+// holds. Unlike os.CreateTemp it leaves the permissions to the umask (0666
+// before it), so that results stay readable by whoever may read the
+// directory.
+func createTemp(dir dirFiles, prefix string) (int, string, error) {
+	for {
+		name := prefix + randomTag()
+		fd, err := dir.open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return fd, name, wrapErrno("open", dir.join(name), err)
+	}
+}
+
+// randomTag returns 16 random hex digits.
+func randomTag() string {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}
+
+// dirFiles opens files in one function directory without following links:
+// a *funcDir under the directory lock, a dirPath before it.
+type dirFiles interface {
+	open(name string, flag int, perm uint32) (int, error)
+	unlink(name string) error
+	join(name string) string
+}
+
+// dirPath is a function directory reached by its path, each open checked
+// on the way (see openIn); a missing directory is created for a file to
+// be created in it.
+type dirPath struct {
+	s        *Store
+	funcname string
+}
+
+func (p dirPath) open(name string, flag int, perm uint32) (int, error) {
+	for range 3 {
+		fd, err := p.s.openIn(p.funcname, name, flag, perm)
+		if flag&unix.O_CREAT == 0 || !errors.Is(err, fs.ErrNotExist) {
+			return fd, err
+		}
+		if err := p.s.makeFuncDir(p.funcname); err != nil {
+			return -1, err
+		}
+	}
+	// Created and removed again by a Clear, each time: the commit under
+	// the lock writes the file instead.
+	return -1, unix.ENOENT
+}
+
+func (p dirPath) unlink(name string) error {
+	d, err := p.s.openFuncDir(p.funcname)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.unlink(name)
+}
+
+func (p dirPath) join(name string) string { return p.s.join(p.funcname, name) }
+
+// join names name in the directory of funcname.
+func (s *Store) join(funcname, name string) string { return filepath.Join(s.dir, funcname, name) }
+
+// lockPath is the path of the lock file of (funcname, hash).
+func (s *Store) lockPath(funcname, hash string) string { return s.join(funcname, hash+extLock) }
+
+// wrapErrno gives a bare system error the path it concerns.
+func wrapErrno(op, path string, err error) error {
+	if errno, ok := err.(unix.Errno); ok {
+		return &fs.PathError{Op: op, Path: path, Err: errno}
+	}
+	return err
+}
