@@ -183,6 +183,9 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 				break
 			}
 		}
+		if err := removeOwner(dir); err != nil {
+			return err
+		}
 		if err := s.syncDir(d); err != nil {
 			return err
 		}
