@@ -133,6 +133,7 @@ func (c *Cache) Len() (int, error) { return c.m.store.Len(c.ctx, c.m.name) }
 // Clear removes every stored result of the function, and nothing else.
 func (c *Cache) Clear() error {
 	c.m.log.log(c.ctx, vWrites, "Clearing cache.")
+	defer c.m.unclaim() // the owner record goes too
 	return c.m.store.Clear(c.ctx, c.m.name)
 }
 

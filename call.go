@@ -76,6 +76,9 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 	if err != nil {
 		return nil, err
 	}
+	if err := m.claimName(ctx); err != nil {
+		return m.withoutStore(ctx, in, err)
+	}
 	out, err := m.lookup(ctx, hash, key, true)
 	if err == nil || !m.recoverable(ctx, err) {
 		return out, err

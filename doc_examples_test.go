@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopersist/persist"
@@ -31,12 +32,16 @@ func scratch() (string, func()) {
 	return dir, func() { os.RemoveAll(dir) }
 }
 
-// listdir is the walkthrough's listdir: the sorted names in a directory.
+// listdir is the walkthrough's listdir: the sorted names in a directory,
+// without hidden files as ls shows them (the file store keeps a function's
+// owner record in <funcname>/.owner).
 func listdir(dir string) []string {
 	entries, _ := os.ReadDir(dir)
-	names := make([]string, len(entries))
-	for i, e := range entries {
-		names[i] = e.Name()
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
 	}
 	slices.Sort(names)
 	return names
