@@ -16,6 +16,15 @@
 //	DELETE /persist/<funcname>          every item of the function     204, 404 if none
 //	DELETE /persist/<funcname>/<_id>    one item; needs If-Match: <_etag>
 //	                                    204; 404, 412 (etag differs), 428 (no If-Match)
+//	GET    /persist/.owner/<funcname>   the owner record               200, 404
+//	POST   /persist/.owner/<funcname>   claim it, if none is stored    200
+//
+// The two .owner paths are persist's extension, which pypersist clients
+// never use: the owner record (see [stores.Store.ClaimOwner]) says which
+// function a funcname's results belong to. Both carry {"owner":
+// "<base64>"}; a POST answers the record stored afterwards, the one it
+// sent or the one that was there. DELETE /persist/<funcname> removes it
+// with the items.
 //
 // An item is {"funcname", "hash", "namespace", "result"} with optional "key"
 // and "metadata", all strings (an optional "comments" string, allowed by
