@@ -79,8 +79,11 @@
 // authenticate with cache="mongodb://<token>@host:5000/persist". A request
 // body larger than [Options.MaxBody] is refused with 413. Conditional deletes
 // and, with RefuseDuplicates, the existence check of a POST are atomic with
-// respect to other requests to the same server, not to writers that use the
-// store directly.
+// respect to other requests to the same server; the existence check holds
+// the store's computation lock too, where the store has one
+// ([stores.Locker]: files, MongoDB), so it is atomic with respect to other
+// servers on the same store as well. Writers that use the store directly
+// replace, as Put does.
 //
 // pypersist's client reads only the first page of a list when it iterates a
 // cache's keys, so a pypersist function with more than 25 stored results

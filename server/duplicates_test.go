@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
 	"github.com/gopersist/persist/stores/reststore"
 )
 
@@ -89,5 +91,43 @@ func TestRefuseDuplicatesClientsContended(t *testing.T) {
 	rec, err := f.store.Get(context.Background(), "f", "h")
 	if err != nil || !strings.HasPrefix(string(rec.Result), "client ") {
 		t.Errorf("the item left is %q, %v; want one client's", rec.Result, err)
+	}
+}
+
+// TestRefuseDuplicatesTwoServers has two servers over one directory, as
+// two persist serve processes would be, refuse duplicates: of 50 POSTs of
+// one hash spread over both, one wins.
+func TestRefuseDuplicatesTwoServers(t *testing.T) {
+	dir := t.TempDir()
+	var urls []string
+	for range 2 {
+		st, err := filestore.Open(dir, filestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(server.New(st, server.Options{RefuseDuplicates: true}))
+		t.Cleanup(ts.Close)
+		urls = append(urls, ts.URL)
+	}
+	statuses := make(chan answer, contenders)
+	var wg sync.WaitGroup
+	for i := range contenders {
+		f := &fixture{url: urls[i%2]}
+		wg.Go(func() { statuses <- f.post(t, "f", item("f", "h", fmt.Sprint("result ", i))) })
+	}
+	wg.Wait()
+	close(statuses)
+	created := 0
+	for a := range statuses {
+		switch a.status {
+		case http.StatusCreated:
+			created++
+		case http.StatusUnprocessableEntity:
+		default:
+			t.Errorf("a POST answered %d: %s", a.status, a.body)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d POSTs over two servers created the item; want 1", created)
 	}
 }
