@@ -99,7 +99,8 @@ func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) (
 }
 
 // removeOwner removes the owner record of the function directory dir, for
-// Clear. Only a regular file is removed.
+// Clear. Only a regular file is removed: anything else in its place is not
+// the store's, and stays (as does the directory then).
 func removeOwner(dir string) error {
 	path := filepath.Join(dir, ownerFile)
 	fi, err := os.Lstat(path)
@@ -109,7 +110,7 @@ func removeOwner(dir string) error {
 	case err != nil:
 		return err
 	case !fi.Mode().IsRegular():
-		return &fs.PathError{Op: "remove", Path: path, Err: errNotRegular}
+		return nil
 	}
 	return removeIfExists(path)
 }
