@@ -129,6 +129,7 @@ func (c *Cache) Len() (int, error) { return c.m.store.Len(c.ctx, c.m.name) }
 
 // Clear removes every stored result of the function, and nothing else.
 func (c *Cache) Clear() error {
+	defer c.m.unclaim() // the owner record goes too
 	return c.m.clearEntries(c.ctx)
 }
 

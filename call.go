@@ -76,6 +76,9 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 	if err != nil {
 		return nil, err
 	}
+	if err := m.claimName(ctx); err != nil {
+		return m.withoutStore(ctx, in, err)
+	}
 	out, err := m.lookup(ctx, hash, key, true)
 	if err == nil || !m.recoverable(ctx, err) {
 		return out, err
@@ -87,15 +90,18 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 // function of its own so that the closure's captures are allocated on
 // misses only, not on every call.
 func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
-	for attempt := 1; ; attempt++ {
+	for {
 		out, leader, err := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
 			return m.compute(ctx, in, key, hash)
-		})
+		}, m.cancelledOutcome)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
-		case isContextErr(err) && attempt < 3:
-			continue // the leader's context ended, not ours: try again
+		case err == errLeaderCancelled:
+			// The leader's context ended, not ours: compute again, once
+			// among the waiters. Each round has a leader that ran, so the
+			// loop ends when one is not cancelled or when ctx ends.
+			continue
 		case m.hooks.hash.set() && !sameKey(leader, key):
 			// Another key with the same custom hash was computed: read
 			// what it stored as any later call would, with its collision
@@ -107,6 +113,20 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 		}
 		return out, err
 	}
+}
+
+// cancelledOutcome reports whether a computation's outcome is a context's
+// error: the store's or the lock's, or the function's own error result
+// (a function that takes a context returns ctx.Err() when it ends).
+func (m *Memo) cancelledOutcome(out []reflect.Value, err error) bool {
+	if err != nil {
+		return isContextErr(err)
+	}
+	if m.errIndex < 0 || len(out) <= m.errIndex {
+		return false
+	}
+	fnErr, _ := out[m.errIndex].Interface().(error)
+	return fnErr != nil && isContextErr(fnErr)
 }
 
 func isContextErr(err error) bool {

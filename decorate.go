@@ -2,11 +2,14 @@ package persist
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -140,6 +143,10 @@ type Memo struct {
 	log      logger
 	flight   flight
 	wrapped  reflect.Value
+
+	owner   owner       // the owner record this function claims for name
+	claimMu sync.Mutex  // serialises claims of the name
+	claimed atomic.Bool // the store's owner record admits this function
 }
 
 // Decorate memoises fn, any func value. It checks the options against fn's
@@ -150,11 +157,12 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		return nil, optErrorf("", "Decorate needs a non-nil func, got %T", fn)
 	}
 	m := &Memo{fn: fv, ft: fv.Type(), opts: opts, errIndex: -1}
-	name, err := funcName(fv, opts.FuncName)
+	name, full, err := funcName(fv, opts.FuncName)
 	if err != nil {
 		return nil, err
 	}
 	m.name = name
+	m.owner = ownerOf(full, opts.FuncName != "")
 	for i := range m.ft.NumOut() {
 		if i == m.ft.NumOut()-1 && m.ft.Out(i) == errorType {
 			m.errIndex = i
@@ -174,7 +182,6 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	if err := m.checkPickling(); err != nil {
 		return nil, err
 	}
-	m.log = newLogger(opts.Logger, opts.Verbosity, name)
 	if opts.Store != nil {
 		m.store = opts.Store
 	} else {
@@ -187,9 +194,13 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		}
 		m.ownStore = true
 	}
+	m.where = describeStore(opts.Cache, opts.Store)
+	if err := m.settleName(); err != nil {
+		_ = m.Close()
+		return nil, err
+	}
 	m.locker, _ = m.store.(stores.Locker)
 	m.reader, _ = m.store.(stores.ResultReader)
-	m.where = describeStore(opts.Cache, opts.Store)
 	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
 	return m, nil
 }
@@ -236,8 +247,38 @@ func (m *Memo) Close() error {
 }
 
 // Clear removes every stored result of the function, as pypersist's
-// f.clear().
+// f.clear(), and the record of which function they belong to.
 func (m *Memo) Clear() error { return m.Cache().Clear() }
+
+// settleName checks the FuncName against the store's name rules and claims
+// it for the function (see claimName). A defaulted name of a method
+// expression, "Pricer.Price", becomes "Pricer_Price" on a store whose
+// names cannot hold a dot, such as a REST server; in files it keeps its
+// dot, so existing directories stay where they are. A store that cannot be
+// reached now is no error: the first call claims the name before it reads
+// or writes a result.
+func (m *Memo) settleName() error {
+	err := stores.CheckName(m.store, "funcname", m.name)
+	if err != nil && m.opts.FuncName == "" {
+		alt := strings.ReplaceAll(m.name, ".", "_")
+		if alt != m.name && stores.CheckName(m.store, "funcname", alt) == nil {
+			m.name, err = alt, nil
+		}
+	}
+	if err != nil {
+		return optErrorf(m.name, "FuncName %q cannot be used with this store (%s): %v", m.name, m.where, err)
+	}
+	m.log = newLogger(m.opts.Logger, m.opts.Verbosity, m.name)
+	err = m.claimName(context.Background())
+	var nc *NameClaimError
+	if errors.As(err, &nc) {
+		return err
+	}
+	if err != nil {
+		m.log.log(context.Background(), vDetails, "Cannot read the owner of the FuncName now; the first call will.", "err", err)
+	}
+	return nil
+}
 
 // resultType is what Pickle receives and Unpickle returns: the result's own
 // type for a function of one result, []any otherwise.
@@ -257,27 +298,27 @@ var anonymousName = regexp.MustCompile(`(^|\.)func\d+(\.\d+)*$|-fm$|\[|^reflect\
 // funcName picks the name results are stored under: the given one, or the
 // function's short name, "triple" for main.triple and "A.ThisPlusNumber"
 // for the method expression (*A).ThisPlusNumber.
-func funcName(fv reflect.Value, given string) (string, error) {
-	full := "unknown"
+func funcName(fv reflect.Value, given string) (name, full string, err error) {
+	full = "unknown"
 	if f := runtime.FuncForPC(fv.Pointer()); f != nil {
 		full = f.Name()
 	}
-	name := given
+	name = given
 	if name == "" {
 		short := full[strings.LastIndex(full, "/")+1:]
 		if i := strings.Index(short, "."); i >= 0 {
 			short = short[i+1:]
 		}
 		if anonymousName.MatchString(full) {
-			return "", optErrorf(full, "%s is an anonymous function, a method value or a generic function: give it a FuncName, "+
+			return "", "", optErrorf(full, "%s is an anonymous function, a method value or a generic function: give it a FuncName, "+
 				"since its generated name changes when code around it is edited (and a method value hides its receiver from the key)", full)
 		}
 		name = strings.NewReplacer("(*", "", "(", "", ")", "").Replace(short)
 	}
 	if err := stores.ValidName("funcname", name); err != nil {
-		return "", optErrorf(name, "FuncName: %v", err)
+		return "", "", optErrorf(name, "FuncName: %v", err)
 	}
-	return name, nil
+	return name, full, nil
 }
 
 func describeStore(url string, s stores.Store) string {

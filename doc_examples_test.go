@@ -41,14 +41,14 @@ func Example_persist() {
 	defer memo.Close()
 
 	fmt.Println(triple(1), triple(4), triple(1), "computed", computed, "times")
-	entries, err := os.ReadDir(filepath.Join(dir, "triple")) // sorted by name
+	files, err := filepath.Glob(filepath.Join(dir, "triple", "*.out")) // sorted by name
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, e := range entries {
-		fmt.Println(e.Name())
+	for _, f := range files {
+		fmt.Println(filepath.Base(f))
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "triple", entries[0].Name()))
+	data, err := os.ReadFile(files[0])
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -263,12 +263,12 @@ func Example_customHash() {
 	pow(10, 5)
 	pow(0, 0)
 	pow(2, 16)
-	entries, err := os.ReadDir(filepath.Join(dir, "pow"))
+	files, err := filepath.Glob(filepath.Join(dir, "pow", "*.out"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, e := range entries {
-		fmt.Printf("%q\n", e.Name())
+	for _, f := range files {
+		fmt.Printf("%q\n", filepath.Base(f))
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "pow", "7 to the 4.out"))
 	if err != nil {

@@ -65,7 +65,7 @@ func ExampleOptions_keyAndHash() {
 	defer memo.Close()
 
 	fmt.Println(sum(4, 1, 3), sum(1, 3, 4), sum(3, 4, 1), "computed", computed, "time")
-	files, err := filepath.Glob(filepath.Join(dir, "sum", "*"))
+	files, err := filepath.Glob(filepath.Join(dir, "sum", "*.out"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,31 +9,43 @@ import (
 
 // flight makes concurrent calls with one hash compute once: the first runs
 // the function, the others wait and share its results. It is
-// golang.org/x/sync/singleflight cut to what persist needs, with two
+// golang.org/x/sync/singleflight cut to what persist needs, with three
 // differences that matter here: a panic reaches every waiting caller with
 // its original value, so recover() sees what the function panicked with;
-// and a waiter learns which key the results are for (a custom Hash can give
-// two keys one hash) and stops waiting when its own context ends.
+// a waiter learns which key the results are for (a custom Hash can give
+// two keys one hash) and stops waiting when its own context ends; and a
+// waiter never receives the leader's cancellation: when the leader's
+// context ended and its outcome is that context's error, the waiters get
+// errLeaderCancelled and try again, one of them leading.
 type flight struct {
 	mu    sync.Mutex
 	calls map[string]*flightCall
 }
 
 type flightCall struct {
-	done     chan struct{}
-	key      any // the key the leader computes
-	out      []reflect.Value
-	err      error
-	panicked bool
-	pval     any
+	done      chan struct{}
+	key       any // the key the leader computes
+	out       []reflect.Value
+	err       error
+	panicked  bool
+	pval      any
+	cancelled bool // the outcome is the error of the leader's ended context
 }
 
-var errGoexit = errors.New("persist: the memoised function called runtime.Goexit")
+var (
+	errGoexit = errors.New("persist: the memoised function called runtime.Goexit")
+	// errLeaderCancelled tells a waiter that the leader gave up because
+	// its own context ended: the outcome is not the waiter's to share.
+	errLeaderCancelled = errors.New("persist: the computing call was cancelled")
+)
 
 // do runs fn for key unless a call with the same hash is under way, in
 // which case it waits for that one. leader is the key the returned results
-// were computed for.
-func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error)) (out []reflect.Value, leader any, err error) {
+// were computed for. ctx is the caller's: when fn's outcome is the error of
+// the leader's ended context (cancelled tells, given fn's results), the
+// waiters get errLeaderCancelled instead.
+func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error),
+	cancelled func([]reflect.Value, error) bool) (out []reflect.Value, leader any, err error) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
 		f.mu.Unlock()
@@ -44,6 +56,9 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 		}
 		if c.panicked {
 			panic(c.pval)
+		}
+		if c.cancelled {
+			return nil, c.key, errLeaderCancelled
 		}
 		return c.out, c.key, c.err
 	}
@@ -70,6 +85,7 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 		}
 	}()
 	c.out, c.err = fn()
+	c.cancelled = ctx.Err() != nil && cancelled(c.out, c.err)
 	returned = true
 	return c.out, key, c.err
 }

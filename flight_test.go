@@ -3,6 +3,7 @@ package persist_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,4 +93,84 @@ func TestWaiterOutlivesCancelledLeader(t *testing.T) {
 		t.Fatal("the waiter did not stop when its context ended")
 	}
 	close(block)
+}
+
+// TestWaitersNotGivenLeadersCancellation has the computing caller's
+// function return its own context's error, as a function that honours its
+// context does: the callers waiting with live contexts must not receive
+// it, but compute again, once among them.
+func TestWaitersNotGivenLeadersCancellation(t *testing.T) {
+	// Each returns the leader's context and what ends it. However the
+	// waiters' arrival interleaves with its end, the function runs twice:
+	// for the leader, then for one of the waiters.
+	for name, leaderContext := range map[string]func() (context.Context, context.CancelFunc){
+		"canceled": func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+		"deadline": func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			return ctx, func() { <-ctx.Done(); cancel() }
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int32
+			release := make(chan struct{})
+			slow := func(ctx context.Context, x int) (int, error) {
+				calls.Add(1)
+				select {
+				case <-ctx.Done():
+					return 0, fmt.Errorf("slow(%d): %w", x, ctx.Err())
+				case <-release:
+					return x + 1, nil
+				}
+			}
+			f, m, err := persist.Wrap(slow, persist.Options{Cache: memURL(t), FuncName: "slow"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Clear(); err != nil { // a space of an earlier -count run
+				t.Fatal(err)
+			}
+			leaderCtx, end := leaderContext()
+			defer end()
+			leaderDone := make(chan error)
+			go func() { _, err := f(leaderCtx, 1); leaderDone <- err }()
+			for calls.Load() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			const waiters = 5
+			type answer struct {
+				v   int
+				err error
+			}
+			answers := make(chan answer, waiters)
+			for range waiters {
+				go func() { v, err := f(context.Background(), 1); answers <- answer{v, err} }()
+			}
+			time.Sleep(20 * time.Millisecond) // let the waiters join the leader's flight
+			end()
+			if err := <-leaderDone; !errors.Is(err, leaderCtx.Err()) {
+				t.Fatalf("the leader got %v, want its context's error %v", err, leaderCtx.Err())
+			}
+			// One waiter leads the second computation, which needs release;
+			// a waiter that answers before it starts took the leader's
+			// outcome.
+			got := 0
+			for calls.Load() < 2 && got < waiters {
+				select {
+				case a := <-answers:
+					got++
+					t.Errorf("a waiter with a live context got %d, %v while the leader's context ended; want it to compute", a.v, a.err)
+				case <-time.After(time.Millisecond):
+				}
+			}
+			close(release)
+			for ; got < waiters; got++ {
+				if a := <-answers; a.err != nil || a.v != 2 {
+					t.Errorf("a waiter with a live context got %d, %v; want 2, nil", a.v, a.err)
+				}
+			}
+			if n := calls.Load(); n != 2 {
+				t.Errorf("the function ran %d times; want 2 (the cancelled leader, then one waiter)", n)
+			}
+		})
+	}
 }

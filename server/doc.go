@@ -16,6 +16,15 @@
 //	DELETE /persist/<funcname>          every item of the function     204, 404 if none
 //	DELETE /persist/<funcname>/<_id>    one item; needs If-Match: <_etag>
 //	                                    204; 404, 412 (etag differs), 428 (no If-Match)
+//	GET    /persist/.owner/<funcname>   the owner record               200, 404
+//	POST   /persist/.owner/<funcname>   claim it, if none is stored    200
+//
+// The two .owner paths are persist's extension, which pypersist clients
+// never use: the owner record (see [stores.Store.ClaimOwner]) says which
+// function a funcname's results belong to. Both carry {"owner":
+// "<base64>"}; a POST answers the record stored afterwards, the one it
+// sent or the one that was there. DELETE /persist/<funcname> removes it
+// with the items.
 //
 // An item is {"funcname", "hash", "namespace", "result"} with optional "key"
 // and "metadata", all strings (an optional "comments" string, allowed by
@@ -70,8 +79,11 @@
 // authenticate with cache="mongodb://<token>@host:5000/persist". A request
 // body larger than [Options.MaxBody] is refused with 413. Conditional deletes
 // and, with RefuseDuplicates, the existence check of a POST are atomic with
-// respect to other requests to the same server, not to writers that use the
-// store directly.
+// respect to other requests to the same server; the existence check holds
+// the store's computation lock too, where the store has one
+// ([stores.Locker]: files, MongoDB), so it is atomic with respect to other
+// servers on the same store as well. Writers that use the store directly
+// replace, as Put does.
 //
 // pypersist's client reads only the first page of a list when it iterates a
 // cache's keys, so a pypersist function with more than 25 stored results

@@ -46,6 +46,16 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, funcname string)
 	unlock := s.lock(funcname, hash)
 	defer unlock()
 	if s.opts.RefuseDuplicates {
+		// The mutex orders this server's requests; the store's lock, where
+		// it has one, orders them with other servers on the same store.
+		if l, ok := s.store.(stores.Locker); ok {
+			unlockStore, err := l.Lock(r.Context(), funcname, hash)
+			if err != nil {
+				s.storeFailed(w, r, "lock", err)
+				return
+			}
+			defer unlockStore()
+		}
 		_, err := s.store.Get(r.Context(), funcname, hash)
 		switch {
 		case err == nil:

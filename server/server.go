@@ -101,6 +101,9 @@ func New(store stores.Store, opts Options) http.Handler {
 	mux.HandleFunc("GET "+item, s.withItem(s.get))
 	mux.HandleFunc("DELETE "+item, s.withItem(s.delete))
 	mux.HandleFunc(item, methodNotAllowed("DELETE, GET, HEAD, OPTIONS"))
+	const owner = wire.OwnerPath + "/{funcname}"
+	mux.HandleFunc("GET "+owner, s.withFuncname(s.owner))
+	mux.HandleFunc("POST "+owner, s.withFuncname(s.claimOwner))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "The requested URL was not found on the server: the protocol serves /persist/<funcname> and /persist/<funcname>/<hash>.")
 	})

@@ -36,6 +36,12 @@ func (e entriesOnly) Entries(ctx context.Context, f string) iter.Seq2[stores.Ent
 	return e.s.Entries(ctx, f)
 }
 func (e entriesOnly) Close() error { return e.s.Close() }
+func (e entriesOnly) Owner(ctx context.Context, f string) ([]byte, error) {
+	return e.s.Owner(ctx, f)
+}
+func (e entriesOnly) ClaimOwner(ctx context.Context, f string, owner []byte) ([]byte, error) {
+	return e.s.ClaimOwner(ctx, f, owner)
+}
 
 // listStores are the stores List is checked on: the two native Listers and
 // the fallback.

@@ -60,13 +60,51 @@ type Store interface {
 	Delete(ctx context.Context, funcname, hash string) error
 	// Len counts the records of funcname.
 	Len(ctx context.Context, funcname string) (int, error)
-	// Clear removes every record of funcname and nothing else.
+	// Clear removes every record of funcname, and its owner record, and
+	// nothing else.
 	Clear(ctx context.Context, funcname string) error
 	// Entries streams the records of funcname in no particular order, in
 	// constant memory. An error ends the sequence.
 	Entries(ctx context.Context, funcname string) iter.Seq2[Entry, error]
+	// Owner returns the owner record of funcname (see ClaimOwner), or an
+	// error wrapping ErrNotFound when none is stored.
+	Owner(ctx context.Context, funcname string) ([]byte, error)
+	// ClaimOwner stores owner as the owner record of funcname unless one is
+	// stored already, atomically with respect to other claims, and returns
+	// the record stored afterwards: owner, or the one that was there. The
+	// owner record says which function the records of funcname belong to;
+	// its bytes are the root package's, opaque to the store. It is kept
+	// apart from the records: Len, Entries and Funcs do not see it, Clear
+	// removes it.
+	ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error)
 	// Close releases the store. Later calls return ErrClosed.
 	Close() error
+}
+
+// MaxOwnerLen is the longest owner record a store must keep.
+const MaxOwnerLen = 4096
+
+// NameChecker is implemented by stores that accept fewer funcnames or
+// hashes than ValidName does, such as a REST server whose URLs carry only
+// [A-Za-z0-9_]+ funcnames.
+type NameChecker interface {
+	// CheckName returns an error wrapping ErrInvalidName if the store
+	// cannot keep name as a funcname (what is "funcname") or a hash (what is
+	// "hash"). It is called with names ValidName accepts.
+	CheckName(what, name string) error
+}
+
+// CheckName checks name against ValidName and then against the rules of s,
+// if it states narrower ones (see NameChecker). Callers use it to refuse a
+// name once, before any call, rather than on every call.
+func CheckName(s Store, what, name string) error {
+	if err := ValidName(what, name); err != nil {
+		return err
+	}
+	if nc, ok := s.(NameChecker); ok {
+		return nc.CheckName(what, name)
+	}
+	return nil
 }
 
 // Locker is implemented by stores that can make concurrent callers in other
@@ -147,7 +185,7 @@ func ValidName(what, name string) error {
 // OpError describes a failed store operation. It names the store by its URL
 // with any password removed.
 type OpError struct {
-	Op    string // "get", "put", "delete", "len", "clear", "entries", "lock", "open"
+	Op    string // "get", "put", "delete", "len", "clear", "entries", "lock", "open", "owner", "claim owner"
 	Store string // the store's URL, without credentials
 	Err   error
 }

@@ -43,6 +43,18 @@ import (
 // /persist/<funcname>/<hash>.
 const BasePath = "/persist"
 
+// OwnerPath is where the server serves owner records, a persist extension
+// that pypersist clients never use: GET and POST OwnerPath/<funcname>.
+// ".owner" is no funcname the protocol carries, so the paths cannot clash
+// with an item's.
+const OwnerPath = BasePath + "/.owner"
+
+// Owner is the body of an owner request and of its answer: the owner
+// record of a funcname (see stores.Store.ClaimOwner), base64 in JSON.
+type Owner struct {
+	Owner []byte `json:"owner"`
+}
+
 // The namespaces an item's strings are encoded in (see the package
 // documentation).
 const (

@@ -43,6 +43,8 @@ func classify(name string) (hash string, kind fileKind) {
 			case tag == tmpTag && (k == kindOut || k == kindKey || k == kindMeta),
 				tag == staleTag && k == kindLock:
 				return hash, kindTemp
+			case tag == tmpTag && name[:i] == ownerFile:
+				return "", kindTemp // an owner record's, left by a crashed claim
 			}
 			return "", kindOther
 		}
@@ -195,6 +197,9 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 			if removed == 0 {
 				break
 			}
+		}
+		if err := removeOwner(d); err != nil {
+			return err
 		}
 		if err := s.syncDir(d); err != nil {
 			return err

@@ -24,6 +24,7 @@ func TestClassify(t *testing.T) {
 		{"abc.key.tmp-0123456789abcdef", "abc", kindTemp},
 		{"abc.meta.tmp-0123456789abcdef", "abc", kindTemp},
 		{"abc.lock.stale-0123456789abcdef", "abc", kindTemp},
+		{".owner.tmp-0123456789abcdef", "", kindTemp},
 		{"abc.lock.tmp-0123456789abcdef", "", kindOther},  // locks are never staged
 		{"abc.out.stale-0123456789abcdef", "", kindOther}, // only locks are set aside
 		{"abc.out.tmp-0123456789abcde", "", kindOther},    // 15 digits

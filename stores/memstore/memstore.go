@@ -28,8 +28,9 @@ func init() {
 
 // space is the shared data of one mem:// name.
 type space struct {
-	mu    sync.RWMutex
-	funcs map[string]map[string]stores.Record
+	mu     sync.RWMutex
+	funcs  map[string]map[string]stores.Record
+	owners map[string][]byte // funcname → owner record
 }
 
 var (
@@ -52,7 +53,7 @@ func Open(name string) *Store {
 	defer spacesMu.Unlock()
 	sp := spaces[name]
 	if sp == nil {
-		sp = &space{funcs: map[string]map[string]stores.Record{}}
+		sp = &space{funcs: map[string]map[string]stores.Record{}, owners: map[string][]byte{}}
 		spaces[name] = sp
 	}
 	return &Store{name: name, sp: sp}
@@ -167,7 +168,36 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 	s.sp.mu.Lock()
 	defer s.sp.mu.Unlock()
 	delete(s.sp.funcs, funcname)
+	delete(s.sp.owners, funcname)
 	return nil
+}
+
+// Owner implements [stores.Store].
+func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
+	if err := s.check(ctx, "owner", funcname); err != nil {
+		return nil, err
+	}
+	s.sp.mu.RLock()
+	owner, ok := s.sp.owners[funcname]
+	s.sp.mu.RUnlock()
+	if !ok {
+		return nil, &stores.OpError{Op: "owner", Store: s.url(), Err: stores.ErrNotFound}
+	}
+	return clone(owner), nil
+}
+
+// ClaimOwner implements [stores.Store].
+func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
+	if err := s.check(ctx, "claim owner", funcname); err != nil {
+		return nil, err
+	}
+	s.sp.mu.Lock()
+	defer s.sp.mu.Unlock()
+	if have, ok := s.sp.owners[funcname]; ok {
+		return clone(have), nil
+	}
+	s.sp.owners[funcname] = clone(owner)
+	return clone(owner), nil
 }
 
 // Entries implements [stores.Store]. It works on a snapshot of the hashes

@@ -15,7 +15,9 @@
 // these of the store:
 //
 //	collection=NAME  the collection of results (default "persist");
-//	                 NAME_chunks and NAME_leases are used beside it
+//	                 NAME_chunks, NAME_leases and NAME_owners (one
+//	                 document {_id: funcname, owner} per function, its
+//	                 owner record) are used beside it
 //	lease=DURATION   how long a computation lock outlives a holder that
 //	                 died, as a Go duration such as 30s (the default),
 //	                 at least 1s

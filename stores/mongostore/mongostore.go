@@ -51,6 +51,7 @@ type Store struct {
 	results *mongo.Collection
 	chunks  *mongo.Collection
 	leases  *mongo.Collection
+	owners  *mongo.Collection
 	lease   time.Duration
 
 	indexMu sync.Mutex
@@ -229,6 +230,7 @@ func open(ctx context.Context, u *url.URL) (*Store, error) {
 		results: db.Collection(c.collection),
 		chunks:  db.Collection(c.collection + "_chunks"),
 		leases:  db.Collection(c.collection + "_leases"),
+		owners:  db.Collection(c.collection + "_owners"),
 		lease:   c.lease,
 		done:    make(chan struct{}),
 	}

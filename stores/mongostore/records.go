@@ -228,6 +228,9 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 	if _, err := s.chunks.DeleteMany(ctx, filter); err != nil {
 		return s.fail(ctx, "clear", err)
 	}
+	if _, err := s.owners.DeleteOne(ctx, ownerFilter(funcname)); err != nil {
+		return s.fail(ctx, "clear", err)
+	}
 	return nil
 }
 

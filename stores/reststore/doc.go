@@ -24,9 +24,17 @@
 // Put is one POST: persist serve replaces a stored hash. A server that
 // refuses a stored hash instead (422 "is not unique", as an Eve schema with a
 // unique hash does, or persist serve --duplicates refuse) gets the record
-// replaced by a conditional DELETE and a new POST, retried a bounded number
-// of times when another writer wins the race; such a replacement is not
-// atomic, so a reader may briefly find the hash missing.
+// replaced by a conditional DELETE and a new POST. When another writer's
+// item takes its place in between (the DELETE answers 412, or the new POST
+// 422 again), that writer wrote after this Put began, and the Put is done:
+// overtaken, as if it had landed just before. So concurrent writers of one
+// hash never fight, and each Put takes at most four requests. Such a
+// replacement is not atomic: a reader may briefly find the hash missing.
+//
+// Owner records (stores.Store.ClaimOwner) use an extension that pypersist
+// never sends: GET and POST <base>/.owner/<funcname> with {"owner":
+// "<base64>"}; a server without it (Eve) makes ClaimOwner fail with
+// errors.ErrUnsupported.
 //
 // # Encoding
 //

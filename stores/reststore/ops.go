@@ -15,8 +15,8 @@ import (
 	"github.com/gopersist/persist/stores"
 )
 
-// maxAttempts bounds the loops that redo a write after losing a race with
-// another writer (Delete's 412, Put's replacement on a refusing server).
+// maxAttempts bounds the loop that redoes a Delete after losing a race
+// with another writer (a 412).
 const maxAttempts = 8
 
 // Get implements [stores.Store].
@@ -68,25 +68,28 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 	if err != nil {
 		return s.opError("put", err)
 	}
-	for attempt := range maxAttempts {
-		if attempt > 1 {
-			// Writers that keep colliding spread out.
-			if err := s.wait(ctx, attempt-2); err != nil {
-				return s.opError("put", err)
-			}
-		}
-		err := s.post(ctx, funcname, body)
-		if !isDuplicate(err) {
-			return s.opErrorOrNil("put", err)
-		}
-		// The server keeps the first item of a hash: remove it and post
-		// again, unless another writer gets in between.
-		err = s.deleteOnce(ctx, funcname, hash)
-		if err != nil && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, errChanged) {
-			return s.opError("put", err)
-		}
+	err = s.post(ctx, funcname, body)
+	if !isDuplicate(err) {
+		return s.opErrorOrNil("put", err)
 	}
-	return s.opError("put", fmt.Errorf("replacing hash %q lost to other writers %d times in a row: %w", hash, maxAttempts, stores.ErrUnavailable))
+	// The server keeps the first item of a hash: replace it with a
+	// conditional DELETE and a new POST. If another writer's item takes
+	// its place meanwhile (the DELETE finds the item changed, or the new
+	// POST is refused again), that writer's Put wrote after this one
+	// began: this one is overtaken, as if it had landed just before, and
+	// is done. So concurrent writers never fight: each ends after at most
+	// four requests.
+	switch err := s.deleteOnce(ctx, funcname, hash); {
+	case errors.Is(err, errChanged):
+		return nil
+	case err != nil && !errors.Is(err, stores.ErrNotFound):
+		return s.opError("put", err)
+	}
+	err = s.post(ctx, funcname, body)
+	if isDuplicate(err) {
+		return nil
+	}
+	return s.opErrorOrNil("put", err)
 }
 
 // post sends one item.

@@ -26,6 +26,10 @@
 //   - Created is set by the store: not zero, not before the Put began and not
 //     after it ended, give or take [ClockSkew].
 //
+// Every store keeps one owner record per funcname (Store.Owner,
+// Store.ClaimOwner): of concurrent claims one wins, the record is no entry
+// (Len, Entries and Funcs pass it by), and Clear removes it.
+//
 // Optional interfaces are tested when the store implements them:
 // [stores.FuncLister], [stores.Locker] and [stores.ResultReader].
 package storetest
@@ -78,6 +82,8 @@ func Run(t *testing.T, open func(t *testing.T) stores.Store) {
 		{"LargeValue", testLargeValue},
 		{"Lock", testLock},
 		{"ResultReader", testResultReader},
+		{"Owner", testOwner},
+		{"OwnerRace", testOwnerRace},
 	}
 	// The group makes Run wait for the parallel subtests, so a caller may
 	// release what open needs as soon as Run returns.
