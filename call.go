@@ -95,7 +95,9 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 			return m.compute(ctx, in, key, hash)
 		}, m.cancelledOutcome)
 		switch {
-		case ctx.Err() != nil:
+		case err != nil && ctx.Err() != nil:
+			// Our own context ended while we waited: a result that came
+			// anyway (the write went on without us) is still returned.
 			return nil, ctx.Err()
 		case err == errLeaderCancelled:
 			// The leader's context ended, not ours: compute again, once
@@ -177,17 +179,25 @@ func isStoreFailure(err error) bool {
 // compute runs the function for a miss, holding the store's cross-process
 // lock where it has one, and stores the result.
 func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
+	unlock := func() {}
 	if m.locker != nil {
-		unlock, err := m.locker.Lock(ctx, m.name, hash)
+		u, err := m.locker.Lock(ctx, m.name, hash)
 		switch {
 		case err == nil:
-			defer unlock()
+			unlock = u
 		case ctx.Err() != nil:
 			return nil, err
 		default:
 			m.log.log(ctx, vProblems, "Cannot lock the entry; computing without the lock.", "err", err)
 		}
 	}
+	// store1 takes the lock over when it stores; any other way out
+	// (an error result, a panic of the function) releases it here.
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
 	// Another goroutine's flight or another process may have stored the
 	// result since the first lookup.
 	if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.mayCompute(ctx, err, false) {
@@ -212,25 +222,56 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 		m.log.log(ctx, vProblems, "Result not stored.", "err", keyErr)
 		return out, nil
 	}
-	m.store1(ctx, hash, key, out, rec)
+	m.store1(ctx, hash, key, out, rec, unlock)
+	unlock = nil
 	return out, nil
 }
 
 // store1 pickles and stores a computed result. A failure is logged, not
 // returned: the caller still gets the result it asked for.
-func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record) {
+// It releases the entry's lock (unlock) once the result is stored.
+func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, unlock func()) {
+	// Pickled now, before the caller has the result to change.
 	if err := m.fillRecord(&rec, out); err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			m.log.log(ctx, vProblems, "Result not stored: too large.", "err", err)
 		} else {
 			m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
 		}
+		unlock()
 		return
 	}
-	// The result is computed: store it even if the caller's context ended
+	// The result is computed: store it even if the caller's context ends
 	// meanwhile, for the callers waiting on it and the ones to come.
-	if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
-		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
+	m.detach(ctx, func() {
+		if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
+			m.log.log(ctx, vProblems, "Result not stored.", "err", err)
+		}
+		unlock()
+	})
+}
+
+// detach runs write, and returns when it is done or when ctx ends,
+// whichever comes first: a caller whose context ends while the store waits
+// (for another process's directory lock, a slow server) has its result at
+// once, and the write finishes without it; Close waits for such writes. A
+// context that cannot end costs no goroutine.
+func (m *Memo) detach(ctx context.Context, write func()) {
+	if ctx.Done() == nil {
+		write()
+		return
+	}
+	done := make(chan struct{})
+	m.detached.Add(1)
+	go func() {
+		defer m.detached.Done()
+		defer close(done)
+		write()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		m.log.log(ctx, vDetails, "The caller's context ended; the result is stored without it.")
 	}
 }
 

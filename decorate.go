@@ -142,6 +142,7 @@ type Memo struct {
 	where    string              // "files", "memory" or "server", for log messages
 	log      logger
 	flight   flight
+	detached sync.WaitGroup // writes finishing after their caller's context ended; Close waits for them
 	wrapped  reflect.Value
 
 	owner   owner       // the owner record this function claims for name
@@ -240,6 +241,7 @@ func (m *Memo) Store() stores.Store { return m.store }
 
 // Close closes the store if Decorate opened it.
 func (m *Memo) Close() error {
+	m.detached.Wait()
 	if m.ownStore {
 		return m.store.Close()
 	}
