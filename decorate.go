@@ -140,6 +140,7 @@ type Memo struct {
 	log      logger
 	flight   flight
 	wrapped  reflect.Value
+	fastHits bool // hits take hitpath.go's way
 }
 
 // Decorate memoises fn, any func value. It checks the options against fn's
@@ -190,6 +191,7 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	m.locker, _ = m.store.(stores.Locker)
 	m.reader, _ = m.store.(stores.ResultReader)
 	m.where = describeStore(opts.Cache, opts.Store)
+	m.fastHits = m.canHitFast()
 	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
 	return m, nil
 }

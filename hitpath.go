@@ -1,0 +1,93 @@
+package persist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"slices"
+
+	"github.com/gopersist/persist/stores"
+)
+
+// The hit path of the common case: the default key and hash, no stored key
+// to compare and no message that names the key. The key is then needed for
+// its hash only, so it is built on the stack and never boxed, and the
+// library's own hash is a safe name without a check. Everything else, a
+// miss included, takes the general path of call.go, which builds the key
+// again: it costs nothing beside a miss.
+
+// canHitFast reports whether hits may take the fast path.
+func (m *Memo) canHitFast() bool {
+	return !m.hooks.key.set() && !m.hooks.hash.set() && !m.hooks.unhash.set() &&
+		!m.opts.StoreKey && !m.log.on(vReads)
+}
+
+// maxStackArgs is how many arguments a key built on the stack holds; a
+// longer key grows onto the heap, as append does.
+const maxStackArgs = 8
+
+// invokeFast is invoke on the fast path.
+func (m *Memo) invokeFast(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
+	rec, hash, err := m.hitRecord(ctx, in)
+	if err == nil {
+		var out []reflect.Value
+		if out, err = m.unpickleResults(hash, rec.Result); err == nil {
+			return out, nil
+		}
+	}
+	return m.afterFastMiss(ctx, in, hash, err)
+}
+
+// hitRecord hashes the call's key and reads its record. It is lookup for
+// the fast path, whose messages are all off.
+func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record, string, error) {
+	var buf [maxStackArgs]Arg
+	hash, err := hashArgs(m.spec.appendKey(buf[:0], in))
+	if err != nil {
+		return stores.Record{}, "", err
+	}
+	var rec stores.Record
+	if m.reader != nil {
+		rec, err = m.reader.ReadResult(ctx, m.name, hash, false)
+	} else {
+		rec, err = m.store.Get(ctx, m.name, hash)
+	}
+	if errors.Is(err, stores.ErrNotFound) {
+		err = errMiss
+	}
+	return rec, hash, err
+}
+
+// afterFastMiss goes on from a fast lookup that failed with err as invoke
+// goes on from lookup.
+func (m *Memo) afterFastMiss(ctx context.Context, in []reflect.Value, hash string, err error) ([]reflect.Value, error) {
+	if hash == "" || !m.recoverable(ctx, err) {
+		return nil, err
+	}
+	return m.miss(ctx, in, m.spec.key(in), hash)
+}
+
+// hashArgs is Hash of a Key, which it neither boxes nor keeps: the root
+// of encodeArgs, without its cycle check, which a root Key never needs.
+// TestHashArgs holds it to Hash.
+func hashArgs(k Key) (string, error) {
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	e.buf = append(e.buf, KeyFormat, tagArgs)
+	e.buf = binary.AppendUvarint(e.buf, uint64(len(k)))
+	e.depth++ // the root Key's level, as encodeArgs counts it
+	for i := range k {
+		e.putString(tagString, k[i].Name)
+		if err := e.encodeAny(k[i].Value); err != nil {
+			return Hash(slices.Clone(k)) // the same error, with Hash's path
+		}
+	}
+	e.depth--
+	sum := sha256.Sum256(e.buf)
+	var out [43]byte
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:]), nil
+}
