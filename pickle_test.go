@@ -425,7 +425,7 @@ func FuzzUnpickle(f *testing.F) {
 	f.Add([]byte("d\x00\x00\x00\x00\x00\x00\xf0\x3f"), uint8(3))
 	f.Add([]byte("2401"), uint8(0))
 	f.Add([]byte{}, uint8(0))
-	f.Add([]byte{0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0}, uint8(2))                         // 2^63, beyond int64
+	f.Add([]byte{0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0}, uint8(2))                      // 2^63, beyond int64
 	f.Add([]byte{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, uint8(1)) // an array claiming 2^64-1 elements
 	f.Fuzz(func(t *testing.T, data []byte, frame uint8) {
 		switch frame % 4 {
