@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash/maphash"
 	"reflect"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -86,8 +88,40 @@ func hashArgs(k Key) (string, error) {
 		}
 	}
 	e.depth--
-	sum := sha256.Sum256(e.buf)
+	if len(e.buf) > hashCacheMaxKey {
+		return hashOfEncoding(e.buf), nil
+	}
+	slot := &hashCache[maphash.Bytes(hashSeed, e.buf)%hashCacheSlots]
+	if h := slot.Load(); h != nil && h.enc == string(e.buf) {
+		return h.hash, nil
+	}
+	hash := hashOfEncoding(e.buf)
+	slot.Store(&hashEntry{enc: string(e.buf), hash: hash})
+	return hash, nil
+}
+
+func hashOfEncoding(enc []byte) string {
+	sum := sha256.Sum256(enc)
 	var out [43]byte
 	base64.RawURLEncoding.Encode(out[:], sum[:])
-	return string(out[:]), nil
+	return string(out[:])
 }
+
+// hashCache remembers the hashes of recent short key encodings, since a
+// hit's key has usually been hashed before and SHA-256 and base64 are
+// most of what a hit costs otherwise. It is direct-mapped by a seeded
+// hash of the encoding, and an entry is used only for its exact encoding:
+// a hash never comes from another key. It holds 1024 entries of at most
+// 128 bytes of key each, and returns the same string every time, which
+// spares its allocation too.
+const (
+	hashCacheSlots  = 1024
+	hashCacheMaxKey = 128
+)
+
+type hashEntry struct{ enc, hash string }
+
+var (
+	hashCache [hashCacheSlots]atomic.Pointer[hashEntry]
+	hashSeed  = maphash.MakeSeed()
+)
