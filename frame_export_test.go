@@ -49,3 +49,6 @@ func ScalarShortcutAgrees(raw []byte) error {
 	}
 	return nil
 }
+
+// HashArgs is the hit path's hash of a Key.
+func HashArgs(k Key) (string, error) { return hashArgs(k) }

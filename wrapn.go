@@ -2,6 +2,8 @@ package persist
 
 import (
 	"reflect"
+
+	"github.com/gopersist/persist/stores"
 )
 
 // Typed wrappers: Wrap for functions of one to three parameters and one
@@ -140,7 +142,9 @@ func typedCall[R any](m *Memo, in []reflect.Value) (R, error) {
 	var out []reflect.Value
 	var err error
 	if m.fastHits {
-		rec, hash, err := m.hitRecord(ctx, in)
+		var rec stores.Record
+		var hash string
+		rec, hash, err = m.hitRecord(ctx, in)
 		if err == nil {
 			var r R
 			if r, err = unpickleTyped[R](m, hash, rec.Result); err == nil {
