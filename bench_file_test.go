@@ -28,21 +28,6 @@ func fileBench(b *testing.B) (func(int) int, string) {
 	return f, filepath.Join(dir, "triple", hash+".out")
 }
 
-// fileFloor returns a function that reads the .out file of key in the
-// file store at dir with os.ReadFile, a file hit's floor.
-func fileFloor(b *testing.B, dir, funcName string, key persist.Key) func(int) {
-	hash, err := persist.Hash(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	out := filepath.Join(dir, funcName, hash+".out")
-	return func(int) {
-		if _, err := os.ReadFile(out); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkFileHit compares a hit through Func() and through Wrap1's
 // closure with os.ReadFile of the same .out file, interleaved.
 func BenchmarkFileHit(b *testing.B) {
