@@ -9,7 +9,9 @@ import (
 )
 
 // The default pickling: CBOR (RFC 8949) in its deterministic core form,
-// compressed into one zstd frame with a checksum.
+// in a checksummed frame (frame.go): plain for small pickles, zstd for
+// larger ones; large numeric and byte slices are raw little-endian values
+// instead (slicefast.go).
 //
 // CBOR is self-describing, so a stored value can be shown without its Go
 // type (persist show prints it as JSON), and it decodes into the exact Go
@@ -17,8 +19,8 @@ import (
 // bloat: NaN and ±Inf, []byte apart from string, nil apart from empty, and
 // time.Time with its zone offset. Only exported struct fields are kept, as
 // with encoding/json: an unexported field comes back as its zero value.
-// The zstd frame checksum means a damaged or truncated file is detected and
-// reported, never decoded into a wrong value.
+// Every frame has a checksum, so a damaged or truncated file is detected
+// and reported, never decoded into a wrong value.
 
 var (
 	cborEnc cbor.EncMode
@@ -69,9 +71,10 @@ func init() {
 }
 
 // Pickle encodes v with the default pickling: deterministic CBOR in a
-// checksummed zstd frame. It refuses, with an error, a value that refers to
-// itself, one nested too deeply for Unpickle, and one larger than Unpickle
-// accepts (ErrTooLarge): what Pickle writes, Unpickle reads back.
+// checksummed frame, or raw values for a large numeric or byte slice. It
+// refuses, with an error, a value that refers to itself, one nested too
+// deeply for Unpickle, and one larger than Unpickle accepts (ErrTooLarge):
+// what Pickle writes, Unpickle reads back.
 func Pickle(v any) ([]byte, error) {
 	if err := checkPicklable(v); err != nil {
 		return nil, err
