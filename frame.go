@@ -153,3 +153,9 @@ var (
 		return dec
 	}}
 )
+
+// IsDefaultPickle reports whether b starts as the default pickling's
+// frames do (zstd, plain or slice), as opposed to bytes of a custom
+// Pickle hook. It does not check the rest: Unpickle does, and a damaged
+// default pickle is an error there.
+func IsDefaultPickle(b []byte) bool { return isZstd(b) || isFrame(b) }
