@@ -44,7 +44,8 @@ func (m *Memo) invokeFast(ctx context.Context, in []reflect.Value) ([]reflect.Va
 }
 
 // hitRecord hashes the call's key and reads its record. It is lookup for
-// the fast path, whose messages are all off.
+// the fast path, whose messages are all off: a check added to lookup
+// belongs here too (or in checkStoredKey, which both call).
 func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record, string, error) {
 	var buf [maxStackArgs]Arg
 	hash, err := hashArgs(m.spec.appendKey(buf[:0], in))
@@ -57,8 +58,12 @@ func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record
 	} else {
 		rec, err = m.store.Get(ctx, m.name, hash)
 	}
-	if errors.Is(err, stores.ErrNotFound) {
+	switch {
+	case errors.Is(err, stores.ErrNotFound):
 		err = errMiss
+	case err == nil:
+		// The checks of lookup, which on this path need no key.
+		err = m.checkStoredKey(hash, nil, rec)
 	}
 	return rec, hash, err
 }
