@@ -2,7 +2,10 @@ package persist_test
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -97,5 +100,43 @@ func TestSliceFrameTypes(t *testing.T) {
 	var back []int
 	if err := persist.Unpickle(data, &back); err != nil || !slices.Equal(back, ints) {
 		t.Errorf("[]int: %v", err)
+	}
+}
+
+// TestZstdFrameDamaged: the zstd frames, today's for large CBOR and the
+// earlier ones for every size (a golden file), detect every flipped byte
+// and every truncation.
+func TestZstdFrameDamaged(t *testing.T) {
+	words := make([]string, 1200)
+	for i := range words {
+		words[i] = []string{"alpha", "beta", "gamma"}[i%3]
+	}
+	large, err := persist.Pickle(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(filepath.Join("testdata", "frames", "zstd-struct.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"large": large, "golden": old} {
+		if frameKind(data) != "zstd" {
+			t.Fatalf("%s: a %s frame", name, frameKind(data))
+		}
+		check := func(what string, bad []byte) {
+			var s []string
+			var r goldenRecord
+			if errS, errR := persist.Unpickle(bad, &s), persist.Unpickle(bad, &r); errS == nil && errR == nil {
+				t.Fatalf("%s %s: no error", name, what)
+			}
+		}
+		for i := range data {
+			bad := bytes.Clone(data)
+			bad[i] ^= 0x10
+			check(fmt.Sprintf("byte %d flipped", i), bad)
+		}
+		for n := range len(data) {
+			check(fmt.Sprintf("truncated to %d", n), data[:n])
+		}
 	}
 }
