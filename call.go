@@ -266,8 +266,9 @@ func (m *Memo) hashOf(key any) (string, error) {
 }
 
 // lookup reads and checks the entry stored under hash (hitRecord is its
-// twin on the fast path). It returns errMiss when there is none. logGet says it is the call's or Get's own read, which
-// pypersist's messages announce; the reads again after a miss are not.
+// twin on the fast path). It returns errMiss when there is none. logGet
+// says it is the call's or Get's own read, which pypersist's messages
+// announce; the reads again after a miss are not.
 func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([]reflect.Value, error) {
 	if logGet {
 		m.logGetting(ctx, key, hash)
