@@ -188,7 +188,11 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 // of keys: calls give every argument; Cache methods give those the key
 // names and leave the others invalid, which are then left out.
 func (s *argSpec) key(in []reflect.Value) Key {
-	k := make(Key, 0, len(s.keyOrder))
+	return s.appendKey(make(Key, 0, len(s.keyOrder)), in)
+}
+
+// appendKey is key appending to k, which may be on the caller's stack.
+func (s *argSpec) appendKey(k Key, in []reflect.Value) Key {
 	for _, i := range s.keyOrder {
 		p := &s.params[i]
 		v := in[i]

@@ -14,8 +14,6 @@ import (
 // floor it is compared with, measured in the same run: the plain file
 // operations that a hit and a miss cannot do without.
 
-func perOp(b *testing.B) float64 { return float64(b.Elapsed().Nanoseconds()) / float64(b.N) }
-
 // fileBench memoises triple on a file store in a temporary directory, stores
 // triple(7), and returns the memoised function and the path of that entry.
 func fileBench(b *testing.B) (func(int) int, string) {
@@ -30,35 +28,39 @@ func fileBench(b *testing.B) (func(int) int, string) {
 	return f, filepath.Join(dir, "triple", hash+".out")
 }
 
-// BenchmarkFileHit compares a hit through Func() with os.ReadFile of the
-// same .out file.
+// BenchmarkFileHit compares a hit through Func() and through Wrap1's
+// closure with os.ReadFile of the same .out file, interleaved.
 func BenchmarkFileHit(b *testing.B) {
 	f, out := fileBench(b)
-	var floor float64
-	b.Run("floor=os.ReadFile", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := os.ReadFile(out); err != nil {
-				b.Fatal(err)
-			}
-		}
-		floor = perOp(b)
-	})
+	dir := filepath.Dir(filepath.Dir(out))
+	floor := fileFloor(b, dir, "triple", persist.Key{{Name: "arg0", Value: 7}})
 	b.Run("hit", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
+		interleaved(b, "os.ReadFile", floor, func(int) {
 			if f(7) != 21 {
 				b.Fatal("wrong result")
 			}
+		})
+	})
+	b.Run("hit-wrap1", func(b *testing.B) {
+		f1, memo, err := persist.Wrap1(plainTriple, persist.Options{Cache: dir, FuncName: "triple"})
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric(perOp(b)/floor, "x-floor")
+		defer memo.Close()
+		interleaved(b, "os.ReadFile", floor, func(int) {
+			if f1(7) != 21 {
+				b.Fatal("wrong result")
+			}
+		})
 	})
 }
 
 // BenchmarkFileMiss compares a miss through Func() — lock, compute, pickle,
 // atomic write, unlock — with writing the same number of bytes to a
-// temporary file and renaming it into place. Each iteration misses on a new
-// key, and the floor renames onto a new name, so both fill one directory
-// alike (a rename over an existing file would make ext4 flush it first).
+// temporary file and renaming it into place, interleaved. Each iteration
+// misses on a new key, and the floor renames onto a new name, so both fill
+// a directory alike (a rename over an existing file would make ext4 flush
+// it first).
 func BenchmarkFileMiss(b *testing.B) {
 	f, out := fileBench(b)
 	data, err := os.ReadFile(out)
@@ -69,35 +71,28 @@ func BenchmarkFileMiss(b *testing.B) {
 	if err := os.Mkdir(floorDir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	var floor float64
-	b.Run("floor=write+rename", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			tmp, err := os.CreateTemp(floorDir, "floor.tmp-")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tmp.Write(data); err != nil {
-				b.Fatal(err)
-			}
-			if err := tmp.Close(); err != nil {
-				b.Fatal(err)
-			}
-			if err := os.Rename(tmp.Name(), filepath.Join(floorDir, strconv.Itoa(i)+".out")); err != nil {
-				b.Fatal(err)
-			}
-		}
-		floor = perOp(b)
-	})
 	next := 1000 // keys not computed yet
-	b.Run("miss", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			next++
-			if f(next) != 3*next {
-				b.Fatal("wrong result")
-			}
+	nextFloor := 0
+	interleaved(b, "write+rename", func(int) {
+		nextFloor++
+		tmp, err := os.CreateTemp(floorDir, "floor.tmp-")
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric(perOp(b)/floor, "x-floor")
+		if _, err := tmp.Write(data); err != nil {
+			b.Fatal(err)
+		}
+		if err := tmp.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp.Name(), filepath.Join(floorDir, strconv.Itoa(nextFloor)+".out")); err != nil {
+			b.Fatal(err)
+		}
+	}, func(int) {
+		next++
+		if f(next) != 3*next {
+			b.Fatal("wrong result")
+		}
 	})
 }
 

@@ -20,7 +20,13 @@ func (m *Memo) callReflect(in []reflect.Value) []reflect.Value {
 	if m.errIndex < 0 {
 		panic(err)
 	}
-	out = make([]reflect.Value, m.ft.NumOut())
+	return m.errorResults(err)
+}
+
+// errorResults are the results of a call that failed with err. A function
+// of its own so that err is moved to the heap on failures only.
+func (m *Memo) errorResults(err error) []reflect.Value {
+	out := make([]reflect.Value, m.ft.NumOut())
 	for i := range out {
 		out[i] = reflect.Zero(m.ft.Out(i))
 	}
@@ -68,6 +74,9 @@ func (m *Memo) contextOf(in []reflect.Value) context.Context {
 // invoke is one memoised call: the stored result if there is one, else the
 // function's, computed once however many goroutines ask at once.
 func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
+	if m.fastHits && m.claimed.Load() { // the first call claims the name below
+		return m.invokeFast(ctx, in)
+	}
 	key, err := m.key(in)
 	if err != nil {
 		return nil, err
@@ -317,9 +326,10 @@ func (m *Memo) hashOf(key any) (string, error) {
 	return hash, nil
 }
 
-// lookup reads and checks the entry stored under hash. It returns errMiss
-// when there is none. logGet says it is the call's or Get's own read, which
-// pypersist's messages announce; the reads again after a miss are not.
+// lookup reads and checks the entry stored under hash (hitRecord is its
+// twin on the fast path). It returns errMiss when there is none. logGet
+// says it is the call's or Get's own read, which pypersist's messages
+// announce; the reads again after a miss are not.
 func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([]reflect.Value, error) {
 	if logGet {
 		m.logGetting(ctx, key, hash)

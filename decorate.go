@@ -145,9 +145,10 @@ type Memo struct {
 	detached sync.WaitGroup // writes finishing after their caller's context ended; Close waits for them
 	wrapped  reflect.Value
 
-	owner   owner       // the owner record this function claims for name
-	claimMu sync.Mutex  // serialises claims of the name
-	claimed atomic.Bool // the store's owner record admits this function
+	owner    owner       // the owner record this function claims for name
+	claimMu  sync.Mutex  // serialises claims of the name
+	claimed  atomic.Bool // the store's owner record admits this function
+	fastHits bool        // hits take hitpath.go's way
 }
 
 // Decorate memoises fn, any func value. It checks the options against fn's
@@ -202,6 +203,7 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	}
 	m.locker, _ = m.store.(stores.Locker)
 	m.reader, _ = m.store.(stores.ResultReader)
+	m.fastHits = m.canHitFast()
 	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
 	return m, nil
 }

@@ -1,17 +1,17 @@
 package persist
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
-	"github.com/klauspost/compress/zstd"
 )
 
 // The default pickling: CBOR (RFC 8949) in its deterministic core form,
-// compressed into one zstd frame with a checksum.
+// in a checksummed frame (frame.go): plain for small pickles, zstd for
+// larger ones; large numeric and byte slices are raw little-endian values
+// instead (slicefast.go).
 //
 // CBOR is self-describing, so a stored value can be shown without its Go
 // type (persist show prints it as JSON), and it decodes into the exact Go
@@ -19,17 +19,14 @@ import (
 // bloat: NaN and ±Inf, []byte apart from string, nil apart from empty, and
 // time.Time with its zone offset. Only exported struct fields are kept, as
 // with encoding/json: an unexported field comes back as its zero value.
-// The zstd frame checksum means a damaged or truncated file is detected and
-// reported, never decoded into a wrong value.
+// Every frame has a checksum, so a damaged or truncated file is detected
+// and reported, never decoded into a wrong value.
 
 var (
 	cborEnc cbor.EncMode
 	cborDec cbor.DecMode
 	// cborDecAny decodes without a Go type, for tools that show values.
 	cborDecAny cbor.DecMode
-
-	zstdEnc *zstd.Encoder
-	zstdDec *zstd.Decoder
 )
 
 // maxDecodedSize bounds what one stored record may expand to, so a crafted
@@ -71,27 +68,19 @@ func init() {
 	if cborDecAny, err = dec.DecMode(); err != nil {
 		panic(err)
 	}
-	if zstdEnc, err = zstd.NewWriter(nil,
-		zstd.WithEncoderCRC(true),
-		zstd.WithEncoderConcurrency(1),
-		zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
-		panic(err)
-	}
-	if zstdDec, err = zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(0),
-		zstd.WithDecoderMaxMemory(maxDecodedSize),
-		zstd.IgnoreChecksum(false)); err != nil {
-		panic(err)
-	}
 }
 
 // Pickle encodes v with the default pickling: deterministic CBOR in a
-// checksummed zstd frame. It refuses, with an error, a value that refers to
-// itself, one nested too deeply for Unpickle, and one larger than Unpickle
-// accepts (ErrTooLarge): what Pickle writes, Unpickle reads back.
+// checksummed frame, or raw values for a large numeric or byte slice. It
+// refuses, with an error, a value that refers to itself, one nested too
+// deeply for Unpickle, and one larger than Unpickle accepts (ErrTooLarge):
+// what Pickle writes, Unpickle reads back.
 func Pickle(v any) ([]byte, error) {
 	if err := checkPicklable(v); err != nil {
 		return nil, err
+	}
+	if rv, tag, ok := sliceTag(v); ok {
+		return pickleSlice(rv, tag)
 	}
 	raw, err := cborEnc.Marshal(v)
 	if err != nil {
@@ -113,6 +102,16 @@ func checkSize(n int) error {
 // Unpickle decodes data written by Pickle into the value that ptr points to.
 // A damaged, truncated or foreign input is an error, never a wrong value.
 func Unpickle(data []byte, ptr any) error {
+	if isFrame(data) {
+		if data[3] == frameSlice {
+			return unpickleSlice(data, ptr)
+		}
+		raw, err := decompress(data, nil)
+		if err != nil {
+			return err
+		}
+		return decodeCBOR(raw, ptr)
+	}
 	buf := decodeBufs.Get().(*[]byte)
 	defer putDecodeBuf(buf)
 	raw, err := decompress(data, *buf)
@@ -120,7 +119,7 @@ func Unpickle(data []byte, ptr any) error {
 		return err
 	}
 	*buf = raw
-	return cborDec.Unmarshal(raw, ptr)
+	return decodeCBOR(raw, ptr)
 }
 
 // UnpickleAny decodes data written by Pickle without knowing its Go type:
@@ -128,6 +127,13 @@ func Unpickle(data []byte, ptr any) error {
 // integers as int64 or uint64, so that tools can show any stored value, for
 // example as JSON.
 func UnpickleAny(data []byte) (any, error) {
+	if isFrame(data) && data[3] == frameSlice {
+		var v any
+		if err := unpickleSlice(data, &v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
 	raw, err := decompress(data, nil)
 	if err != nil {
 		return nil, err
@@ -140,26 +146,6 @@ func UnpickleAny(data []byte) (any, error) {
 		}
 	}
 	return v, nil
-}
-
-func compress(raw []byte) []byte {
-	return zstdEnc.EncodeAll(raw, make([]byte, 0, len(raw)/2+32))
-}
-
-var errNotZstd = errors.New("not a persist pickle (no zstd frame)")
-
-func decompress(data, dst []byte) ([]byte, error) {
-	if len(data) < 4 || data[0] != 0x28 || data[1] != 0xB5 || data[2] != 0x2F || data[3] != 0xFD {
-		return nil, errNotZstd
-	}
-	out, err := zstdDec.DecodeAll(data, dst[:0])
-	if err != nil {
-		return nil, fmt.Errorf("damaged zstd frame: %w", err)
-	}
-	if err := checkSize(len(out)); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // decodeBufs recycles decompression buffers: the decoded CBOR is consumed by

@@ -381,9 +381,9 @@ func TestUnpickleAnyIsJSONable(t *testing.T) {
 // the fuzzer reaches the CBOR decoder instead of stopping at the checksum.
 func zstdFrame(raw []byte) []byte { return testZstd.enc.EncodeAll(raw, nil) }
 
-// unzstd is the CBOR inside a pickle.
-func unzstd(t testing.TB, data []byte) []byte {
-	raw, err := testZstd.dec.DecodeAll(data, nil)
+// cborOf is the CBOR inside a pickle.
+func cborOf(t testing.TB, data []byte) []byte {
+	raw, err := persist.CBOROf(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,39 +392,57 @@ func unzstd(t testing.TB, data []byte) []byte {
 
 var testZstd = func() (z struct {
 	enc *zstd.Encoder
-	dec *zstd.Decoder
 }) {
 	var err error
 	if z.enc, err = zstd.NewWriter(nil, zstd.WithEncoderCRC(true)); err != nil {
-		panic(err)
-	}
-	if z.dec, err = zstd.NewReader(nil); err != nil {
 		panic(err)
 	}
 	return z
 }()
 
 // FuzzUnpickle feeds arbitrary bytes to Unpickle and UnpickleAny, either
-// as they are (framing and checksum) or wrapped in a valid zstd frame (the
-// CBOR decoder): never a panic, and what decodes pickles again to itself.
+// as they are (framing and checksum: frame 0) or in a valid frame: zstd
+// (1) or plain (2) around CBOR, which reaches the CBOR decoder and the
+// scalar shortcut, or a slice frame (3, the first byte the element type):
+// never a panic, the shortcut agrees with the decoder, and what decodes
+// pickles again to itself.
 func FuzzUnpickle(f *testing.F) {
 	_, sample := damageSample(f)
-	f.Add(sample, false)
-	f.Add(unzstd(f, sample), true)
-	for _, v := range []any{42, -7, "2401", []any{1, "a", nil}, map[string]int{"a": 1}, time.Unix(0, 0).UTC(), []byte(nil), math.NaN()} {
+	f.Add(sample, uint8(0))
+	f.Add(cborOf(f, sample), uint8(1))
+	for _, v := range []any{42, -7, 1 << 40, true, "2401", []any{1, "a", nil}, map[string]int{"a": 1}, time.Unix(0, 0).UTC(), []byte(nil), math.NaN(),
+		make([]float64, 600), bytes.Repeat([]byte("ab"), 3000)} {
 		data, err := persist.Pickle(v)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data, false)
-		f.Add(unzstd(f, data), true)
+		f.Add(data, uint8(0))
+		if raw, err := persist.CBOROf(data); err == nil {
+			f.Add(raw, uint8(1))
+			f.Add(raw, uint8(2))
+		}
 	}
-	f.Add([]byte("2401"), false)
-	f.Add([]byte{}, false)
-	f.Add([]byte{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true) // an array claiming 2^64-1 elements
-	f.Fuzz(func(t *testing.T, data []byte, wrap bool) {
-		if wrap {
-			data = zstdFrame(data)
+	f.Add([]byte("d\x00\x00\x00\x00\x00\x00\xf0\x3f"), uint8(3))
+	f.Add([]byte("2401"), uint8(0))
+	f.Add([]byte{}, uint8(0))
+	f.Add([]byte{0x1b, 0x80, 0, 0, 0, 0, 0, 0, 0}, uint8(2))                      // 2^63, beyond int64
+	f.Add([]byte{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, uint8(1)) // an array claiming 2^64-1 elements
+	f.Fuzz(func(t *testing.T, data []byte, frame uint8) {
+		switch frame % 4 {
+		case 1, 2:
+			if err := persist.ScalarShortcutAgrees(data); err != nil {
+				t.Fatal(err)
+			}
+			if frame%4 == 1 {
+				data = zstdFrame(data)
+			} else {
+				data = persist.PlainFrame(data)
+			}
+		case 3:
+			if len(data) == 0 {
+				return
+			}
+			data = persist.SliceFrame(data[0], data[1:])
 		}
 		var i int
 		if err := persist.Unpickle(data, &i); err == nil {

@@ -25,8 +25,8 @@ func newVerifyCommand() *cobra.Command {
 function FUNCNAME only, and checks that it decodes.
 
 An entry whose result or key was written with persist's default pickling
-(CBOR in a zstd frame, which starts with the bytes 28 b5 2f fd and ends
-with a checksum) is damaged when it does not decode: a flipped bit, a
+(CBOR, or raw values for large numeric slices, in a frame that ends with a
+checksum: CRC-32C, or zstd's for a compressed one) is damaged when it does not decode: a flipped bit, a
 truncated file. An entry whose result was written by a custom Pickle is
 counted apart, as not checked: only its own Unpickle could tell.
 

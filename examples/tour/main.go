@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gopersist/persist"
@@ -127,7 +128,9 @@ func (t *tour) listdir(funcName string) []string {
 	t.expect(err == nil, "listdir %s: %v", funcName, err)
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if !strings.HasPrefix(e.Name(), ".") { // as ls shows it: without the owner record
+			names = append(names, e.Name())
+		}
 	}
 	slices.Sort(names)
 	return names

@@ -31,7 +31,7 @@ func (t *tour) persist() {
 	if len(files) > 0 {
 		data, err := os.ReadFile(filepath.Join(t.dir, "triple", files[0]))
 		t.expect(err == nil, "read %s: %v", files[0], err)
-		t.show("%s holds %d bytes: the result, pickled (CBOR) and compressed (zstd)", files[0], len(data))
+		t.show("%s holds %d bytes: the result, pickled (CBOR) in a checksummed frame", files[0], len(data))
 	}
 	c := m.Cache()
 	t.call("triple.cache[(('x', 4),)]", 12, func() (any, error) { return c.Get(persist.Key{{Name: "x", Value: 4}}) })

@@ -4,7 +4,6 @@
 package inspect
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,11 +17,6 @@ import (
 
 	persist "github.com/gopersist/persist"
 )
-
-// zstdMagic starts every blob written with persist's default pickling
-// (CBOR in a zstd frame). A blob without it was written by a custom
-// Pickle, which persist cannot decode or check.
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // Kind says how a stored result or key was written.
 type Kind string
@@ -42,9 +36,11 @@ type Blob struct {
 	Err   error // why it does not decode, for Damaged
 }
 
-// Decode decodes b when it was written with the default pickling.
+// Decode decodes b when it was written with the default pickling. A blob
+// in none of its frames was written by a custom Pickle, which persist
+// cannot decode or check.
 func Decode(b []byte) Blob {
-	if bytes.HasPrefix(b, zstdMagic) {
+	if persist.IsDefaultPickle(b) {
 		v, err := persist.UnpickleAny(b)
 		if err != nil {
 			return Blob{Kind: Damaged, Err: err}
