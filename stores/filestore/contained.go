@@ -244,15 +244,8 @@ func (d *funcDir) notForeign(name string) error {
 // removeRegular removes name from d if it is a regular file; one already
 // gone is not an error, and anything else is a *ForeignError, left alone.
 func (d *funcDir) removeRegular(name string) error {
-	st, err := d.lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	if err := d.notForeign(name); err != nil {
 		return err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return &ForeignError{Path: d.join(name), Type: fileType(uint32(st.Mode))}
 	}
 	// Between the check and the removal the name could be swapped for
 	// something else; removing that entry still touches nothing outside d.
