@@ -51,7 +51,8 @@ func TestWaiterOutlivesCancelledLeader(t *testing.T) {
 		<-release
 		return x + 1, nil
 	}
-	f, m, err := persist.Wrap(slow, persist.Options{Cache: memURL(t), FuncName: "slow"})
+	url := memURL(t)
+	f, m, err := persist.Wrap(slow, persist.Options{Cache: url, FuncName: "slow"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +71,16 @@ func TestWaiterOutlivesCancelledLeader(t *testing.T) {
 	if v := <-waiter; v != 2 {
 		t.Fatalf("the waiting caller got %d, want 2", v)
 	}
+	// The leader's context ended first, so the write may finish after the
+	// calls return; Close waits for it.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err = persist.Decorate(slow, persist.Options{Cache: url, FuncName: "slow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
 	if n, _ := m.Cache().Len(); n != 1 {
 		t.Fatalf("the computed result was not stored after the leader's context ended: Len = %d", n)
 	}
@@ -122,7 +133,8 @@ func TestWaitersNotGivenLeadersCancellation(t *testing.T) {
 					return x + 1, nil
 				}
 			}
-			f, m, err := persist.Wrap(slow, persist.Options{Cache: memURL(t), FuncName: "slow"})
+			url := memURL(t)
+			f, m, err := persist.Wrap(slow, persist.Options{Cache: url, FuncName: "slow"})
 			if err != nil {
 				t.Fatal(err)
 			}
