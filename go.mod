@@ -11,4 +11,7 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require github.com/x448/float16 v0.8.4 // indirect
+require (
+	github.com/google/btree v1.1.3 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+)

@@ -19,7 +19,7 @@ const MaxPage = 10000
 // record written or removed while pages are read may be listed or not;
 // every other record is listed exactly once. n is taken into [1, MaxPage].
 func (s *Store) List(ctx context.Context, funcname, pageToken string, n int) (page []Meta, next string, err error) {
-	if err := s.begin(ctx, "list", funcname, ""); err != nil {
+	if err := s.begin(ctx, "list", funcname); err != nil {
 		return nil, "", err
 	}
 	after, err := s.decodeToken(pageToken)
@@ -103,7 +103,7 @@ const listAllPage = 500
 // Len counts the records of funcname: natively where the driver can, else
 // from pages of metadata.
 func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
-	if err := s.begin(ctx, "len", funcname, ""); err != nil {
+	if err := s.begin(ctx, "len", funcname); err != nil {
 		return 0, err
 	}
 	if s.opt.counter != nil {

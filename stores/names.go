@@ -111,17 +111,6 @@ func (r *nameRule) explain(what, name string) error {
 	return &NameError{What: what, Name: name, Reason: reason}
 }
 
-// check checks a funcname and, unless it is "", a hash.
-func (n nameRules) check(funcname, hash string) error {
-	if err := n.funcname.check("funcname", funcname); err != nil {
-		return err
-	}
-	if hash == "" {
-		return nil
-	}
-	return n.hash.check("hash", hash)
-}
-
 // CheckName returns an error wrapping [ErrInvalidName] if the store cannot
 // keep name as a funcname (what is "funcname") or a hash (what is "hash").
 // Callers use it to refuse a name once, before any call, rather than on

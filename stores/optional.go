@@ -48,7 +48,7 @@ func (s *Store) CanLock() bool { return s.opt.locker != nil }
 // that each store documents. It fails with [ErrUnsupported] unless
 // [Store.CanLock].
 func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
-	if err := s.begin(ctx, "lock", funcname, hash); err != nil {
+	if err := s.beginHash(ctx, "lock", funcname, hash); err != nil {
 		return nil, err
 	}
 	if s.opt.locker == nil {
@@ -101,7 +101,7 @@ func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
 // them changes neither the store nor another mapping. Elsewhere it fails
 // with [ErrUnsupported].
 func (s *Store) MapResult(ctx context.Context, funcname, hash string) (data []byte, release func() error, err error) {
-	if err := s.begin(ctx, "map", funcname, hash); err != nil {
+	if err := s.beginHash(ctx, "map", funcname, hash); err != nil {
 		return nil, nil, err
 	}
 	if s.opt.mapper == nil {

@@ -75,15 +75,26 @@ func (s *Store) URL() string { return s.url }
 func (s *Store) String() string { return s.url }
 
 // begin refuses a call on a closed store or with an ended context, and
-// checks the funcname and the hash (when not "") against the store's rules.
-func (s *Store) begin(ctx context.Context, op, funcname, hash string) error {
+// checks the funcname against the store's rules.
+func (s *Store) begin(ctx context.Context, op, funcname string) error {
 	if s.closed.Load() {
-		return s.fail(op, funcname, hash, errClosed)
+		return s.fail(op, funcname, "", errClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return s.fail(op, funcname, hash, err)
+		return s.fail(op, funcname, "", err)
 	}
-	if err := s.names.check(funcname, hash); err != nil {
+	if err := s.names.funcname.check("funcname", funcname); err != nil {
+		return s.fail(op, funcname, "", err)
+	}
+	return nil
+}
+
+// beginHash is begin for a call on one record: it checks the hash too.
+func (s *Store) beginHash(ctx context.Context, op, funcname, hash string) error {
+	if err := s.begin(ctx, op, funcname); err != nil {
+		return err
+	}
+	if err := s.names.hash.check("hash", hash); err != nil {
 		return s.fail(op, funcname, hash, err)
 	}
 	return nil
@@ -98,7 +109,7 @@ func (s *Store) Get(ctx context.Context, funcname, hash string) (Record, error) 
 // leaving the others nil, or an error wrapping [ErrNotFound]. A hit that
 // needs only the result reads only the result.
 func (s *Store) Read(ctx context.Context, funcname, hash string, parts Parts) (Record, error) {
-	if err := s.begin(ctx, "read", funcname, hash); err != nil {
+	if err := s.beginHash(ctx, "read", funcname, hash); err != nil {
 		return Record{}, err
 	}
 	rec, err := s.drv.Read(ctx, funcname, hash, parts)
@@ -112,7 +123,7 @@ func (s *Store) Read(ctx context.Context, funcname, hash string, parts Parts) (R
 // a partly written record: it sees the old one or the new one. The store
 // keeps no slice of rec, and sets Created itself.
 func (s *Store) Put(ctx context.Context, funcname, hash string, rec Record) error {
-	if err := s.begin(ctx, "write", funcname, hash); err != nil {
+	if err := s.beginHash(ctx, "write", funcname, hash); err != nil {
 		return err
 	}
 	if err := s.drv.Write(ctx, funcname, hash, rec); err != nil {
@@ -124,7 +135,7 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec Record) erro
 // Delete removes the record stored under hash, or returns an error wrapping
 // [ErrNotFound].
 func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
-	if err := s.begin(ctx, "delete", funcname, hash); err != nil {
+	if err := s.beginHash(ctx, "delete", funcname, hash); err != nil {
 		return err
 	}
 	if err := s.drv.Delete(ctx, funcname, hash); err != nil {
@@ -136,7 +147,7 @@ func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
 // Clear removes every record of funcname, and its owner record, and nothing
 // else.
 func (s *Store) Clear(ctx context.Context, funcname string) error {
-	if err := s.begin(ctx, "clear", funcname, ""); err != nil {
+	if err := s.begin(ctx, "clear", funcname); err != nil {
 		return err
 	}
 	if err := s.drv.Clear(ctx, funcname); err != nil {
@@ -148,7 +159,7 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 // Owner returns the owner record of funcname (see [Store.ClaimOwner]), or an
 // error wrapping [ErrNotFound] when none is stored.
 func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
-	if err := s.begin(ctx, "owner", funcname, ""); err != nil {
+	if err := s.begin(ctx, "owner", funcname); err != nil {
 		return nil, err
 	}
 	owner, err := s.drv.Owner(ctx, funcname)
@@ -168,7 +179,7 @@ const MaxOwnerLen = 4096
 // are the root package's, opaque to the store. It is kept apart from the
 // records: Len, List, Entries and Funcs do not see it; Clear removes it.
 func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
-	if err := s.begin(ctx, "claim owner", funcname, ""); err != nil {
+	if err := s.begin(ctx, "claim owner", funcname); err != nil {
 		return nil, err
 	}
 	if len(owner) > MaxOwnerLen {

@@ -11,26 +11,37 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"net/url"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/google/btree"
+
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 func init() {
-	stores.Register("mem", func(_ context.Context, u *url.URL) (stores.Store, error) {
-		return Open(u.Host + u.Path), nil
+	stores.Register("mem", func(_ context.Context, u *url.URL) (driver.Store, error) {
+		return openDriver(u.Host + u.Path), nil
 	})
 }
 
-// space is the shared data of one mem:// name.
+// space is the shared data of one mem:// name. mu guards everything in it.
 type space struct {
 	mu     sync.RWMutex
-	funcs  map[string]map[string]stores.Record
+	funcs  map[string]*records
 	owners map[string][]byte // funcname → owner record
+}
+
+// records are one function's records: a map for reads, and the same hashes
+// in a B-tree for listing in order, so that a page costs its own size.
+type records struct {
+	byHash map[string]driver.Record
+	order  *btree.BTreeG[string]
 }
 
 var (
@@ -38,94 +49,75 @@ var (
 	spaces   = map[string]*space{}
 )
 
-// Store is a handle on one named in-memory space.
-type Store struct {
-	name   string
-	sp     *space
-	mu     sync.RWMutex // guards closed
-	closed bool
+// Open returns a store on the in-memory space called name, creating the
+// space on first use: the same as stores.Open of "mem://" + name.
+func Open(name string) *stores.Store {
+	return stores.NewStore(openDriver(name), "mem://"+name)
 }
 
-// Open returns a handle on the in-memory space called name, creating it on
-// first use.
-func Open(name string) *Store {
+func openDriver(name string) *memDriver {
 	spacesMu.Lock()
 	defer spacesMu.Unlock()
 	sp := spaces[name]
 	if sp == nil {
-		sp = &space{funcs: map[string]map[string]stores.Record{}, owners: map[string][]byte{}}
+		sp = &space{funcs: map[string]*records{}, owners: map[string][]byte{}}
 		spaces[name] = sp
 	}
-	return &Store{name: name, sp: sp}
+	return &memDriver{sp: sp}
 }
 
-func (s *Store) url() string { return "mem://" + s.name }
+// memDriver is one handle on a space. Closing it leaves the space.
+type memDriver struct{ sp *space }
 
-func (s *Store) check(ctx context.Context, op string, names ...string) error {
-	if err := ctx.Err(); err != nil {
-		return &stores.OpError{Op: op, Store: s.url(), Err: err}
-	}
-	s.mu.RLock()
-	closed := s.closed
-	s.mu.RUnlock()
-	if closed {
-		return &stores.OpError{Op: op, Store: s.url(), Err: stores.ErrClosed}
-	}
-	what := "funcname"
-	for _, n := range names {
-		if err := stores.ValidName(what, n); err != nil {
-			return &stores.OpError{Op: op, Store: s.url(), Err: err}
-		}
-		what = "hash"
-	}
-	return nil
-}
+// errNotFound is what every lookup of a missing name returns.
+var errNotFound = errors.New("no such record")
 
-// Get implements [stores.Store].
-func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, error) {
-	if err := s.check(ctx, "get", funcname, hash); err != nil {
-		return stores.Record{}, err
+// Read implements [driver.Store].
+func (d *memDriver) Read(_ context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
+	d.sp.mu.RLock()
+	var rec driver.Record
+	ok := false
+	if r := d.sp.funcs[funcname]; r != nil {
+		rec, ok = r.byHash[hash]
 	}
-	s.sp.mu.RLock()
-	rec, ok := s.sp.funcs[funcname][hash]
-	s.sp.mu.RUnlock()
+	d.sp.mu.RUnlock()
 	if !ok {
-		return stores.Record{}, &stores.OpError{Op: "get", Store: s.url(), Err: stores.ErrNotFound}
+		return driver.Record{}, errNotFound
 	}
-	return copyRecord(rec), nil
+	out := driver.Record{Created: rec.Created}
+	if parts.Has(driver.PartResult) {
+		out.Result = clone(rec.Result)
+	}
+	if parts.Has(driver.PartKey) {
+		out.Key = clone(rec.Key)
+	}
+	if parts.Has(driver.PartMeta) {
+		out.Meta = clone(rec.Meta)
+	}
+	return out, nil
 }
 
-// Put implements [stores.Store]. It copies rec's bytes, so the caller may
-// reuse them; Get and Entries return copies too.
-func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
-	if err := s.check(ctx, "put", funcname, hash); err != nil {
-		return err
+// Write implements [driver.Store]. It copies rec's bytes, so the caller may
+// reuse them; Read returns copies too.
+func (d *memDriver) Write(_ context.Context, funcname, hash string, rec driver.Record) error {
+	rec = driver.Record{Result: clone(rec.Result), Key: clone(rec.Key), Meta: clone(rec.Meta), Created: time.Now()}
+	d.sp.mu.Lock()
+	defer d.sp.mu.Unlock()
+	r := d.sp.funcs[funcname]
+	if r == nil {
+		r = &records{byHash: map[string]driver.Record{}, order: btree.NewOrderedG[string](16)}
+		d.sp.funcs[funcname] = r
 	}
-	rec = copyRecord(rec)
-	rec.Created = time.Now()
-	s.sp.mu.Lock()
-	defer s.sp.mu.Unlock()
-	m := s.sp.funcs[funcname]
-	if m == nil {
-		m = map[string]stores.Record{}
-		s.sp.funcs[funcname] = m
+	if _, had := r.byHash[hash]; !had {
+		r.order.ReplaceOrInsert(hash)
 	}
-	m[hash] = rec
+	r.byHash[hash] = rec
 	return nil
 }
 
-// copyRecord copies rec's bytes, so that neither the caller nor the store
-// can change the other's record through a shared slice.
-func copyRecord(rec stores.Record) stores.Record {
-	return stores.Record{
-		Result:  clone(rec.Result),
-		Key:     clone(rec.Key),
-		Meta:    clone(rec.Meta),
-		Created: rec.Created,
-	}
-}
-
-// clone copies b, keeping nil as nil and empty as empty.
+// clone copies b, keeping nil as nil and empty as empty, so that neither
+// the caller nor the store can change the other's record through a shared
+// slice.
 func clone(b []byte) []byte {
 	if b == nil {
 		return nil
@@ -133,115 +125,95 @@ func clone(b []byte) []byte {
 	return append(make([]byte, 0, len(b)), b...)
 }
 
-// Delete implements [stores.Store].
-func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
-	if err := s.check(ctx, "delete", funcname, hash); err != nil {
-		return err
+// Delete implements [driver.Store].
+func (d *memDriver) Delete(_ context.Context, funcname, hash string) error {
+	d.sp.mu.Lock()
+	defer d.sp.mu.Unlock()
+	r := d.sp.funcs[funcname]
+	if r == nil {
+		return errNotFound
 	}
-	s.sp.mu.Lock()
-	defer s.sp.mu.Unlock()
-	if _, ok := s.sp.funcs[funcname][hash]; !ok {
-		return &stores.OpError{Op: "delete", Store: s.url(), Err: stores.ErrNotFound}
+	if _, ok := r.byHash[hash]; !ok {
+		return errNotFound
 	}
-	delete(s.sp.funcs[funcname], hash)
-	if len(s.sp.funcs[funcname]) == 0 {
-		delete(s.sp.funcs, funcname)
+	delete(r.byHash, hash)
+	r.order.Delete(hash)
+	if len(r.byHash) == 0 {
+		delete(d.sp.funcs, funcname)
 	}
 	return nil
 }
 
-// Len implements [stores.Store].
-func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
-	if err := s.check(ctx, "len", funcname); err != nil {
-		return 0, err
+// List implements [driver.Store] from the B-tree, copying no record's bytes.
+func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]driver.Meta, error) {
+	d.sp.mu.RLock()
+	defer d.sp.mu.RUnlock()
+	r := d.sp.funcs[funcname]
+	if r == nil {
+		return nil, nil
 	}
-	s.sp.mu.RLock()
-	defer s.sp.mu.RUnlock()
-	return len(s.sp.funcs[funcname]), nil
+	page := make([]driver.Meta, 0, min(n, len(r.byHash)))
+	r.order.AscendGreaterOrEqual(after, func(h string) bool {
+		if h == after {
+			return true
+		}
+		rec := r.byHash[h]
+		page = append(page, driver.Meta{Hash: h, Size: int64(len(rec.Result) + len(rec.Key) + len(rec.Meta)), Created: rec.Created})
+		return len(page) < n
+	})
+	return page, nil
 }
 
-// Clear implements [stores.Store].
-func (s *Store) Clear(ctx context.Context, funcname string) error {
-	if err := s.check(ctx, "clear", funcname); err != nil {
-		return err
+// Len implements [driver.Counter].
+func (d *memDriver) Len(_ context.Context, funcname string) (int, error) {
+	d.sp.mu.RLock()
+	defer d.sp.mu.RUnlock()
+	if r := d.sp.funcs[funcname]; r != nil {
+		return len(r.byHash), nil
 	}
-	s.sp.mu.Lock()
-	defer s.sp.mu.Unlock()
-	delete(s.sp.funcs, funcname)
-	delete(s.sp.owners, funcname)
+	return 0, nil
+}
+
+// Clear implements [driver.Store].
+func (d *memDriver) Clear(_ context.Context, funcname string) error {
+	d.sp.mu.Lock()
+	defer d.sp.mu.Unlock()
+	delete(d.sp.funcs, funcname)
+	delete(d.sp.owners, funcname)
 	return nil
 }
 
-// Owner implements [stores.Store].
-func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
-	if err := s.check(ctx, "owner", funcname); err != nil {
-		return nil, err
-	}
-	s.sp.mu.RLock()
-	owner, ok := s.sp.owners[funcname]
-	s.sp.mu.RUnlock()
+// Owner implements [driver.Store].
+func (d *memDriver) Owner(_ context.Context, funcname string) ([]byte, error) {
+	d.sp.mu.RLock()
+	owner, ok := d.sp.owners[funcname]
+	d.sp.mu.RUnlock()
 	if !ok {
-		return nil, &stores.OpError{Op: "owner", Store: s.url(), Err: stores.ErrNotFound}
+		return nil, errNotFound
 	}
 	return clone(owner), nil
 }
 
-// ClaimOwner implements [stores.Store].
-func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
-	if err := s.check(ctx, "claim owner", funcname); err != nil {
-		return nil, err
-	}
-	s.sp.mu.Lock()
-	defer s.sp.mu.Unlock()
-	if have, ok := s.sp.owners[funcname]; ok {
+// ClaimOwner implements [driver.Store].
+func (d *memDriver) ClaimOwner(_ context.Context, funcname string, owner []byte) ([]byte, error) {
+	d.sp.mu.Lock()
+	defer d.sp.mu.Unlock()
+	if have, ok := d.sp.owners[funcname]; ok {
 		return clone(have), nil
 	}
-	s.sp.owners[funcname] = clone(owner)
+	d.sp.owners[funcname] = clone(owner)
 	return clone(owner), nil
 }
 
-// Entries implements [stores.Store]. It works on a snapshot of the hashes
-// taken when iteration starts; records deleted since are skipped.
-func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
-	return func(yield func(stores.Entry, error) bool) {
-		if err := s.check(ctx, "entries", funcname); err != nil {
-			yield(stores.Entry{}, err)
-			return
-		}
-		s.sp.mu.RLock()
-		hashes := make([]string, 0, len(s.sp.funcs[funcname]))
-		for h := range s.sp.funcs[funcname] {
-			hashes = append(hashes, h)
-		}
-		s.sp.mu.RUnlock()
-		for _, h := range hashes {
-			if err := ctx.Err(); err != nil {
-				yield(stores.Entry{}, &stores.OpError{Op: "entries", Store: s.url(), Err: err})
-				return
-			}
-			s.sp.mu.RLock()
-			rec, ok := s.sp.funcs[funcname][h]
-			s.sp.mu.RUnlock()
-			if ok && !yield(stores.Entry{Hash: h, Record: copyRecord(rec)}, nil) {
-				return
-			}
-		}
-	}
-}
-
-// Funcs implements [stores.FuncLister].
-func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
+// Funcs implements [driver.FuncLister].
+func (d *memDriver) Funcs(context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		if err := s.check(ctx, "funcs"); err != nil {
-			yield("", err)
-			return
-		}
-		s.sp.mu.RLock()
-		names := make([]string, 0, len(s.sp.funcs))
-		for n := range s.sp.funcs {
+		d.sp.mu.RLock()
+		names := make([]string, 0, len(d.sp.funcs))
+		for n := range d.sp.funcs {
 			names = append(names, n)
 		}
-		s.sp.mu.RUnlock()
+		d.sp.mu.RUnlock()
 		slices.Sort(names)
 		for _, n := range names {
 			if !yield(n, nil) {
@@ -251,11 +223,18 @@ func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
 	}
 }
 
-// Close implements [stores.Store]. The space's records stay for other
-// handles.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
+// NameRules implements [driver.Store]: memory keeps any name that
+// stores.ValidName accepts.
+func (d *memDriver) NameRules() driver.NameRules { return driver.NameRules{} }
+
+// ErrorCode implements [driver.Store].
+func (d *memDriver) ErrorCode(err error) driver.Code {
+	if errors.Is(err, errNotFound) {
+		return driver.NotFound
+	}
+	return driver.Unknown
 }
+
+// Close implements [driver.Store]. The space's records stay for other
+// handles.
+func (d *memDriver) Close() error { return nil }

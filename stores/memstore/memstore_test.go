@@ -15,9 +15,9 @@ var spaceCounter atomic.Int64
 
 // openSpace returns a function that opens handles on one mem:// space that
 // no other test uses, through the URL registry as programs do.
-func openSpace[T testing.TB]() func(T) stores.Store {
+func openSpace[T testing.TB]() func(T) *stores.Store {
 	url := fmt.Sprintf("mem://conformance-%d", spaceCounter.Add(1))
-	return func(tb T) stores.Store {
+	return func(tb T) *stores.Store {
 		st, err := stores.Open(context.Background(), url)
 		if err != nil {
 			tb.Fatalf("Open(%q): %v", url, err)

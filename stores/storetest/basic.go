@@ -100,7 +100,7 @@ func testAliasing(t *testing.T, s *suite) {
 	if d := sameRecord(get(t, st, fn, "h"), want, time.Time{}, time.Now()); d != "" {
 		t.Errorf("Get after the caller changed the slices an earlier Get returned: %s", d)
 	}
-	for e, err := range st.Entries(t.Context(), fn) {
+	for e, err := range st.Entries(t.Context(), fn, stores.AllParts) {
 		if err != nil {
 			t.Fatalf("Entries: %v", err)
 		}
@@ -233,7 +233,7 @@ func testEntriesStopEarly(t *testing.T, s *suite) {
 	// The range statement panics if the sequence calls yield after it
 	// returned false.
 	n := 0
-	for _, err := range st.Entries(t.Context(), fn) {
+	for _, err := range st.Entries(t.Context(), fn, stores.AllParts) {
 		if err != nil {
 			t.Fatalf("Entries: %v", err)
 		}
@@ -284,7 +284,7 @@ func testClear(t *testing.T, s *suite) {
 
 func testFuncs(t *testing.T, s *suite) {
 	st := s.handle(t)
-	lister, ok := st.(stores.FuncLister)
+	lister, ok := st, st.CanListFuncs()
 	if !ok {
 		t.Skipf("%T does not implement stores.FuncLister", st)
 	}

@@ -26,8 +26,8 @@ const benchHashes = 1024
 
 // benchOp is one measured operation; i counts the operations so far.
 type benchOp struct {
-	prepare func(b *testing.B, st stores.Store, fn string, rec stores.Record)
-	do      func(ctx context.Context, st stores.Store, fn string, i int, rec stores.Record) error
+	prepare func(b *testing.B, st *stores.Store, fn string, rec stores.Record)
+	do      func(ctx context.Context, st *stores.Store, fn string, i int, rec stores.Record) error
 }
 
 var benchOps = []struct {
@@ -35,10 +35,10 @@ var benchOps = []struct {
 	op   benchOp
 }{
 	{"Get", benchOp{
-		prepare: func(b *testing.B, st stores.Store, fn string, rec stores.Record) {
+		prepare: func(b *testing.B, st *stores.Store, fn string, rec stores.Record) {
 			put(b, st, fn, "h", rec)
 		},
-		do: func(ctx context.Context, st stores.Store, fn string, _ int, rec stores.Record) error {
+		do: func(ctx context.Context, st *stores.Store, fn string, _ int, rec stores.Record) error {
 			got, err := st.Get(ctx, fn, "h")
 			if err == nil && len(got.Result) != len(rec.Result) {
 				err = fmt.Errorf("get: Result has %d bytes, want %d", len(got.Result), len(rec.Result))
@@ -47,8 +47,8 @@ var benchOps = []struct {
 		},
 	}},
 	{"Put", benchOp{
-		prepare: func(*testing.B, stores.Store, string, stores.Record) {},
-		do: func(ctx context.Context, st stores.Store, fn string, i int, rec stores.Record) error {
+		prepare: func(*testing.B, *stores.Store, string, stores.Record) {},
+		do: func(ctx context.Context, st *stores.Store, fn string, i int, rec stores.Record) error {
 			return st.Put(ctx, fn, benchHashNames[i%benchHashes], rec)
 		},
 	}},
@@ -67,7 +67,7 @@ var benchHashNames = func() []string {
 // x_memstore: its time per operation divided by that of the in-memory
 // store, the floor of any store's bookkeeping, timed in the same run over
 // as many operations.
-func Bench(b *testing.B, open func(b *testing.B) stores.Store) {
+func Bench(b *testing.B, open func(b *testing.B) *stores.Store) {
 	for _, o := range benchOps {
 		for _, sz := range benchSizes {
 			b.Run(o.name+"/"+sz.name, func(b *testing.B) {

@@ -18,18 +18,18 @@ const lockWait = 60 * time.Second
 
 // locker opens a handle and returns it as a Locker, skipping t when the
 // store does not implement one.
-func (s *suite) locker(t *testing.T) (stores.Store, stores.Locker) {
+func (s *suite) locker(t *testing.T) (*stores.Store, *stores.Store) {
 	t.Helper()
 	st := s.handle(t)
-	l, ok := st.(stores.Locker)
+	l, ok := st, st.CanLock()
 	if !ok {
-		t.Skipf("%T does not implement stores.Locker", st)
+		t.Skipf("%T does not implement *stores.Store", st)
 	}
 	return st, l
 }
 
 // lock takes the lock of (fn, hash) or fails the test.
-func lock(t *testing.T, l stores.Locker, fn, hash string) func() {
+func lock(t *testing.T, l *stores.Store, fn, hash string) func() {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), lockWait)
 	defer cancel()
@@ -67,7 +67,7 @@ func testLockExcludes(t *testing.T, s *suite) {
 	)
 	st, _ := s.locker(t)
 	fn := newFunc(t, st)
-	lockers := make([]stores.Locker, goroutines)
+	lockers := make([]*stores.Store, goroutines)
 	for i := range lockers {
 		_, lockers[i] = s.locker(t)
 	}

@@ -117,14 +117,14 @@ func testInvalidNames(t *testing.T, s *suite) {
 		wantInvalid("Len funcname", bad, err)
 		wantInvalid("Clear funcname", bad, st.Clear(ctx, bad))
 		n := 0
-		for _, err := range st.Entries(ctx, bad) {
+		for _, err := range st.Entries(ctx, bad, stores.AllParts) {
 			n++
 			wantInvalid("Entries funcname", bad, err)
 		}
 		if n != 1 {
 			t.Errorf("Entries with funcname %q yielded %d times, want one error", bad, n)
 		}
-		if locker, ok := st.(stores.Locker); ok {
+		if locker := st; st.CanLock() {
 			unlock, err := locker.Lock(ctx, fn, bad)
 			wantInvalid("Lock hash", bad, err)
 			if err == nil {

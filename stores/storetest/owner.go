@@ -39,7 +39,7 @@ func testOwner(t *testing.T, s *suite) {
 	if got := collect(t, st, fn); len(got) != 0 {
 		t.Errorf("Entries with only an owner record yielded %d entries", len(got))
 	}
-	if fl, ok := st.(stores.FuncLister); ok {
+	if fl := st; st.CanListFuncs() {
 		for name, err := range fl.Funcs(ctx) {
 			if err != nil {
 				t.Fatalf("Funcs: %v", err)
@@ -81,7 +81,7 @@ func testOwnerRace(t *testing.T, s *suite) {
 	const claimants = 8
 	st := s.handle(t)
 	fn := newFunc(t, st)
-	handles := make([]stores.Store, claimants)
+	handles := make([]*stores.Store, claimants)
 	for i := range handles {
 		handles[i] = s.handle(t)
 	}

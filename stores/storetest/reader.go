@@ -9,39 +9,40 @@ import (
 	"github.com/gopersist/persist/stores"
 )
 
-// testResultReader checks stores.ResultReader where a store implements it:
-// the result always, the key only when asked for, the metadata never, and
-// ErrNotFound as Get reports it.
-func testResultReader(t *testing.T, s *suite) {
+// testReadParts checks Store.Read: exactly the parts asked for, the others
+// nil, Created always set, and ErrNotFound as Get reports it.
+func testReadParts(t *testing.T, s *suite) {
 	st := s.handle(t)
-	r, ok := st.(stores.ResultReader)
-	if !ok {
-		t.Skipf("%T does not implement stores.ResultReader", st)
-	}
 	ctx := context.Background()
 	fn := newFunc(t, st)
 	rec := stores.Record{Result: []byte("result"), Key: []byte("key"), Meta: []byte("meta")}
 	put(t, st, fn, "h", rec)
-	for _, withKey := range []bool{false, true} {
-		got, err := r.ReadResult(ctx, fn, "h", withKey)
+	for parts := stores.Parts(0); parts <= stores.AllParts; parts++ {
+		got, err := st.Read(ctx, fn, "h", parts)
 		if err != nil {
-			t.Fatalf("ReadResult(withKey=%v): %v", withKey, err)
+			t.Fatalf("Read(parts=%03b): %v", parts, err)
 		}
-		if !bytes.Equal(got.Result, rec.Result) {
-			t.Errorf("ReadResult(withKey=%v): Result %q, want %q", withKey, got.Result, rec.Result)
+		check := func(part stores.Parts, name string, got, want []byte) {
+			t.Helper()
+			switch {
+			case parts.Has(part) && !bytes.Equal(got, want):
+				t.Errorf("Read(parts=%03b): %s %q, want %q", parts, name, got, want)
+			case !parts.Has(part) && got != nil:
+				t.Errorf("Read(parts=%03b): %s %q, want nil: not asked for", parts, name, got)
+			}
 		}
-		if withKey && !bytes.Equal(got.Key, rec.Key) {
-			t.Errorf("ReadResult(withKey=true): Key %q, want %q", got.Key, rec.Key)
-		}
+		check(stores.PartResult, "Result", got.Result, rec.Result)
+		check(stores.PartKey, "Key", got.Key, rec.Key)
+		check(stores.PartMeta, "Meta", got.Meta, rec.Meta)
 		if got.Created.IsZero() {
-			t.Errorf("ReadResult(withKey=%v): Created is zero", withKey)
+			t.Errorf("Read(parts=%03b): Created is zero", parts)
 		}
 	}
 	put(t, st, fn, "nokey", stores.Record{Result: []byte("r")})
-	if got, err := r.ReadResult(ctx, fn, "nokey", true); err != nil || got.Key != nil {
-		t.Errorf("ReadResult of a record without a key: Key %q, %v; want nil", got.Key, err)
+	if got, err := st.Read(ctx, fn, "nokey", stores.PartResult|stores.PartKey); err != nil || got.Key != nil {
+		t.Errorf("Read of a record without a key: Key %q, %v; want nil", got.Key, err)
 	}
-	if _, err := r.ReadResult(ctx, fn, "missing", true); !errors.Is(err, stores.ErrNotFound) {
-		t.Errorf("ReadResult of a missing hash: %v, want ErrNotFound", err)
+	if _, err := st.Read(ctx, fn, "missing", stores.PartResult); !errors.Is(err, stores.ErrNotFound) {
+		t.Errorf("Read of a missing hash: %v, want ErrNotFound", err)
 	}
 }

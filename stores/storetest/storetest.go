@@ -1,10 +1,10 @@
-// Package storetest is the conformance suite that every [stores.Store] runs.
+// Package storetest is the conformance suite that every [*stores.Store] runs.
 //
 // A backend's tests call [Run] with a function that opens a fresh handle on a
 // store, and [Bench] from a benchmark:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) stores.Store { return open(t) })
+//		storetest.Run(t, func(t *testing.T) *stores.Store { return open(t) })
 //	}
 //
 // Every handle that open returns may share its data with the handles opened
@@ -31,7 +31,7 @@
 // (Len, Entries and Funcs pass it by), and Clear removes it.
 //
 // Optional interfaces are tested when the store implements them:
-// [stores.FuncLister], [stores.Locker] and [stores.ResultReader].
+// [stores.FuncLister], [*stores.Store] and [stores.ResultReader].
 package storetest
 
 import (
@@ -57,7 +57,7 @@ const ClockSkew = 5 * time.Second
 // Run runs the conformance suite against the store that open returns. Each
 // call of open must return a new handle; the suite closes it. Run returns
 // when every subtest has finished.
-func Run(t *testing.T, open func(t *testing.T) stores.Store) {
+func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 	t.Helper()
 	s := &suite{open: open}
 	tests := []struct {
@@ -81,7 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) stores.Store) {
 		{"Closed", testClosed},
 		{"LargeValue", testLargeValue},
 		{"Lock", testLock},
-		{"ResultReader", testResultReader},
+		{"ReadParts", testReadParts},
 		{"Owner", testOwner},
 		{"OwnerRace", testOwnerRace},
 	}
@@ -99,13 +99,13 @@ func Run(t *testing.T, open func(t *testing.T) stores.Store) {
 
 // suite carries the store opener through the subtests.
 type suite struct {
-	open func(t *testing.T) stores.Store
+	open func(t *testing.T) *stores.Store
 }
 
 // handle opens a new handle that is closed when t ends. A store whose open
 // function also closes the handle must accept the second Close, returning
 // nil or ErrClosed.
-func (s *suite) handle(t *testing.T) stores.Store {
+func (s *suite) handle(t *testing.T) *stores.Store {
 	t.Helper()
 	st := s.open(t)
 	if st == nil {
@@ -130,7 +130,7 @@ var funcCounter atomic.Uint64
 
 // newFunc returns a funcname that no other subtest, process or run uses, and
 // clears its records through st when t ends.
-func newFunc(t testing.TB, st stores.Store) string {
+func newFunc(t testing.TB, st *stores.Store) string {
 	t.Helper()
 	name := sanitize(t.Name())
 	if len(name) > 120 {
@@ -175,7 +175,7 @@ func record(result string, key, meta *string) stores.Record {
 func ptr(s string) *string { return &s }
 
 // put stores rec and fails the test on error.
-func put(t testing.TB, st stores.Store, fn, hash string, rec stores.Record) {
+func put(t testing.TB, st *stores.Store, fn, hash string, rec stores.Record) {
 	t.Helper()
 	if err := st.Put(t.Context(), fn, hash, rec); err != nil {
 		t.Fatalf("Put(%s, %q): %v", fn, hash, err)
@@ -183,7 +183,7 @@ func put(t testing.TB, st stores.Store, fn, hash string, rec stores.Record) {
 }
 
 // get loads a record and fails the test on error.
-func get(t testing.TB, st stores.Store, fn, hash string) stores.Record {
+func get(t testing.TB, st *stores.Store, fn, hash string) stores.Record {
 	t.Helper()
 	rec, err := st.Get(t.Context(), fn, hash)
 	if err != nil {
@@ -193,7 +193,7 @@ func get(t testing.TB, st stores.Store, fn, hash string) stores.Record {
 }
 
 // length counts the records of fn and fails the test on error.
-func length(t testing.TB, st stores.Store, fn string) int {
+func length(t testing.TB, st *stores.Store, fn string) int {
 	t.Helper()
 	n, err := st.Len(t.Context(), fn)
 	if err != nil {
@@ -203,10 +203,10 @@ func length(t testing.TB, st stores.Store, fn string) int {
 }
 
 // collect reads every entry of fn, failing on errors and repeated hashes.
-func collect(t testing.TB, st stores.Store, fn string) map[string]stores.Record {
+func collect(t testing.TB, st *stores.Store, fn string) map[string]stores.Record {
 	t.Helper()
 	got := map[string]stores.Record{}
-	for e, err := range st.Entries(t.Context(), fn) {
+	for e, err := range st.Entries(t.Context(), fn, stores.AllParts) {
 		if err != nil {
 			t.Fatalf("Entries(%s): %v", fn, err)
 		}

@@ -30,7 +30,7 @@ func testConcurrent(t *testing.T, s *suite) {
 		ops        = 50
 		hashes     = 8
 	)
-	handles := []stores.Store{s.handle(t), s.handle(t)}
+	handles := []*stores.Store{s.handle(t), s.handle(t)}
 	fn := newFunc(t, handles[0])
 	var written sync.Map // ids whose Put has begun
 	for h := range hashes {
@@ -118,7 +118,7 @@ func testCancelledContext(t *testing.T, s *suite) {
 	wantCanceled("Delete", st.Delete(ctx, fn, "h"))
 	wantCanceled("Clear", st.Clear(ctx, fn))
 	n := 0
-	for _, err := range st.Entries(ctx, fn) {
+	for _, err := range st.Entries(ctx, fn, stores.AllParts) {
 		n++
 		wantCanceled("Entries", err)
 		if err == nil {
@@ -128,7 +128,7 @@ func testCancelledContext(t *testing.T, s *suite) {
 	if n == 0 {
 		t.Error("Entries with a cancelled context yielded nothing, want an error")
 	}
-	if lister, ok := st.(stores.FuncLister); ok {
+	if lister := st; st.CanListFuncs() {
 		for _, err := range lister.Funcs(ctx) {
 			wantCanceled("Funcs", err)
 			break
@@ -166,7 +166,7 @@ func testClosed(t *testing.T, s *suite) {
 	wantClosed("Len", err)
 	wantClosed("Clear", st.Clear(ctx, fn))
 	n := 0
-	for _, err := range st.Entries(ctx, fn) {
+	for _, err := range st.Entries(ctx, fn, stores.AllParts) {
 		n++
 		wantClosed("Entries", err)
 		if err == nil {
@@ -176,7 +176,7 @@ func testClosed(t *testing.T, s *suite) {
 	if n == 0 {
 		t.Error("Entries after Close yielded nothing, want ErrClosed")
 	}
-	if lister, ok := st.(stores.FuncLister); ok {
+	if lister := st; st.CanListFuncs() {
 		n = 0
 		for _, err := range lister.Funcs(ctx) {
 			n++
@@ -189,7 +189,7 @@ func testClosed(t *testing.T, s *suite) {
 			t.Error("Funcs after Close yielded nothing, want ErrClosed")
 		}
 	}
-	if locker, ok := st.(stores.Locker); ok {
+	if locker := st; st.CanLock() {
 		unlock, err := locker.Lock(ctx, fn, "h")
 		wantClosed("Lock", err)
 		if err == nil {
