@@ -19,7 +19,8 @@ import (
 //     is false and Funcs yields one error wrapping ErrUnsupported.
 //   - driver.Mapper: MapResult maps a result in place. Without it,
 //     MapResult fails with ErrUnsupported and callers read the result.
-//   - driver.As: As exposes the driver's own type. Without it, As is false.
+//   - driver.As: As exposes the driver's own types. Without it, As accepts
+//     only a *driver.Store.
 type optional struct {
 	locker  driver.Locker
 	counter driver.Counter
@@ -116,7 +117,13 @@ func (s *Store) MapResult(ctx context.Context, funcname, hash string) (data []by
 
 // As sets *target to the driver's own value of target's type, for callers
 // who know the backend (the file store's directory, say), and reports
-// whether it could. Each backend documents the types it accepts.
+// whether it could. Each backend documents the types it accepts; every
+// store accepts a *driver.Store, which receives the driver itself, so that
+// a test can wrap it (storetest.Counting does).
 func (s *Store) As(target any) bool {
+	if d, ok := target.(*driver.Store); ok {
+		*d = s.drv
+		return true
+	}
 	return s.opt.as != nil && s.opt.as.As(target)
 }
