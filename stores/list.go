@@ -51,6 +51,18 @@ func encodeToken(hash string) string {
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(hash))
 }
 
+// PageTokenAfter returns the page token of a listing that starts after
+// hash, the token List would return had a page ended there. A server that
+// pages by key for a remote client (the REST server answers a where on
+// "hash greater than h" with it) starts a listing there without walking
+// the hashes before it.
+func PageTokenAfter(hash string) string {
+	if hash == "" {
+		return ""
+	}
+	return encodeToken(hash)
+}
+
 // decodeToken returns the hash a page token starts after, "" for "".
 func (s *Store) decodeToken(token string) (string, error) {
 	if token == "" {
