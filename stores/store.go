@@ -193,7 +193,7 @@ func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) (
 }
 
 // Entries streams the records of funcname in ascending hash order, with the
-// parts that parts names, one page of metadata at a time: in memory
+// parts that parts names (none: the hashes and times of the listing alone), one page of metadata at a time: in memory
 // proportional to a page, whatever the function holds. A record removed
 // while the sequence runs is skipped. An error ends the sequence.
 func (s *Store) Entries(ctx context.Context, funcname string, parts Parts) iter.Seq2[Entry, error] {
@@ -202,6 +202,12 @@ func (s *Store) Entries(ctx context.Context, funcname string, parts Parts) iter.
 			if err != nil {
 				yield(Entry{}, err)
 				return
+			}
+			if parts == 0 { // the listing says all there is to say
+				if !yield(Entry{Hash: m.Hash, Record: Record{Created: m.Created}}, nil) {
+					return
+				}
+				continue
 			}
 			rec, err := s.Read(ctx, funcname, m.Hash, parts)
 			if IsNotFound(err) {
