@@ -45,7 +45,7 @@ type Counting struct {
 
 	reads, resultReads, keyReads, metaReads atomic.Int64
 	resultBytes, keyBytes, metaBytes        atomic.Int64
-	lists, listed                           atomic.Int64
+	lists, listed, listMax                  atomic.Int64
 	writes, deletes, clears                 atomic.Int64
 	owners, claims                          atomic.Int64
 	lens, funcs, locks, maps                atomic.Int64
@@ -64,8 +64,9 @@ type Counts struct {
 	// ResultBytes, KeyBytes and MetaBytes add up the bytes Read returned
 	// of each part.
 	ResultBytes, KeyBytes, MetaBytes int64
-	// Lists counts List calls, Listed the metadata they returned.
-	Lists, Listed int64
+	// Lists counts List calls, Listed the metadata they returned, and
+	// ListMax is the largest n that a List call asked for.
+	Lists, Listed, ListMax int64
 	// Writes, Deletes and Clears count those calls.
 	Writes, Deletes, Clears int64
 	// Owners and Claims count Owner and ClaimOwner calls.
@@ -155,7 +156,7 @@ func (c *Counting) Counts() Counts {
 	return Counts{
 		Reads: c.reads.Load(), ResultReads: c.resultReads.Load(), KeyReads: c.keyReads.Load(), MetaReads: c.metaReads.Load(),
 		ResultBytes: c.resultBytes.Load(), KeyBytes: c.keyBytes.Load(), MetaBytes: c.metaBytes.Load(),
-		Lists: c.lists.Load(), Listed: c.listed.Load(),
+		Lists: c.lists.Load(), Listed: c.listed.Load(), ListMax: c.listMax.Load(),
 		Writes: c.writes.Load(), Deletes: c.deletes.Load(), Clears: c.clears.Load(),
 		Owners: c.owners.Load(), Claims: c.claims.Load(),
 		Lens: c.lens.Load(), Funcs: c.funcs.Load(), Locks: c.locks.Load(), Maps: c.maps.Load(),
@@ -167,7 +168,7 @@ func (c *Counting) Reset() {
 	for _, n := range []*atomic.Int64{
 		&c.reads, &c.resultReads, &c.keyReads, &c.metaReads,
 		&c.resultBytes, &c.keyBytes, &c.metaBytes,
-		&c.lists, &c.listed,
+		&c.lists, &c.listed, &c.listMax,
 		&c.writes, &c.deletes, &c.clears,
 		&c.owners, &c.claims,
 		&c.lens, &c.funcs, &c.locks, &c.maps,
@@ -212,6 +213,8 @@ func (c *Counting) Delete(ctx context.Context, funcname, hash string) error {
 // List implements [driver.Store].
 func (c *Counting) List(ctx context.Context, funcname, after string, n int) ([]driver.Meta, error) {
 	c.lists.Add(1)
+	for m := c.listMax.Load(); int64(n) > m && !c.listMax.CompareAndSwap(m, int64(n)); m = c.listMax.Load() {
+	}
 	page, err := c.inner.List(ctx, funcname, after, n)
 	c.listed.Add(int64(len(page)))
 	return page, err

@@ -166,7 +166,7 @@ func TestCountingCounts(t *testing.T) {
 	want := storetest.Counts{
 		Reads: 3, ResultReads: 2, KeyReads: 2, MetaReads: 1,
 		ResultBytes: 6, KeyBytes: 4, MetaBytes: 1,
-		Lists: 1, Listed: 3, // the portable store asks for one more than the page, to know whether another follows
+		Lists: 1, Listed: 3, ListMax: 3, // the portable store asks for one more than the page, to know whether another follows
 	}
 	if got := c.Counts(); got != want {
 		t.Errorf("Counts = %+v\nwant     %+v", got, want)
