@@ -193,8 +193,9 @@ func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) (
 }
 
 // Entries streams the records of funcname in ascending hash order, with the
-// parts that parts names (none: the hashes and times of the listing alone), one page of metadata at a time: in memory
-// proportional to a page, whatever the function holds. A record removed
+// parts that parts names (none: the hashes and times of the listing alone),
+// one page of metadata at a time: in memory proportional to a page,
+// whatever the function holds. A record removed
 // while the sequence runs is skipped. An error ends the sequence.
 func (s *Store) Entries(ctx context.Context, funcname string, parts Parts) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
