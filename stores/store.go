@@ -77,21 +77,27 @@ func (s *Store) String() string { return s.url }
 // begin refuses a call on a closed store or with an ended context, and
 // checks the funcname against the store's rules.
 func (s *Store) begin(ctx context.Context, op, funcname string) error {
+	return s.start(ctx, op, funcname, "")
+}
+
+// start is begin for a call that may be on one record: its errors name the
+// hash too, so that a refused call is reported as the one that was made.
+func (s *Store) start(ctx context.Context, op, funcname, hash string) error {
 	if s.closed.Load() {
-		return s.fail(op, funcname, "", errClosed)
+		return s.fail(op, funcname, hash, errClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return s.fail(op, funcname, "", err)
+		return s.fail(op, funcname, hash, err)
 	}
 	if err := s.names.funcname.check("funcname", funcname); err != nil {
-		return s.fail(op, funcname, "", err)
+		return s.fail(op, funcname, hash, err)
 	}
 	return nil
 }
 
 // beginHash is begin for a call on one record: it checks the hash too.
 func (s *Store) beginHash(ctx context.Context, op, funcname, hash string) error {
-	if err := s.begin(ctx, op, funcname); err != nil {
+	if err := s.start(ctx, op, funcname, hash); err != nil {
 		return err
 	}
 	if err := s.names.hash.check("hash", hash); err != nil {
