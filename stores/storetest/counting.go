@@ -35,7 +35,7 @@ import (
 //	c := storetest.NewCounting(d)
 //	counted := stores.NewStore(c.Driver(), st.URL())
 //
-// The new store takes the driver over: close it, not st, since a driver is
+// The two stores share the driver: close one of them, since a driver is
 // closed once.
 type Counting struct {
 	inner  driver.Store
@@ -134,8 +134,9 @@ func NewCounting(d driver.Store) *Counting {
 }
 
 // WrapCounting returns a store over a counting wrapper of st's driver, under
-// st's URL, and the wrapper. The new store takes the driver over: close it
-// and not st (a driver is closed once); st must not be used afterwards.
+// st's URL, and the wrapper. The two stores share the driver, which is
+// closed once: close one of them (the suite closes st and leaves the
+// counted store to it), and use neither afterwards.
 func WrapCounting(st *stores.Store) (*stores.Store, *Counting) {
 	var d driver.Store
 	st.As(&d)

@@ -16,16 +16,15 @@ import (
 // for a polling store on a loaded machine, short enough to end a hung test.
 const lockWait = 60 * time.Second
 
-// locker opens a handle and returns it as a Locker, skipping t when the
-// store does not implement one.
-func (s *suite) locker(t *testing.T) (*stores.Store, *stores.Store) {
+// locker opens a handle that can lock, skipping t when the store cannot
+// (ErrorCodes tests the fallback, ErrUnsupported).
+func (s *suite) locker(t *testing.T) *stores.Store {
 	t.Helper()
 	st := s.handle(t)
-	l, ok := st, st.CanLock()
-	if !ok {
-		t.Skipf("%T does not implement *stores.Store", st)
+	if !st.CanLock() {
+		t.Skipf("%s cannot lock across processes (CanLock is false)", st.URL())
 	}
-	return st, l
+	return st
 }
 
 // lock takes the lock of (fn, hash) or fails the test.
@@ -65,11 +64,11 @@ func testLockExcludes(t *testing.T, s *suite) {
 		goroutines = 4
 		rounds     = 3
 	)
-	st, _ := s.locker(t)
+	st := s.locker(t)
 	fn := newFunc(t, st)
 	lockers := make([]*stores.Store, goroutines)
 	for i := range lockers {
-		_, lockers[i] = s.locker(t)
+		lockers[i] = s.locker(t)
 	}
 	var holders, entered atomic.Int32
 	var wg sync.WaitGroup
@@ -109,9 +108,8 @@ func testLockExcludes(t *testing.T, s *suite) {
 // testLockHandsOver checks that a waiter stays out while the lock is held
 // and gets in once it is released.
 func testLockHandsOver(t *testing.T, s *suite) {
-	st, first := s.locker(t)
-	_, second := s.locker(t)
-	fn := newFunc(t, st)
+	first, second := s.locker(t), s.locker(t)
+	fn := newFunc(t, first)
 	unlock := lock(t, first, fn, "h")
 
 	type result struct {
@@ -143,9 +141,8 @@ func testLockHandsOver(t *testing.T, s *suite) {
 
 // testLockCancel checks that a waiter gives up when its context ends.
 func testLockCancel(t *testing.T, s *suite) {
-	st, first := s.locker(t)
-	_, second := s.locker(t)
-	fn := newFunc(t, st)
+	first, second := s.locker(t), s.locker(t)
+	fn := newFunc(t, first)
 	unlock := lock(t, first, fn, "h")
 	defer unlock()
 
@@ -175,8 +172,8 @@ func testLockCancel(t *testing.T, s *suite) {
 // testLockIndependent checks that locks of different hashes or funcnames do
 // not wait for each other.
 func testLockIndependent(t *testing.T, s *suite) {
-	st, l := s.locker(t)
-	fn, other := newFunc(t, st), newFunc(t, st)
+	l := s.locker(t)
+	fn, other := newFunc(t, l), newFunc(t, l)
 	unlocks := []func(){
 		lock(t, l, fn, "h1"),
 		lock(t, l, fn, "h2"),

@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // awkwardHashes are valid hashes that escape URLs, queries, shells or file
@@ -55,6 +57,9 @@ var invalidNames = []string{
 func testAwkwardHashes(t *testing.T, s *suite) {
 	st := s.handle(t)
 	fn := newFunc(t, st)
+	// A driver may keep fewer names than ValidName allows; NameRules tests
+	// that it refuses the others.
+	awkwardHashes := validHashes(st, awkwardHashes)
 	for _, h := range awkwardHashes {
 		put(t, st, fn, h, record("result of "+h, ptr("key of "+h), ptr("meta of "+h)))
 	}
@@ -124,8 +129,14 @@ func testInvalidNames(t *testing.T, s *suite) {
 		if n != 1 {
 			t.Errorf("Entries with funcname %q yielded %d times, want one error", bad, n)
 		}
-		if locker := st; st.CanLock() {
-			unlock, err := locker.Lock(ctx, fn, bad)
+		_, _, err = st.List(ctx, bad, "", 1)
+		wantInvalid("List funcname", bad, err)
+		_, err = st.Read(ctx, fn, bad, stores.PartResult)
+		wantInvalid("Read hash", bad, err)
+		_, _, err = st.MapResult(ctx, fn, bad)
+		wantInvalid("MapResult hash", bad, err)
+		if st.CanLock() {
+			unlock, err := st.Lock(ctx, fn, bad)
 			wantInvalid("Lock hash", bad, err)
 			if err == nil {
 				unlock()
@@ -143,4 +154,118 @@ func testInvalidNames(t *testing.T, s *suite) {
 	if rec := get(t, st, fn, "valid"); string(rec.Result) != "r" {
 		t.Errorf("the valid record after refused calls: Result = %q", rec.Result)
 	}
+}
+
+// testNameRules checks that the store honours the NameRules its driver
+// states: CheckName accepts exactly the names the rules allow, and Put
+// accepts exactly what CheckName does, as funcname and as hash.
+func testNameRules(t *testing.T, s *suite) {
+	st := s.handle(t)
+	var d driver.Store
+	if !st.As(&d) {
+		t.Fatal("As(*driver.Store) = false: every store hands out its driver")
+	}
+	rules := d.NameRules()
+	maxLen := stores.MaxNameLen
+	if rules.MaxLen > 0 && rules.MaxLen < maxLen {
+		maxLen = rules.MaxLen
+	}
+	fn := newFunc(t, st)
+	ctx := t.Context()
+
+	// Hashes: every byte, in the middle of a name and alone, every length
+	// about the limit, and the awkward and invalid names.
+	hashes := slices.Concat(awkwardHashes, invalidNames, orderHashes)
+	for c := range 256 {
+		hashes = append(hashes, "x"+string([]byte{byte(c)})+"x", string([]byte{byte(c)}))
+	}
+	for _, n := range []int{maxLen - 1, maxLen, maxLen + 1} {
+		hashes = append(hashes, strings.Repeat("h", n))
+	}
+	for _, h := range hashes {
+		want := allowedBy(rules.HashBytes, maxLen, h)
+		checkErr := st.CheckName("hash", h)
+		if (checkErr == nil) != want {
+			t.Errorf("CheckName(hash %q) = %v; the driver's rules (bytes %q, length %d) allow it: %v",
+				h, checkErr, rules.HashBytes, maxLen, want)
+		}
+		err := st.Put(ctx, fn, h, record("r", nil, nil))
+		switch {
+		case checkErr == nil && err != nil:
+			t.Errorf("Put of hash %q, which CheckName accepts: %v", h, err)
+		case checkErr != nil && !errors.Is(err, stores.ErrInvalidName):
+			t.Errorf("Put of hash %q, which CheckName refuses: err = %v, want ErrInvalidName", h, err)
+		case err == nil:
+			if rec, err := st.Get(ctx, fn, h); err != nil || string(rec.Result) != "r" {
+				t.Errorf("Get of hash %q after Put = %q, %v", h, rec.Result, err)
+			}
+		}
+	}
+
+	// Funcnames: the suite's own, unique, with each byte or padding added.
+	funcs := slices.Clone(invalidNames)
+	for c := range 256 {
+		funcs = append(funcs, fn+string([]byte{byte(c)}))
+	}
+	for _, n := range []int{maxLen, maxLen + 1} {
+		if n > len(fn) {
+			funcs = append(funcs, fn+strings.Repeat("f", n-len(fn)))
+		}
+	}
+	for _, f := range funcs {
+		want := allowedBy(rules.FuncBytes, maxLen, f)
+		checkErr := st.CheckName("funcname", f)
+		if (checkErr == nil) != want {
+			t.Errorf("CheckName(funcname %q) = %v; the driver's rules (bytes %q, length %d) allow it: %v",
+				f, checkErr, rules.FuncBytes, maxLen, want)
+		}
+		err := st.Put(ctx, f, "h", record("r", nil, nil))
+		switch {
+		case checkErr == nil && err != nil:
+			t.Errorf("Put with funcname %q, which CheckName accepts: %v", f, err)
+		case checkErr != nil && !errors.Is(err, stores.ErrInvalidName):
+			t.Errorf("Put with funcname %q, which CheckName refuses: err = %v, want ErrInvalidName", f, err)
+		case err == nil:
+			if rec, err := st.Get(ctx, f, "h"); err != nil || string(rec.Result) != "r" {
+				t.Errorf("Get with funcname %q after Put = %q, %v", f, rec.Result, err)
+			}
+			if err := st.Clear(ctx, f); err != nil {
+				t.Errorf("Clear(%q): %v", f, err)
+			}
+		}
+	}
+}
+
+// allowedBy is the suite's own reading of a NameRules byte list and length:
+// what stores.ValidName accepts, within maxLen, of the bytes spec lists
+// ("a-z" a range), any byte when spec is empty.
+func allowedBy(spec string, maxLen int, name string) bool {
+	if stores.ValidName("name", name) != nil || len(name) > maxLen {
+		return false
+	}
+	if spec == "" {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		if !inSpec(spec, name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func inSpec(spec string, c byte) bool {
+	for i := 0; i < len(spec); i++ {
+		if i+2 < len(spec) && spec[i+1] == '-' {
+			if spec[i] <= c && c <= spec[i+2] {
+				return true
+			}
+			i += 2
+			continue
+		}
+		if spec[i] == c {
+			return true
+		}
+	}
+	return false
 }

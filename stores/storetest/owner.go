@@ -39,8 +39,8 @@ func testOwner(t *testing.T, s *suite) {
 	if got := collect(t, st, fn); len(got) != 0 {
 		t.Errorf("Entries with only an owner record yielded %d entries", len(got))
 	}
-	if fl := st; st.CanListFuncs() {
-		for name, err := range fl.Funcs(ctx) {
+	if st.CanListFuncs() {
+		for name, err := range st.Funcs(ctx) {
 			if err != nil {
 				t.Fatalf("Funcs: %v", err)
 			}

@@ -28,10 +28,27 @@
 //
 // Every store keeps one owner record per funcname (Store.Owner,
 // Store.ClaimOwner): of concurrent claims one wins, the record is no entry
-// (Len, Entries and Funcs pass it by), and Clear removes it.
+// (List, Len, Entries and Funcs pass it by), and Clear removes it.
 //
-// Optional interfaces are tested when the store implements them:
-// [stores.FuncLister], [*stores.Store] and [stores.ResultReader].
+// Listing is checked guarantee by guarantee (see the List subtests): byte
+// order of hashes, pages of n with a next token "" after the last, every
+// record exactly once across pages, also while other hashes are written and
+// deleted, Size and Created, clamping of n, tokens that work on every handle
+// of the store and errors for malformed tokens and closed handles; ListAll,
+// Len and Entries agree with List. Where the cost of a call is part of the
+// guarantee (Entries without PartResult reads no result; ListAll and Len read
+// no record), the suite wraps the handle's driver in a [Counting] driver.
+//
+// Errors are checked through [stores.ErrorCode], errors.Is and the
+// [*stores.OpError] fields, and names against the driver's own
+// driver.NameRules: [stores.Store.CheckName] and Put must accept exactly
+// the names the rules allow. The suite's own funcnames and most of its
+// hashes match [A-Za-z0-9_]+ of at most 150 bytes, which every store must
+// keep; its awkward hashes are used only where CheckName accepts them.
+//
+// Optional driver interfaces are tested when the store has them
+// ([stores.Store.CanLock], [stores.Store.CanListFuncs]); their fallbacks
+// when it has not.
 package storetest
 
 import (
@@ -84,6 +101,9 @@ func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 		{"ReadParts", testReadParts},
 		{"Owner", testOwner},
 		{"OwnerRace", testOwnerRace},
+		{"List", testList},
+		{"ErrorCodes", testErrorCodes},
+		{"NameRules", testNameRules},
 	}
 	// The group makes Run wait for the parallel subtests, so a caller may
 	// release what open needs as soon as Run returns.
@@ -117,6 +137,13 @@ func (s *suite) handle(t *testing.T) *stores.Store {
 		}
 	})
 	return st
+}
+
+// counted opens a new handle, closed when t ends, and returns a store over a
+// counting wrapper of its driver, which the handle's Close closes.
+func (s *suite) counted(t *testing.T) (*stores.Store, *Counting) {
+	t.Helper()
+	return WrapCounting(s.handle(t))
 }
 
 // runID keeps funcnames of different test runs apart on a long-lived server.

@@ -128,8 +128,8 @@ func testCancelledContext(t *testing.T, s *suite) {
 	if n == 0 {
 		t.Error("Entries with a cancelled context yielded nothing, want an error")
 	}
-	if lister := st; st.CanListFuncs() {
-		for _, err := range lister.Funcs(ctx) {
+	if st.CanListFuncs() {
+		for _, err := range st.Funcs(ctx) {
 			wantCanceled("Funcs", err)
 			break
 		}
@@ -176,9 +176,9 @@ func testClosed(t *testing.T, s *suite) {
 	if n == 0 {
 		t.Error("Entries after Close yielded nothing, want ErrClosed")
 	}
-	if lister := st; st.CanListFuncs() {
+	if st.CanListFuncs() {
 		n = 0
-		for _, err := range lister.Funcs(ctx) {
+		for _, err := range st.Funcs(ctx) {
 			n++
 			wantClosed("Funcs", err)
 			if err == nil {
@@ -189,8 +189,8 @@ func testClosed(t *testing.T, s *suite) {
 			t.Error("Funcs after Close yielded nothing, want ErrClosed")
 		}
 	}
-	if locker := st; st.CanLock() {
-		unlock, err := locker.Lock(ctx, fn, "h")
+	if st.CanLock() {
+		unlock, err := st.Lock(ctx, fn, "h")
 		wantClosed("Lock", err)
 		if err == nil {
 			unlock()
