@@ -3,6 +3,7 @@ package stores
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gopersist/persist/stores/driver"
 )
@@ -41,6 +42,7 @@ var anyStore = compileRule(MaxNameLen, "")
 // nameRule is one compiled rule: a byte table and a length.
 type nameRule struct {
 	maxLen  int
+	utf8    bool // names must be valid UTF-8
 	allowed [256]bool
 	bytes   string // the driver's statement of the allowed bytes, for errors
 }
@@ -53,7 +55,9 @@ func compileNameRules(r driver.NameRules) nameRules {
 	if r.MaxLen > 0 && r.MaxLen < n {
 		n = r.MaxLen
 	}
-	return nameRules{funcname: compileRule(n, r.FuncBytes), hash: compileRule(n, r.HashBytes)}
+	f, h := compileRule(n, r.FuncBytes), compileRule(n, r.HashBytes)
+	f.utf8, h.utf8 = r.UTF8, r.UTF8
+	return nameRules{funcname: f, hash: h}
 }
 
 // compileRule builds the table of bytes a name may hold: those that spec
@@ -90,6 +94,9 @@ func (r *nameRule) check(what, name string) error {
 			return r.explain(what, name)
 		}
 	}
+	if r.utf8 && !utf8.ValidString(name) {
+		return r.explain(what, name)
+	}
 	return nil
 }
 
@@ -105,6 +112,8 @@ func (r *nameRule) explain(what, name string) error {
 		reason = fmt.Sprintf("it is %d bytes long, more than %d", len(name), r.maxLen)
 	case strings.ContainsAny(name, "/\\\x00"):
 		reason = `it contains '/', '\' or NUL`
+	case r.utf8 && !utf8.ValidString(name):
+		reason = "it is not UTF-8, which the store's names must be"
 	default:
 		reason = "it holds bytes other than " + r.bytes
 	}

@@ -74,6 +74,10 @@ type NameRules struct {
 	FuncBytes string
 	// HashBytes is the same for hashes.
 	HashBytes string
+	// UTF8 requires funcnames and hashes to be valid UTF-8, as the strings
+	// of BSON and JSON are: a server may store other bytes replaced, so
+	// that two names would share one record.
+	UTF8 bool
 }
 
 // Code classifies a driver's error, so that errors.Is behaves the same on
