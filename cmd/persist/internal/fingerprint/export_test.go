@@ -1,0 +1,4 @@
+package fingerprint
+
+// SymbolPrefix is symbolPrefix, for the tests.
+var SymbolPrefix = symbolPrefix
