@@ -77,8 +77,14 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || len(u.Scheme) < 2 {
 		// A bare path, or a Windows drive letter: a directory of files.
+		path, parsed := rawURL, err == nil
 		rawURL = "file://" + rawURL
 		u, err = url.Parse(rawURL)
+		if err != nil && parsed {
+			// A path that is no host and path of a URL, such as C:\cache:
+			// all of it is the directory.
+			u, err = &url.URL{Scheme: "file", Opaque: url.PathEscape(path)}, nil
+		}
 	}
 	if err != nil {
 		return nil, &OpError{Op: "open", Store: Redact(rawURL), Err: err}
