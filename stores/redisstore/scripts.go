@@ -1,0 +1,157 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts run on the server, each atomically. Every key a script
+// touches belongs to one function and so to one cluster slot; keys that
+// a script builds itself (chunks, the records of a Clear) are named from
+// the prefixes it is given, inside that same slot, which Redis Cluster
+// allows.
+//
+// A part of a record is kept inline, in field "r", "k" or "m" of the
+// record's hash, or as chunks, with field "rc", "kc" or "mc" holding
+// "GEN COUNT LENGTH": the chunks are the strings CHUNKPREFIX..GEN..":"..i.
+// GEN is random for each write, so a write never overwrites chunks that a
+// reader of the previous record may still be reading; it deletes them once
+// the new record is in place, and the reader, finding one gone, reads the
+// record again.
+
+// dropChunks is Lua shared by the scripts: it deletes the chunks of a
+// descriptor unless its generation is in keep.
+const dropChunks = `
+local function dropchunks(cp, d, keep)
+  if not d then return end
+  local g, n = string.match(d, '^(%S+) (%d+)')
+  if g == nil or keep[g] then return end
+  for i = 0, tonumber(n) - 1 do redis.call('DEL', cp .. g .. ':' .. i) end
+end
+`
+
+// commitScript puts a record in place of the old one, with its index and
+// listing entries. KEYS: record, index, metas. ARGV: hash, size, chunk
+// prefix, then field/value pairs. It returns 0, changing nothing, if a chunk
+// it is to point to has gone (it outlived its staging expiry), else 1. A
+// retry of the same write (the client resends after a lost reply) finds
+// its own generation in place and keeps it.
+var commitScript = redis.NewScript(dropChunks + `
+local cp = ARGV[3]
+local new = {}
+for i = 4, #ARGV, 2 do
+  if string.len(ARGV[i]) == 2 then
+    local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
+    new[g] = true
+    for j = 0, tonumber(n) - 1 do
+      if redis.call('EXISTS', cp .. g .. ':' .. j) == 0 then return 0 end
+    end
+  end
+end
+for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(cp, d, new) end
+for i = 4, #ARGV, 2 do
+  if string.len(ARGV[i]) == 2 then
+    local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
+    for j = 0, tonumber(n) - 1 do redis.call('PERSIST', cp .. g .. ':' .. j) end
+  end
+end
+redis.call('DEL', KEYS[1])
+local t = redis.call('TIME')
+local ct = t[1] .. string.format('%06d', tonumber(t[2]))
+redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 4))
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ct)
+return 1
+`)
+
+// deleteScript removes a record with its chunks and its index and listing
+// entries. KEYS: record, index, metas. ARGV: hash, chunk prefix. It
+// returns -1 if there was no record, else how many records the function
+// still has.
+var deleteScript = redis.NewScript(dropChunks + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return redis.call('ZCARD', KEYS[2])
+`)
+
+// clearScript removes up to a batch of a function's records, so that
+// clearing a large function does not hold the server for long in one
+// script; with the last batch it removes the owner record. KEYS: index,
+// metas, owner. ARGV: record prefix, chunk prefix, batch. It returns 1
+// while records may remain, 0 when the function is clear.
+var clearScript = redis.NewScript(dropChunks + `
+local batch = tonumber(ARGV[3])
+local hs = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
+for _, h in ipairs(hs) do
+  local rk = ARGV[1] .. h
+  for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}) end
+  redis.call('DEL', rk)
+  redis.call('ZREM', KEYS[1], h)
+  redis.call('HDEL', KEYS[2], h)
+end
+if #hs < batch then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
+return 1
+`)
+
+// listScript returns a page of hashes after a cursor with their listing
+// entries, as hash, entry, hash, entry... KEYS: index, metas. ARGV: the
+// ZRANGEBYLEX minimum ("-" or "(" .. after), the page size. HMGET takes
+// the hashes in groups, as Lua's unpack is limited to a few thousand
+// values.
+var listScript = redis.NewScript(`
+local hs = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for i = 1, #hs, 500 do
+  local j = math.min(i + 499, #hs)
+  local ms = redis.call('HMGET', KEYS[2], unpack(hs, i, j))
+  for k = i, j do
+    out[#out + 1] = hs[k]
+    out[#out + 1] = ms[k - i + 1]
+  end
+end
+return out
+`)
+
+// claimOwnerScript stores the owner record unless one is stored, and
+// returns the one stored afterwards. KEYS: owner. ARGV: owner.
+var claimOwnerScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`)
+
+// acquireScript takes a lease: SET NX PX, or, when the lease already holds
+// this token (the client resent a SET whose reply was lost), extends it.
+// KEYS: lease. ARGV: token, milliseconds. It returns 1 if the caller holds
+// the lease.
+var acquireScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`)
+
+// renewScript extends a lease only if it still holds the caller's token.
+// KEYS: lease. ARGV: token, milliseconds. It returns 1 if it did.
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`)
+
+// releaseScript deletes a lease only if it still holds the caller's token:
+// a holder whose lease expired and was taken by another must not delete
+// the other's. KEYS: lease. ARGV: token.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
