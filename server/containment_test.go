@@ -38,7 +38,7 @@ func newFileFixture(t *testing.T) *fileFixture {
 	t.Cleanup(func() { st.Close() })
 	ts := httptest.NewServer(server.New(st, server.Options{Logger: quiet}))
 	t.Cleanup(ts.Close)
-	f := &fileFixture{fixture: &fixture{url: ts.URL}, dir: st.Dir(), elsewhere: filepath.Join(root, "elsewhere")}
+	f := &fileFixture{fixture: &fixture{url: ts.URL}, dir: filepath.Join(root, "persist"), elsewhere: filepath.Join(root, "elsewhere")}
 	f.secret = filepath.Join(f.elsewhere, "secret")
 	if err := os.MkdirAll(f.elsewhere, 0o777); err != nil {
 		t.Fatal(err)

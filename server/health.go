@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // healthTimeout bounds the store check of GET /healthz: a load balancer
@@ -26,21 +27,25 @@ const (
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
-	_, err := s.store.Get(ctx, healthFuncname, healthHash)
+	_, err := s.store.Read(ctx, healthFuncname, healthHash, stores.PartMeta)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err == nil || errors.Is(err, stores.ErrNotFound) {
+	if err == nil || stores.IsNotFound(err) {
 		_, _ = w.Write([]byte("ok\n"))
 		return
 	}
 	var reason string
-	switch {
-	case errors.Is(err, stores.ErrClosed):
+	switch stores.ErrorCode(err) {
+	case driver.Closed:
 		reason = "store closed"
-	case errors.Is(err, stores.ErrUnavailable):
+	case driver.Unavailable:
 		reason = "store unavailable"
-	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
-		reason = "store did not answer within " + healthTimeout.String()
+	case driver.Canceled:
+		if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+			reason = "store did not answer within " + healthTimeout.String()
+			break
+		}
+		fallthrough
 	default:
 		reason = "store failed"
 	}

@@ -10,16 +10,17 @@ import (
 
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 	"github.com/gopersist/persist/stores/memstore"
 )
 
-// stalledStore is a memory store whose Get waits for its context to end,
-// as a store whose server stopped answering does.
-type stalledStore struct{ *memstore.Store }
+// stalledDriver is a memory store's driver whose Read waits for its
+// context to end, as a store whose server stopped answering does.
+type stalledDriver struct{ driver.Store }
 
-func (s stalledStore) Get(ctx context.Context, _, _ string) (stores.Record, error) {
+func (s stalledDriver) Read(ctx context.Context, _, _ string, _ driver.Parts) (driver.Record, error) {
 	<-ctx.Done()
-	return stores.Record{}, &stores.OpError{Op: "get", Store: "mem://stalled", Err: ctx.Err()}
+	return driver.Record{}, ctx.Err()
 }
 
 // TestHealthz checks /healthz's answers: ok for a store that answers, 503
@@ -45,7 +46,9 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("closed store: %d %q, want 503 unhealthy: store closed", a.status, a.body)
 	}
 
-	ts := httptest.NewServer(server.New(stalledStore{memstore.Open("stalled")}, server.Options{}))
+	var mem driver.Store
+	memstore.Open("stalled").As(&mem)
+	ts := httptest.NewServer(server.New(stores.NewStore(stalledDriver{mem}, "mem://stalled"), server.Options{}))
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + "/healthz")
 	if err != nil {

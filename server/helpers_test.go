@@ -21,7 +21,7 @@ import (
 // fixture is a persist server on a loopback port over a fresh memory store.
 type fixture struct {
 	url   string
-	store *memstore.Store
+	store *stores.Store
 }
 
 func newFixture(t testing.TB, opts server.Options) *fixture {
@@ -112,7 +112,7 @@ func eveError(t testing.TB, a answer) wire.Error {
 }
 
 // snapshot lists every (funcname, hash, result) a memory store holds.
-func snapshot(t testing.TB, st *memstore.Store) []string {
+func snapshot(t testing.TB, st *stores.Store) []string {
 	t.Helper()
 	var out []string
 	ctx := context.Background()
@@ -120,7 +120,7 @@ func snapshot(t testing.TB, st *memstore.Store) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for e, err := range st.Entries(ctx, fn) {
+		for e, err := range st.Entries(ctx, fn, stores.AllParts) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func snapshot(t testing.TB, st *memstore.Store) []string {
 }
 
 // mustPut stores a record directly in the store behind the server.
-func mustPut(t testing.TB, st stores.Store, funcname, hash, result string) {
+func mustPut(t testing.TB, st *stores.Store, funcname, hash, result string) {
 	t.Helper()
 	if err := st.Put(context.Background(), funcname, hash, stores.Record{Result: []byte(result)}); err != nil {
 		t.Fatal(err)

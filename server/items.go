@@ -48,15 +48,16 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, funcname string)
 	if s.opts.RefuseDuplicates {
 		// The mutex orders this server's requests; the store's lock, where
 		// it has one, orders them with other servers on the same store.
-		if l, ok := s.store.(stores.Locker); ok {
-			unlockStore, err := l.Lock(r.Context(), funcname, hash)
+		if s.store.CanLock() {
+			unlockStore, err := s.store.Lock(r.Context(), funcname, hash)
 			if err != nil {
 				s.storeFailed(w, r, "lock", err)
 				return
 			}
 			defer unlockStore()
 		}
-		_, err := s.store.Get(r.Context(), funcname, hash)
+		// Whether the hash is stored, reading the smallest part.
+		_, err := s.store.Read(r.Context(), funcname, hash, stores.PartMeta)
 		switch {
 		case err == nil:
 			writeIssues(w, map[string]string{"hash": fmt.Sprintf("value '%s' is not unique", hash)})
@@ -88,15 +89,27 @@ func isJSON(contentType string) bool {
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
-// get answers one item, looked up by hash (which is also its _id).
+// get answers one item, looked up by hash (which is also its _id), with
+// the parts its projection keeps: a client that needs only the result
+// gets, and makes the store read, only the result.
 func (s *server) get(w http.ResponseWriter, r *http.Request, funcname, hash string) {
-	rec, err := s.store.Get(r.Context(), funcname, hash)
+	parts, err := parseProjection(r.URL.Query().Get(wire.ProjectionParam))
+	if err == nil && parts == 0 {
+		err = errors.New("a projection of an item must keep result, key or metadata")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	rec, err := s.store.Read(r.Context(), funcname, hash, parts)
 	if err != nil {
 		s.storeFailed(w, r, "read", err)
 		return
 	}
-	it := toItem(funcname, hash, rec)
-	w.Header().Set("ETag", `"`+it.ETag+`"`)
+	it := toItem(funcname, hash, rec, parts)
+	if it.ETag != "" {
+		w.Header().Set("ETag", `"`+it.ETag+`"`)
+	}
 	if !rec.Created.IsZero() {
 		w.Header().Set("Last-Modified", rec.Created.UTC().Format(http.TimeFormat))
 	}

@@ -177,8 +177,11 @@ func TestList(t *testing.T) {
 		if got := hashes(p); got != tc.hashes {
 			t.Errorf("list%s = [%s], want [%s]", tc.query, got, tc.hashes)
 		}
-		if p.Meta != (wire.Meta{Page: tc.page, MaxResults: tc.max, Total: tc.total}) {
+		if p.Meta.Page != tc.page || p.Meta.MaxResults != tc.max || p.Meta.Total == nil || *p.Meta.Total != tc.total {
 			t.Errorf("list%s _meta = %+v, want page %d, max_results %d, total %d", tc.query, p.Meta, tc.page, tc.max, tc.total)
+		}
+		if more := tc.next && tc.page*tc.max < tc.total; (p.Meta.NextCursor != "") != more {
+			t.Errorf("list%s _meta.next_cursor = %q, want one: %v", tc.query, p.Meta.NextCursor, more)
 		}
 		if _, ok := p.Links["next"]; ok != tc.next {
 			t.Errorf("list%s has next link: %v, want %v", tc.query, ok, tc.next)
@@ -201,7 +204,7 @@ func TestList(t *testing.T) {
 	// An unused function lists empty, as Eve does.
 	var empty wire.Page
 	decodeJSON(t, f.do(t, "GET", "/persist/unused", nil, ""), &empty)
-	if empty.Items == nil || len(empty.Items) != 0 || empty.Meta.Total != 0 {
+	if empty.Items == nil || len(empty.Items) != 0 || empty.Meta.Total == nil || *empty.Meta.Total != 0 {
 		t.Errorf("list of an unused function = %+v, want an empty _items list and total 0", empty)
 	}
 }

@@ -34,6 +34,15 @@ func writeError(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, wire.NewError(status, message))
 }
 
+// writeNameError answers 400 for a funcname or hash (what) that the
+// protocol or the store cannot use, with the problem as an issue on that
+// field, so that a client can tell a bad name from another bad request.
+func writeNameError(w http.ResponseWriter, what, message string) {
+	e := wire.NewError(http.StatusBadRequest, message)
+	e.Issues = map[string]string{what: message}
+	writeJSON(w, http.StatusBadRequest, e)
+}
+
 // writeIssues answers Eve's validation failure: 422 with one issue per field.
 func writeIssues(w http.ResponseWriter, issues map[string]string) {
 	e := wire.NewError(http.StatusUnprocessableEntity, "Insertion failure: 1 document(s) contain(s) error(s)")
@@ -49,7 +58,12 @@ func (s *server) storeFailed(w http.ResponseWriter, r *http.Request, op string, 
 		writeError(w, http.StatusNotFound, "The requested item was not found.")
 		return
 	case errors.Is(err, stores.ErrInvalidName):
-		writeError(w, http.StatusBadRequest, err.Error())
+		what := "name"
+		var ne *stores.NameError
+		if errors.As(err, &ne) {
+			what = ne.What
+		}
+		writeNameError(w, what, err.Error())
 		return
 	case r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		// The client went away; nobody reads this answer.
@@ -89,19 +103,28 @@ func itemHref(funcname, id string) string {
 	return "persist/" + funcname + "/" + url.PathEscape(id)
 }
 
-// toItem returns the item that answers for rec.
-func toItem(funcname, hash string, rec stores.Record) wire.Item {
+// toItem returns the item that answers for rec, which holds the parts
+// named. Only a whole record has an _etag: one of some parts would not be
+// the record's.
+func toItem(funcname, hash string, rec stores.Record, parts stores.Parts) wire.Item {
 	it := wire.EncodeRecord(funcname, hash, rec)
 	it.ID = hash
-	it.ETag = etag(rec)
+	if parts == stores.AllParts {
+		it.ETag = etag(rec)
+	}
 	if !rec.Created.IsZero() {
 		it.Created = wire.FormatTime(rec.Created)
 		it.Updated = it.Created
 	}
-	it.Links = map[string]wire.Link{
+	it.Links = itemLinks(funcname, hash)
+	return it
+}
+
+// itemLinks are Eve's links of one item.
+func itemLinks(funcname, hash string) map[string]wire.Link {
+	return map[string]wire.Link{
 		"self":       {Title: "Persist", Href: itemHref(funcname, hash)},
 		"parent":     {Title: "home", Href: "/"},
 		"collection": {Title: "persist", Href: "persist/" + funcname},
 	}
-	return it
 }

@@ -70,7 +70,7 @@ const lockStripes = 64
 
 // server serves one store.
 type server struct {
-	store stores.Store
+	store *stores.Store
 	opts  Options
 	log   *slog.Logger
 	seed  maphash.Seed
@@ -79,7 +79,7 @@ type server struct {
 
 // New returns a handler that serves store under /persist with the protocol
 // described in the package documentation. The handler does not close store.
-func New(store stores.Store, opts Options) http.Handler {
+func New(store *stores.Store, opts Options) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
@@ -135,7 +135,7 @@ func (s *server) withFuncname(next func(w http.ResponseWriter, r *http.Request, 
 	return func(w http.ResponseWriter, r *http.Request) {
 		funcname := r.PathValue("funcname")
 		if err := wire.ValidFuncname(funcname); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeNameError(w, "funcname", err.Error())
 			return
 		}
 		next(w, r, funcname)
@@ -147,7 +147,7 @@ func (s *server) withItem(next func(w http.ResponseWriter, r *http.Request, func
 	return s.withFuncname(func(w http.ResponseWriter, r *http.Request, funcname string) {
 		hash := r.PathValue("hash")
 		if err := stores.ValidName("hash", hash); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeNameError(w, "hash", err.Error())
 			return
 		}
 		next(w, r, funcname, hash)

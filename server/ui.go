@@ -39,12 +39,10 @@ var uiPages = template.Must(template.New("").Funcs(template.FuncMap{
 	"when":  whenText,
 }).ParseFS(uiFiles, "ui/*.html"))
 
-// dashboard serves the pages under /ui/. Over a store that is a
-// [stores.Lister] (files, memory) every page reads at most one page of
-// records: the list of functions none (its figures come from a survey of
-// metadata, cached), a function's page its PageSize entries, an entry one.
-// Over another store, stores.List reads a function's every record to
-// answer a page, as it documents.
+// dashboard serves the pages under /ui/. Every page reads at most one page
+// of records, whatever the store holds: the list of functions none (its
+// figures come from a survey of metadata, cached), a function's page the
+// keys of its PageSize entries, an entry one record.
 type dashboard struct {
 	s     *server
 	usage *usage.Cache
@@ -109,10 +107,15 @@ type entryRow struct {
 }
 
 // entries shows one page of a function's entries, in hash order, with
-// their keys: one List call and one read per entry of the page.
+// their keys: one List call and one read of a key per entry of the page.
+// The page's "after" parameter is the store's page token.
 func (d *dashboard) entries(w http.ResponseWriter, r *http.Request, funcname, _ string) {
 	after := r.URL.Query().Get("after")
-	page, next, err := stores.List(r.Context(), d.s.store, funcname, after, d.s.opts.PageSize)
+	page, next, err := d.s.store.List(r.Context(), funcname, after, d.s.opts.PageSize)
+	if errors.Is(err, stores.ErrInvalidName) {
+		d.fail(w, http.StatusBadRequest, "The page's position is not one this store gave.")
+		return
+	}
 	if err != nil {
 		d.storeFailed(w, r, "list", err)
 		return
@@ -128,7 +131,7 @@ func (d *dashboard) entries(w http.ResponseWriter, r *http.Request, funcname, _ 
 		data.Next = funcHref(funcname) + "?" + url.Values{"after": {next}}.Encode()
 	}
 	for _, m := range page {
-		rec, err := d.s.store.Get(r.Context(), funcname, m.Hash)
+		rec, err := d.s.store.Read(r.Context(), funcname, m.Hash, stores.PartKey)
 		if errors.Is(err, stores.ErrNotFound) {
 			continue // removed since the listing
 		}

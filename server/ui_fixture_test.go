@@ -3,49 +3,19 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
 	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/memstore"
+	"github.com/gopersist/persist/stores/storetest"
 )
 
 // hostileName is a string argument whose key, printed raw into a page,
 // would run a script that changes the title and adds an element.
 const hostileName = `<script>document.title="owned";document.body.appendChild(document.createElement("blink")).id="owned"</script>`
-
-// countingStore is a memory store that counts the records read from it
-// (Get and Entries), so that a test can see what a page cost. It lists
-// functions and metadata as the memory store does.
-type countingStore struct {
-	*memstore.Store
-	reads atomic.Int64
-}
-
-func (c *countingStore) Get(ctx context.Context, funcname, hash string) (stores.Record, error) {
-	rec, err := c.Store.Get(ctx, funcname, hash)
-	if err == nil {
-		c.reads.Add(1)
-	}
-	return rec, err
-}
-
-func (c *countingStore) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
-	return func(yield func(stores.Entry, error) bool) {
-		for e, err := range c.Store.Entries(ctx, funcname) {
-			if err == nil {
-				c.reads.Add(1)
-			}
-			if !yield(e, err) {
-				return
-			}
-		}
-	}
-}
 
 // uiFixture is a server with its dashboard on a loopback port, over a
 // memory store filled by memoised functions: greet (keys stored, with
@@ -53,8 +23,10 @@ func (c *countingStore) Entries(ctx context.Context, funcname string) iter.Seq2[
 // a page).
 type uiFixture struct {
 	url   string
-	store *countingStore
-	greet *persist.Memo
+	store *stores.Store
+	// counts counts the calls the server makes to the store's driver.
+	counts *storetest.Counting
+	greet  *persist.Memo
 	// squares is how many entries square has.
 	squares int
 }
@@ -63,7 +35,7 @@ func newUIFixture(t testing.TB, opts server.Options) *uiFixture {
 	t.Helper()
 	opts.UI = true
 	mem := memstore.Open(fmt.Sprintf("ui-test-%p", t))
-	st := &countingStore{Store: mem}
+	st, counts := storetest.WrapCounting(mem)
 	t.Cleanup(func() {
 		for fn := range mem.Funcs(context.Background()) {
 			_ = mem.Clear(context.Background(), fn)
@@ -87,7 +59,7 @@ func newUIFixture(t testing.TB, opts server.Options) *uiFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &uiFixture{store: st, greet: greet, squares: 60}
+	f := &uiFixture{store: st, counts: counts, greet: greet, squares: 60}
 	for x := range f.squares {
 		if _, err := square.Call(x); err != nil {
 			t.Fatal(err)

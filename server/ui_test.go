@@ -45,12 +45,12 @@ func TestUIReadsAtMostOnePage(t *testing.T) {
 	f := newUIFixture(t, server.Options{PageSize: 25})
 	cost := func(path string) (string, int64) {
 		t.Helper()
-		before := f.store.reads.Load()
+		before := f.counts.Counts().Reads
 		status, body := get(t, f.url+path, nil)
 		if status != http.StatusOK {
 			t.Fatalf("GET %s: %d\n%s", path, status, body)
 		}
-		return body, f.store.reads.Load() - before
+		return body, f.counts.Counts().Reads - before
 	}
 
 	body, n := cost("/ui/")

@@ -114,13 +114,53 @@ type Page struct {
 	Links map[string]Link `json:"_links,omitempty"`
 }
 
-// Meta describes a Page: which page it is, its size limit and how many items
-// match in all.
-type Meta struct {
-	Page       int `json:"page"`
-	MaxResults int `json:"max_results"`
-	Total      int `json:"total"`
+// MetaPage is the answer to GET /persist/<funcname> with a projection that
+// leaves out result, key and metadata: the items' metadata only, which the
+// server lists without reading a record.
+type MetaPage struct {
+	Items []ItemMeta      `json:"_items"`
+	Meta  Meta            `json:"_meta"`
+	Links map[string]Link `json:"_links,omitempty"`
 }
+
+// ItemMeta is an item without its strings: what a [MetaPage] holds.
+type ItemMeta struct {
+	Funcname string `json:"funcname"`
+	Hash     string `json:"hash"`
+	// Size is the bytes of the record's result, key and metadata
+	// together, as the store keeps them (decoded), a persist extension.
+	Size    int64           `json:"_size"`
+	ID      string          `json:"_id,omitempty"`
+	Created string          `json:"_created,omitempty"`
+	Updated string          `json:"_updated,omitempty"`
+	Links   map[string]Link `json:"_links,omitempty"`
+}
+
+// Meta describes a Page: which page it is, its size limit, how many items
+// match in all and, a persist extension, the cursor of the next page.
+// Page and Total are Eve's and are set on every answer to a page query;
+// an answer to a cursor query (see [CursorParam]) has neither, since
+// counting would cost a walk over the function, which is what cursors
+// avoid.
+type Meta struct {
+	Page       int  `json:"page,omitempty"`
+	MaxResults int  `json:"max_results"`
+	Total      *int `json:"total,omitempty"`
+	// NextCursor, when not empty, is the value of CursorParam that asks
+	// for the items after this page; it is empty on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// CursorParam is the query parameter of a list that pages by cursor, a
+// persist extension: empty for the first page, then the previous answer's
+// _meta.next_cursor. Eve's clients, pypersist's among them, never send it.
+const CursorParam = "cursor"
+
+// ProjectionParam is Eve's query parameter that chooses an item's fields:
+// a JSON object such as {"key": 0, "metadata": 0} (leave those out) or
+// {"result": 1} (only that). The persist server honours it for result, key
+// and metadata, reading only the parts that are asked for.
+const ProjectionParam = "projection"
 
 // Receipt is the answer to a successful POST.
 type Receipt struct {

@@ -14,7 +14,7 @@ import (
 // the cost of HTTP, JSON and the wire encoding.
 func BenchmarkStore(b *testing.B) {
 	ts := newServer(b, server.Options{}, nil)
-	storetest.Bench(b, func(b *testing.B) stores.Store {
+	storetest.Bench(b, func(b *testing.B) *stores.Store {
 		st, err := reststore.Open(ts.URL+"/persist", reststore.Options{})
 		if err != nil {
 			b.Fatal(err)

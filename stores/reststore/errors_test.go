@@ -41,7 +41,7 @@ func TestServerDown(t *testing.T) {
 	}
 	_, calls["Get"] = st.Get(ctx, "f", "h")
 	_, calls["Len"] = st.Len(ctx, "f")
-	for _, err := range st.Entries(ctx, "f") {
+	for _, err := range st.Entries(ctx, "f", stores.AllParts) {
 		calls["Entries"] = err
 		break
 	}

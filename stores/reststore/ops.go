@@ -5,39 +5,66 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gopersist/persist/server/wire"
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // maxAttempts bounds the loop that redoes a Delete after losing a race
 // with another writer (a 412).
 const maxAttempts = 8
 
-// Get implements [stores.Store].
-func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, error) {
-	if err := s.check(ctx, "get", funcname, hash); err != nil {
-		return stores.Record{}, err
-	}
-	it, err := s.getItem(ctx, funcname, hash)
+// Read implements [driver.Store]. A read of some parts asks for those
+// only, with Eve's projection, so that a hit that needs the result carries
+// (and makes the server's store read) the result alone; a server that
+// ignores the projection sends more, which is dropped.
+func (s *restDriver) Read(ctx context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
+	it, err := s.getItem(ctx, funcname, hash, parts)
 	if err != nil {
-		return stores.Record{}, s.opError("get", err)
+		return driver.Record{}, err
 	}
 	rec, err := wire.DecodeRecord(it)
 	if err != nil {
-		return stores.Record{}, s.opError("get", fmt.Errorf("%w: the server's item: %w", stores.ErrUnavailable, err))
+		return driver.Record{}, fmt.Errorf("%w: the server's item: %w", errUnavailable, err)
+	}
+	if !parts.Has(driver.PartResult) {
+		rec.Result = nil
+	}
+	if !parts.Has(driver.PartKey) {
+		rec.Key = nil
+	}
+	if !parts.Has(driver.PartMeta) {
+		rec.Meta = nil
 	}
 	return rec, nil
 }
 
-// getItem fetches one item, mapping 404 to stores.ErrNotFound.
-func (s *Store) getItem(ctx context.Context, funcname, hash string) (wire.Item, error) {
-	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.itemURL(funcname, hash), read: true})
+// projection is the query that asks for parts of an item, "" for all.
+func projection(parts driver.Parts) string {
+	if parts == driver.AllParts {
+		return ""
+	}
+	fields := map[string]int{}
+	for part, name := range map[driver.Parts]string{driver.PartResult: "result", driver.PartKey: "key", driver.PartMeta: "metadata"} {
+		if parts.Has(part) {
+			fields[name] = 1
+		}
+	}
+	if len(fields) == 0 {
+		fields["metadata"] = 1 // the smallest part; Read drops it
+	}
+	b, _ := json.Marshal(fields)
+	return "?" + url.Values{wire.ProjectionParam: {string(b)}}.Encode()
+}
+
+// getItem fetches one item with the parts named, mapping 404 to
+// errNotFound.
+func (s *restDriver) getItem(ctx context.Context, funcname, hash string, parts driver.Parts) (wire.Item, error) {
+	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.itemURL(funcname, hash) + projection(parts), read: true})
 	if err != nil {
 		return wire.Item{}, err
 	}
@@ -45,7 +72,7 @@ func (s *Store) getItem(ctx context.Context, funcname, hash string) (wire.Item, 
 	case http.StatusOK:
 	case http.StatusNotFound:
 		discard(resp)
-		return wire.Item{}, stores.ErrNotFound
+		return wire.Item{}, errNotFound
 	default:
 		return wire.Item{}, unexpected(resp)
 	}
@@ -54,23 +81,20 @@ func (s *Store) getItem(ctx context.Context, funcname, hash string) (wire.Item, 
 		return wire.Item{}, err
 	}
 	if it.Hash != hash {
-		return wire.Item{}, fmt.Errorf("%w: asked for hash %q, the server answered item %q", stores.ErrUnavailable, hash, it.Hash)
+		return wire.Item{}, fmt.Errorf("%w: asked for hash %q, the server answered item %q", errUnavailable, hash, it.Hash)
 	}
 	return it, nil
 }
 
-// Put implements [stores.Store].
-func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
-	if err := s.check(ctx, "put", funcname, hash); err != nil {
-		return err
-	}
+// Write implements [driver.Store].
+func (s *restDriver) Write(ctx context.Context, funcname, hash string, rec driver.Record) error {
 	body, err := json.Marshal(wire.EncodeRecord(funcname, hash, rec))
 	if err != nil {
-		return s.opError("put", err)
+		return err
 	}
 	err = s.post(ctx, funcname, body)
 	if !isDuplicate(err) {
-		return s.opErrorOrNil("put", err)
+		return err
 	}
 	// The server keeps the first item of a hash: replace it with a
 	// conditional DELETE and a new POST. If another writer's item takes
@@ -82,18 +106,18 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 	switch err := s.deleteOnce(ctx, funcname, hash); {
 	case errors.Is(err, errChanged):
 		return nil
-	case err != nil && !errors.Is(err, stores.ErrNotFound):
-		return s.opError("put", err)
+	case err != nil && !errors.Is(err, errNotFound):
+		return err
 	}
 	err = s.post(ctx, funcname, body)
 	if isDuplicate(err) {
 		return nil
 	}
-	return s.opErrorOrNil("put", err)
+	return err
 }
 
 // post sends one item.
-func (s *Store) post(ctx context.Context, funcname string, body []byte) error {
+func (s *restDriver) post(ctx context.Context, funcname string, body []byte) error {
 	resp, err := s.do(ctx, request{method: http.MethodPost, url: s.funcURL(funcname), body: body})
 	if err != nil {
 		return err
@@ -106,7 +130,7 @@ func (s *Store) post(ctx context.Context, funcname string, body []byte) error {
 		return err
 	}
 	if rc.Status != wire.StatusOK {
-		return fmt.Errorf("%w: the server answered 201 with _status %q", stores.ErrUnavailable, rc.Status)
+		return fmt.Errorf("%w: the server answered 201 with _status %q", errUnavailable, rc.Status)
 	}
 	return nil
 }
@@ -126,28 +150,25 @@ func isDuplicate(err error) bool {
 // after its etag was read.
 var errChanged = errors.New("the item changed while it was being deleted")
 
-// Delete implements [stores.Store].
-func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
-	if err := s.check(ctx, "delete", funcname, hash); err != nil {
-		return err
-	}
+// Delete implements [driver.Store].
+func (s *restDriver) Delete(ctx context.Context, funcname, hash string) error {
 	for attempt := range maxAttempts {
 		if attempt > 0 {
 			if err := s.wait(ctx, attempt-1); err != nil {
-				return s.opError("delete", err)
+				return err
 			}
 		}
 		err := s.deleteOnce(ctx, funcname, hash)
 		if !errors.Is(err, errChanged) {
-			return s.opErrorOrNil("delete", err)
+			return err
 		}
 	}
-	return s.opError("delete", fmt.Errorf("hash %q was rewritten by other writers %d times while it was being deleted: %w", hash, maxAttempts, stores.ErrUnavailable))
+	return fmt.Errorf("hash %q was rewritten by other writers %d times while it was being deleted: %w", hash, maxAttempts, errUnavailable)
 }
 
 // deleteOnce reads an item's etag and deletes the item if it still has it.
-func (s *Store) deleteOnce(ctx context.Context, funcname, hash string) error {
-	it, err := s.getItem(ctx, funcname, hash)
+func (s *restDriver) deleteOnce(ctx context.Context, funcname, hash string) error {
+	it, err := s.getItem(ctx, funcname, hash, driver.AllParts)
 	if err != nil {
 		return err
 	}
@@ -165,7 +186,7 @@ func (s *Store) deleteOnce(ctx context.Context, funcname, hash string) error {
 		return nil
 	case http.StatusNotFound:
 		discard(resp)
-		return stores.ErrNotFound
+		return errNotFound
 	case http.StatusPreconditionFailed:
 		discard(resp)
 		return errChanged
@@ -173,17 +194,15 @@ func (s *Store) deleteOnce(ctx context.Context, funcname, hash string) error {
 	return unexpected(resp)
 }
 
-// Len implements [stores.Store].
-func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
-	if err := s.check(ctx, "len", funcname); err != nil {
-		return 0, err
-	}
+// Len implements [driver.Counter]: one HEAD, which the server answers from
+// its store's count.
+func (s *restDriver) Len(ctx context.Context, funcname string) (int, error) {
 	resp, err := s.do(ctx, request{method: http.MethodHead, url: s.funcURL(funcname), read: true})
 	if err != nil {
-		return 0, s.opError("len", err)
+		return 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, s.opError("len", unexpected(resp))
+		return 0, unexpected(resp)
 	}
 	discard(resp)
 	if v := resp.Header.Get(wire.TotalCountHeader); v != "" {
@@ -192,21 +211,21 @@ func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
 		}
 	}
 	// No count header: ask for the smallest page and read _meta.total.
-	page, err := s.page(ctx, funcname, url.Values{"max_results": {"1"}})
+	page, err := s.metaPage(ctx, funcname, url.Values{"max_results": {"1"}})
 	if err != nil {
-		return 0, s.opError("len", err)
+		return 0, err
 	}
-	return page.Meta.Total, nil
+	if page.Meta.Total == nil {
+		return 0, fmt.Errorf("%w: the server answered a page without _meta.total", errUnavailable)
+	}
+	return *page.Meta.Total, nil
 }
 
-// Clear implements [stores.Store].
-func (s *Store) Clear(ctx context.Context, funcname string) error {
-	if err := s.check(ctx, "clear", funcname); err != nil {
-		return err
-	}
+// Clear implements [driver.Store].
+func (s *restDriver) Clear(ctx context.Context, funcname string) error {
 	resp, err := s.do(ctx, request{method: http.MethodDelete, url: s.funcURL(funcname)})
 	if err != nil {
-		return s.opError("clear", err)
+		return err
 	}
 	switch resp.StatusCode {
 	case http.StatusNoContent, http.StatusOK, http.StatusNotFound:
@@ -214,75 +233,5 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 		discard(resp)
 		return nil
 	}
-	return s.opError("clear", unexpected(resp))
-}
-
-// Entries implements [stores.Store]. It reads one page at a time, asking
-// for the hashes after the last one it yielded.
-func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
-	return func(yield func(stores.Entry, error) bool) {
-		if err := s.check(ctx, "entries", funcname); err != nil {
-			yield(stores.Entry{}, err)
-			return
-		}
-		last, first := "", true
-		for {
-			q := url.Values{"sort": {"hash"}, "max_results": {strconv.Itoa(s.pageSize)}}
-			if !first {
-				where, _ := json.Marshal(map[string]map[string]string{"hash": {"$gt": last}})
-				q.Set("where", string(where))
-			}
-			page, err := s.page(ctx, funcname, q)
-			if err == nil && s.closed.Load() {
-				err = stores.ErrClosed
-			}
-			if err != nil {
-				yield(stores.Entry{}, s.opError("entries", err))
-				return
-			}
-			for _, it := range page.Items {
-				if !first && it.Hash <= last {
-					// A server that ignores where would page forever.
-					yield(stores.Entry{}, s.opError("entries", fmt.Errorf("%w: the server answered hash %q after %q: it does not page by hash", stores.ErrUnavailable, it.Hash, last)))
-					return
-				}
-				rec, err := wire.DecodeRecord(it)
-				if err != nil {
-					yield(stores.Entry{}, s.opError("entries", fmt.Errorf("%w: the server's item %q: %w", stores.ErrUnavailable, it.Hash, err)))
-					return
-				}
-				if !yield(stores.Entry{Hash: it.Hash, Record: rec}, nil) {
-					return
-				}
-				last, first = it.Hash, false
-			}
-			// _meta.total counts the hashes after last, this page's
-			// included; a page can be short of max_results when records
-			// were deleted while the server read it, so it is no sign.
-			if len(page.Items) == 0 || page.Meta.Total <= len(page.Items) {
-				return
-			}
-		}
-	}
-}
-
-// page fetches one page of a function's items.
-func (s *Store) page(ctx context.Context, funcname string, q url.Values) (wire.Page, error) {
-	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.funcURL(funcname) + "?" + q.Encode(), read: true})
-	if err != nil {
-		return wire.Page{}, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return wire.Page{}, unexpected(resp)
-	}
-	var page wire.Page
-	err = decode(resp, &page)
-	return page, err
-}
-
-func (s *Store) opErrorOrNil(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return s.opError(op, err)
+	return unexpected(resp)
 }

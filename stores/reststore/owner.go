@@ -3,26 +3,21 @@ package reststore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/gopersist/persist/server/wire"
-	"github.com/gopersist/persist/stores"
 )
 
 // ownerURL is the URL of a funcname's owner record, a persist extension of
 // the protocol (see wire.OwnerPath).
-func (s *Store) ownerURL(funcname string) string { return s.base + "/.owner/" + funcname }
+func (s *restDriver) ownerURL(funcname string) string { return s.base + "/.owner/" + funcname }
 
-// Owner implements [stores.Store].
-func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
-	if err := s.check(ctx, "owner", funcname); err != nil {
-		return nil, err
-	}
+// Owner implements [driver.Store].
+func (s *restDriver) Owner(ctx context.Context, funcname string) ([]byte, error) {
 	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.ownerURL(funcname), read: true})
 	if err != nil {
-		return nil, s.opError("owner", err)
+		return nil, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -30,57 +25,44 @@ func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
 		// Also what a server without owner records (Eve) answers: it
 		// has none to show.
 		discard(resp)
-		return nil, s.opError("owner", stores.ErrNotFound)
+		return nil, errNotFound
 	default:
-		return nil, s.opError("owner", unexpected(resp))
+		return nil, unexpected(resp)
 	}
-	return s.decodeOwner("owner", resp)
+	return decodeOwner(resp)
 }
 
-// ClaimOwner implements [stores.Store]. A server that does not serve owner
-// records, such as pypersist's Eve server, makes it fail with an error
-// wrapping errors.ErrUnsupported.
-func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
-	if err := s.check(ctx, "claim owner", funcname); err != nil {
-		return nil, err
-	}
+// ClaimOwner implements [driver.Store]. A server that does not serve owner
+// records, such as pypersist's Eve server, makes it fail with code
+// Unsupported.
+func (s *restDriver) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
 	body, err := json.Marshal(wire.Owner{Owner: owner})
 	if err != nil {
-		return nil, s.opError("claim owner", err)
+		return nil, err
 	}
 	// A claim changes nothing when repeated (the first one stays), so it
 	// is retried as a read is.
 	resp, err := s.do(ctx, request{method: http.MethodPost, url: s.ownerURL(funcname), body: body, read: true})
 	if err != nil {
-		return nil, s.opError("claim owner", err)
+		return nil, err
 	}
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated:
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		err := unexpected(resp)
-		return nil, s.opError("claim owner", fmt.Errorf("%w: the server keeps no owner records (it is not a persist server): %w", errors.ErrUnsupported, err))
+		return nil, fmt.Errorf("%w: %w", errNoOwners, unexpected(resp))
 	default:
-		return nil, s.opError("claim owner", unexpected(resp))
+		return nil, unexpected(resp)
 	}
-	return s.decodeOwner("claim owner", resp)
+	return decodeOwner(resp)
 }
 
-func (s *Store) decodeOwner(op string, resp *http.Response) ([]byte, error) {
+func decodeOwner(resp *http.Response) ([]byte, error) {
 	var o wire.Owner
 	if err := decode(resp, &o); err != nil {
-		return nil, s.opError(op, err)
+		return nil, err
 	}
 	if o.Owner == nil {
-		return nil, s.opError(op, fmt.Errorf(`%w: the server answered no "owner"`, stores.ErrUnavailable))
+		return nil, fmt.Errorf(`%w: the server answered no "owner"`, errUnavailable)
 	}
 	return o.Owner, nil
-}
-
-// CheckName implements [stores.NameChecker]: the protocol's URLs carry
-// funcnames of [A-Za-z0-9_]+ only.
-func (s *Store) CheckName(what, name string) error {
-	if what == "funcname" {
-		return wire.ValidFuncname(name)
-	}
-	return nil
 }

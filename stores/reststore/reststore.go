@@ -9,16 +9,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gopersist/persist/server/wire"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 func init() {
-	open := func(_ context.Context, u *url.URL) (stores.Store, error) {
-		return OpenURL(u, Options{})
+	open := func(_ context.Context, u *url.URL) (driver.Store, error) {
+		return openDriver(u, Options{})
 	}
 	stores.Register("http", open)
 	stores.Register("https", open)
@@ -33,7 +33,7 @@ const (
 	DefaultTimeout  = 30 * time.Second
 	DefaultRetries  = 3
 	DefaultBackoff  = 50 * time.Millisecond
-	DefaultPageSize = 100
+	DefaultPageSize = 1000
 )
 
 // Options tunes a Store. The zero value is ready to use.
@@ -53,13 +53,16 @@ type Options struct {
 	// Backoff is the wait before the first retry; it doubles, with jitter,
 	// up to 2 s (0 means DefaultBackoff).
 	Backoff time.Duration
-	// PageSize is the max_results Entries asks for; the server may answer
-	// fewer (Eve's default cap is 50). 0 means DefaultPageSize.
+	// PageSize is the most items one list request asks for; the server
+	// may answer fewer (persist serve answers up to 1000 metadata-only
+	// items, Eve 50), and List asks again until it has what it was asked
+	// for. 0 means DefaultPageSize.
 	PageSize int
 }
 
-// Store is a handle on one server. It is safe for concurrent use.
-type Store struct {
+// restDriver is a handle on one server, the driver under the
+// *stores.Store that Open returns. It is safe for concurrent use.
+type restDriver struct {
 	base      string // scheme://host/path, no trailing slash
 	display   string // the URL for messages
 	client    *http.Client
@@ -68,12 +71,11 @@ type Store struct {
 	retries   int
 	backoff   time.Duration
 	pageSize  int
-	closed    atomic.Bool
 }
 
-// Open returns a handle on the server at rawURL (http:// or https://). It
+// Open returns a store on the server at rawURL (http:// or https://). It
 // sends no request: a server that is down shows in the first call.
-func Open(rawURL string, opts Options) (*Store, error) {
+func Open(rawURL string, opts Options) (*stores.Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &stores.OpError{Op: "open", Store: stores.Redact(rawURL), Err: err}
@@ -83,9 +85,18 @@ func Open(rawURL string, opts Options) (*Store, error) {
 
 // OpenURL is Open for a parsed URL. Its query may set timeout (a Go
 // duration) and retries; any other parameter is refused, so that a typo is
-// not silently ignored.
-func OpenURL(u *url.URL, opts Options) (*Store, error) {
-	fail := func(format string, args ...any) (*Store, error) {
+// not silently ignored. The store's URL (stores.Store.URL) is the server's
+// base URL, for example http://localhost:5000/persist.
+func OpenURL(u *url.URL, opts Options) (*stores.Store, error) {
+	d, err := openDriver(u, opts)
+	if err != nil {
+		return nil, err
+	}
+	return stores.NewStore(d, d.display), nil
+}
+
+func openDriver(u *url.URL, opts Options) (*restDriver, error) {
+	fail := func(format string, args ...any) (*restDriver, error) {
 		return nil, &stores.OpError{Op: "open", Store: u.Redacted(), Err: fmt.Errorf(format, args...)}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -123,7 +134,7 @@ func OpenURL(u *url.URL, opts Options) (*Store, error) {
 	if path == "" {
 		path = wire.BasePath
 	}
-	s := &Store{
+	s := &restDriver{
 		base:     u.Scheme + "://" + u.Host + path,
 		display:  u.Scheme + "://" + u.Host + path,
 		token:    opts.Token,
@@ -175,16 +186,9 @@ func newTransport() *http.Transport {
 	}
 }
 
-// URL returns the server's base URL, for example
-// http://localhost:5000/persist.
-func (s *Store) URL() string { return s.display }
-
-// Close implements [stores.Store]: later calls return ErrClosed, and the
-// idle connections of the Store's own client are closed.
-func (s *Store) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
+// Close implements [driver.Store]: the idle connections of the store's own
+// client are closed.
+func (s *restDriver) Close() error {
 	if s.ownClient {
 		s.client.CloseIdleConnections()
 	}
@@ -192,36 +196,23 @@ func (s *Store) Close() error {
 }
 
 // funcURL is the URL of a function's collection.
-func (s *Store) funcURL(funcname string) string { return s.base + "/" + funcname }
+func (s *restDriver) funcURL(funcname string) string { return s.base + "/" + funcname }
 
 // itemURL is the URL of one item; the hash is escaped as one path segment.
-func (s *Store) itemURL(funcname, hash string) string {
+func (s *restDriver) itemURL(funcname, hash string) string {
 	return s.base + "/" + funcname + "/" + url.PathEscape(hash)
 }
 
-// check refuses a call before any request: a closed store, an ended
-// context, a funcname the protocol cannot carry, an invalid hash.
-func (s *Store) check(ctx context.Context, op, funcname string, hash ...string) error {
-	if err := ctx.Err(); err != nil {
-		return s.opError(op, err)
-	}
-	if s.closed.Load() {
-		return s.opError(op, stores.ErrClosed)
-	}
-	if err := stores.ValidName("funcname", funcname); err != nil {
-		return s.opError(op, err)
-	}
-	if err := wire.ValidFuncname(funcname); err != nil {
-		return s.opError(op, err)
-	}
-	for _, h := range hash {
-		if err := stores.ValidName("hash", h); err != nil {
-			return s.opError(op, err)
-		}
-	}
-	return nil
+// NameRules implements [driver.Store]: the protocol's URLs carry
+// funcnames of [A-Za-z0-9_]+ only. A hash travels escaped in URLs, which
+// carry any byte, and as a JSON string in bodies, which carries only UTF-8;
+// the rules, a set of bytes, can say "ASCII" but not "valid UTF-8", so
+// hashes are ASCII (persist's default hashes are base64url, pypersist's
+// hex).
+func (s *restDriver) NameRules() driver.NameRules {
+	return driver.NameRules{FuncBytes: "A-Za-z0-9_", HashBytes: hashBytes}
 }
 
-func (s *Store) opError(op string, err error) error {
-	return &stores.OpError{Op: op, Store: s.display, Err: err}
-}
+// hashBytes are the bytes of a hash: ASCII but NUL (and '/' and '\\',
+// which no store accepts).
+const hashBytes = "\x01-\x7f"

@@ -34,7 +34,7 @@ func newServer(t testing.TB, opts server.Options, wrap func(http.Handler) http.H
 }
 
 // open returns a Store on ts that is closed when t ends.
-func open(t testing.TB, ts *httptest.Server, opts reststore.Options) *reststore.Store {
+func open(t testing.TB, ts *httptest.Server, opts reststore.Options) *stores.Store {
 	t.Helper()
 	st, err := reststore.Open(ts.URL+"/persist", opts)
 	if err != nil {
@@ -51,7 +51,7 @@ func open(t testing.TB, ts *httptest.Server, opts reststore.Options) *reststore.
 func TestConformance(t *testing.T) {
 	const token = "s3cret-token"
 	ts := newServer(t, server.Options{Token: token, TokenFor: server.TokenForAll}, nil)
-	storetest.Run(t, func(t *testing.T) stores.Store {
+	storetest.Run(t, func(t *testing.T) *stores.Store {
 		st, err := reststore.Open(ts.URL+"/persist/", reststore.Options{Token: token, PageSize: 7})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -69,8 +69,8 @@ func TestTokenFromEnvironment(t *testing.T) {
 		t.Fatalf("stores.Open: %v", err)
 	}
 	defer st.Close()
-	if _, ok := st.(*reststore.Store); !ok {
-		t.Fatalf("stores.Open returned a %T, want *reststore.Store", st)
+	if st.URL() != ts.URL+"/persist" {
+		t.Fatalf("stores.Open(%s/persist).URL() = %q", ts.URL, st.URL())
 	}
 	if err := st.Put(t.Context(), "f", "h", stores.Record{Result: []byte("r")}); err != nil {
 		t.Fatalf("Put with the token from $%s: %v", reststore.TokenEnv, err)
@@ -130,8 +130,8 @@ func TestCloseTwice(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
+	if err := st.Close(); !errors.Is(err, stores.ErrClosed) {
+		t.Fatalf("second Close: err = %v, want ErrClosed", err)
 	}
 	if _, err := st.Len(context.Background(), "f"); !errors.Is(err, stores.ErrClosed) {
 		t.Fatalf("Len after Close: err = %v, want ErrClosed", err)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gopersist/persist/server/wire"
-	"github.com/gopersist/persist/stores"
 )
 
 // maxErrorBody is how much of an error answer an HTTPError keeps.
@@ -22,9 +21,10 @@ const maxErrorBody = 4 << 10
 // maxBackoff caps the wait between retries.
 const maxBackoff = 2 * time.Second
 
-// HTTPError is an answer the Store did not expect, such as 401 for a
-// missing token or 413 for a record larger than the server accepts. Answers
-// with status 5xx are wrapped together with stores.ErrUnavailable.
+// HTTPError is an answer the store did not expect, such as 401 for a
+// missing token or 413 for a record larger than the server accepts. The
+// store's *stores.OpError wraps it, with the code of its status (5xx is
+// stores.ErrUnavailable, 413 stores.ErrTooLarge).
 type HTTPError struct {
 	StatusCode int
 	// Body is the start of the answer's body (at most 4 KiB), usually
@@ -76,8 +76,8 @@ type request struct {
 
 // do sends req and returns the server's answer, whatever its status. It
 // fails only when no answer arrived: with the context's error if that
-// ended, else with an error wrapping stores.ErrUnavailable.
-func (s *Store) do(ctx context.Context, req request) (*http.Response, error) {
+// ended, else with an error wrapping errUnavailable.
+func (s *restDriver) do(ctx context.Context, req request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		hr, err := http.NewRequestWithContext(ctx, req.method, req.url, nil)
 		if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) do(ctx context.Context, req request) (*http.Response, error) {
 		case err != nil && ctx.Err() != nil:
 			return nil, ctx.Err()
 		case err != nil && !retry:
-			return nil, fmt.Errorf("%w: %w", stores.ErrUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", errUnavailable, err)
 		case err == nil && (!retry || !transient(resp.StatusCode)):
 			return resp, nil
 		case err == nil:
@@ -123,7 +123,7 @@ func transient(status int) bool {
 // wait sleeps before retry number attempt+1: Backoff doubled per attempt,
 // capped, with jitter so that clients that failed together do not retry
 // together.
-func (s *Store) wait(ctx context.Context, attempt int) error {
+func (s *restDriver) wait(ctx context.Context, attempt int) error {
 	d := min(s.backoff<<min(attempt, 16), maxBackoff)
 	d = d/2 + rand.N(d/2+1)
 	t := time.NewTimer(d)
@@ -144,14 +144,14 @@ func discard(resp *http.Response) {
 }
 
 // unexpected turns an answer the caller did not expect into an error and
-// closes its body: 5xx wraps stores.ErrUnavailable and an *HTTPError, any
+// closes its body: 5xx wraps errUnavailable and an *HTTPError, any
 // other status is the *HTTPError alone.
 func unexpected(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	discard(resp)
 	he := &HTTPError{StatusCode: resp.StatusCode, Body: string(body)}
 	if resp.StatusCode >= 500 {
-		return fmt.Errorf("%w: %w", stores.ErrUnavailable, he)
+		return fmt.Errorf("%w: %w", errUnavailable, he)
 	}
 	return he
 }
@@ -179,7 +179,7 @@ func decode(resp *http.Response, v any) error {
 		err = json.Unmarshal(body, v)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: reading the server's answer: %w", stores.ErrUnavailable, err)
+		return fmt.Errorf("%w: reading the server's answer: %w", errUnavailable, err)
 	}
 	return nil
 }
