@@ -22,7 +22,7 @@ type NameError struct {
 
 // Error implements the error interface.
 func (e *NameError) Error() string {
-	return fmt.Sprintf("%s %q is not a safe name: %s", e.What, e.Name, e.Reason)
+	return fmt.Sprintf("%s %q cannot be used: %s", e.What, e.Name, e.Reason)
 }
 
 // Is reports whether target is ErrInvalidName.
@@ -45,6 +45,7 @@ type nameRule struct {
 	utf8    bool // names must be valid UTF-8
 	allowed [256]bool
 	bytes   string // the driver's statement of the allowed bytes, for errors
+	why     string // the driver's reason for them, for errors
 }
 
 // nameRules are a store's rules for funcnames and hashes.
@@ -57,6 +58,7 @@ func compileNameRules(r driver.NameRules) nameRules {
 	}
 	f, h := compileRule(n, r.FuncBytes), compileRule(n, r.HashBytes)
 	f.utf8, h.utf8 = r.UTF8, r.UTF8
+	f.why, h.why = r.Why, r.Why
 	return nameRules{funcname: f, hash: h}
 }
 
@@ -116,6 +118,9 @@ func (r *nameRule) explain(what, name string) error {
 		reason = "it is not UTF-8, which the store's names must be"
 	default:
 		reason = "it holds bytes other than " + r.bytes
+	}
+	if r.why != "" && (r.utf8 || r.bytes != "") {
+		reason += " (" + r.why + ")"
 	}
 	return &NameError{What: what, Name: name, Reason: reason}
 }

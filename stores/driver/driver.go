@@ -78,6 +78,9 @@ type NameRules struct {
 	// of BSON and JSON are: a server may store other bytes replaced, so
 	// that two names would share one record.
 	UTF8 bool
+	// Why says, for error messages, why the driver's names are narrower:
+	// "a persist server's URLs carry only these", say.
+	Why string
 }
 
 // Code classifies a driver's error, so that errors.Is behaves the same on

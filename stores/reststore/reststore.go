@@ -210,7 +210,7 @@ func (s *restDriver) itemURL(funcname, hash string) string {
 // hashes are ASCII (persist's default hashes are base64url, pypersist's
 // hex).
 func (s *restDriver) NameRules() driver.NameRules {
-	return driver.NameRules{FuncBytes: "A-Za-z0-9_", HashBytes: hashBytes}
+	return driver.NameRules{FuncBytes: "A-Za-z0-9_", HashBytes: hashBytes, Why: "the REST protocol's URLs carry only these"}
 }
 
 // hashBytes are the bytes of a hash: ASCII but NUL (and '/' and '\\',
