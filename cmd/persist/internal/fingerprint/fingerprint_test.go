@@ -48,18 +48,18 @@ func TestEdits(t *testing.T) {
 			{sample, "func helper(x int) int {\n", "// helper is commented now.\nfunc helper(x int) int { // really\n"},
 		}},
 		{name: "locals and parameters renamed", edits: []change{
-			{sample, "func Triple(x int) int {\n\ty := helper(x)\n\treturn 3 * y", "func Triple(n int) int {\n\ttripled := helper(n)\n\treturn 3 * tripled"},
+			{sample, "func Triple(x int) int {\n\tComputed++\n\ty := helper(x)\n\treturn 3 * y", "func Triple(n int) int {\n\tComputed++\n\ttripled := helper(n)\n\treturn 3 * tripled"},
 			{sample, "\ttotal := 0\n\tfor _, s := range shapes {\n\t\ttotal += s.Area()\n\t}\n\treturn total", "\tsum := 0\n\tfor _, shape := range shapes {\n\t\tsum += shape.Area()\n\t}\n\treturn sum"},
 		}},
 		{name: "locals swapped", edits: []change{
-			{sample, "func Triple(x int) int {\n\ty := helper(x)\n\treturn 3 * y", "func Triple(y int) int {\n\tx := helper(y)\n\treturn 3 * x"},
+			{sample, "func Triple(x int) int {\n\tComputed++\n\ty := helper(x)\n\treturn 3 * y", "func Triple(y int) int {\n\tComputed++\n\tx := helper(y)\n\treturn 3 * x"},
 		}},
 		{name: "reformatted", edits: []change{
-			{sample, "func Triple(x int) int {\n\ty := helper(x)\n\treturn 3 * y\n}", "func Triple(x int,\n) int {\n\n\ty :=    helper(x);\n\n\treturn 3 * (y)\n}"},
+			{sample, "func Triple(x int) int {\n\tComputed++\n\ty := helper(x)\n\treturn 3 * y\n}", "func Triple(x int,\n) int {\n\tComputed ++\n\n\ty :=    helper(x);\n\n\treturn 3 * (y)\n}"},
 			{calc, "func Scale(x int) int { return x * Rate }", "func Scale(x int) int {\n\treturn (x * Rate)\n}"},
 		}},
 		{name: "reformatted and gofmt'd", gofmt: true, edits: []change{
-			{sample, "func Triple(x int) int {\n\ty := helper(x)\n\treturn 3 * y\n}", "func Triple(x int,\n) int {\n\n\ty :=    helper(x);\n\n\treturn 3 * (y)\n}"},
+			{sample, "func Triple(x int) int {\n\tComputed++\n\ty := helper(x)\n\treturn 3 * y\n}", "func Triple(x int,\n) int {\n\tComputed ++\n\n\ty :=    helper(x);\n\n\treturn 3 * (y)\n}"},
 		}},
 		{name: "import renamed", edits: []change{
 			{sample, "\t\"example.com/fpsample/calc\"", "\tc \"example.com/fpsample/calc\""},

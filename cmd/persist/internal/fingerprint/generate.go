@@ -85,6 +85,11 @@ func Generate(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return generate(prog, dir, opts)
+}
+
+// generate is Generate on a loaded program.
+func generate(prog *program, dir string, opts Options) (*Result, error) {
 	roots, skipped := findRoots(prog, opts.PersistPath)
 	g := newGraph(prog)
 	byName := map[string]Func{}
@@ -106,6 +111,7 @@ func Generate(ctx context.Context, dir string, opts Options) (*Result, error) {
 	slices.SortFunc(res.Funcs, func(a, b Func) int { return strings.Compare(a.Name, b.Name) })
 	name := prog.target.types.Name()
 	res.File = filepath.Join(res.Dir, name+"_persist_fingerprint.go")
+	var err error
 	if res.Source, err = render(name, prog.target.path, opts.PersistPath, func(name string) bool { return prog.target.types.Scope().Lookup(name) != nil }, res.Funcs); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ type gnode struct {
 	key  string
 	text []byte
 	deps []types.Object
+	sum  []byte // digest's
 }
 
 func newGraph(prog *program) *graph {
@@ -157,12 +158,22 @@ func (g *graph) fingerprint(root types.Object) string {
 	slices.SortFunc(reached[1:], func(a, b *gnode) int { return compareKeys(a.key, b.key) })
 	h := sha256.New()
 	for _, n := range reached {
-		h.Write([]byte(strconv.Quote(n.key)))
-		h.Write([]byte{'\n'})
-		h.Write([]byte(strconv.Itoa(len(n.text))))
-		h.Write([]byte{'\n'})
-		h.Write(n.text)
-		h.Write([]byte{'\n'})
+		h.Write(n.digest())
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// digest is the SHA-256 of the node's key and normal form, computed once:
+// a fingerprint hashes the digests of the nodes it reaches, so that a
+// helper reached from every memoised function is hashed once, not once
+// for each.
+func (n *gnode) digest() []byte {
+	if n.sum == nil {
+		h := sha256.New()
+		h.Write([]byte(strconv.Quote(n.key)))
+		h.Write([]byte{'\n'})
+		h.Write(n.text)
+		n.sum = h.Sum(nil)
+	}
+	return n.sum
 }

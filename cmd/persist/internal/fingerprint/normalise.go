@@ -35,8 +35,6 @@ type encoder struct {
 var (
 	posType     = reflect.TypeFor[token.Pos]()
 	commentType = reflect.TypeFor[*ast.CommentGroup]()
-	objectType  = reflect.TypeFor[*ast.Object]()
-	scopeType   = reflect.TypeFor[*ast.Scope]()
 )
 
 func (e *encoder) node(n ast.Node) {
@@ -79,7 +77,7 @@ func (e *encoder) node(n ast.Node) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		switch f.Type {
-		case posType, commentType, objectType, scopeType:
+		case posType, commentType:
 			continue
 		}
 		if f.Name == "Incomplete" { // set by the parser on filtered lists only

@@ -16,8 +16,13 @@ func helper(x int) int {
 	return x + offset
 }
 
+// Computed counts Triple's calls: the hits test reads it to tell a hit
+// from a miss.
+var Computed int
+
 // Triple calls a helper that reads a constant.
 func Triple(x int) int {
+	Computed++
 	y := helper(x)
 	return 3 * y
 }
