@@ -135,11 +135,12 @@ func (c *Cache) Clear() error {
 
 // Keys yields the stored keys. It needs StoreKey or Unhash, and yields
 // ErrKeysNotStored otherwise. It streams from the store in constant
-// memory, in no particular order. An entry that cannot be decoded yields
-// its DecodeError, and iteration goes on if the loop does.
+// memory, in the order of the hashes, and reads keys only: no result is
+// read or unpickled. An entry that cannot be decoded yields its
+// DecodeError, and iteration goes on if the loop does.
 func (c *Cache) Keys() iter.Seq2[any, error] {
 	return func(yield func(any, error) bool) {
-		for it, err := range c.All() {
+		for it, err := range c.items(withKey) {
 			if !yield(it.Key, err) {
 				return
 			}
@@ -147,10 +148,11 @@ func (c *Cache) Keys() iter.Seq2[any, error] {
 	}
 }
 
-// Values yields the stored values, under the same rules as Keys.
+// Values yields the stored values, under the same rules as Keys. It reads
+// results only.
 func (c *Cache) Values() iter.Seq2[any, error] {
 	return func(yield func(any, error) bool) {
-		for it, err := range c.All() {
+		for it, err := range c.items(withValue) {
 			if !yield(it.Value, err) {
 				return
 			}
@@ -158,41 +160,62 @@ func (c *Cache) Values() iter.Seq2[any, error] {
 	}
 }
 
+// What an iteration over the entries decodes.
+const (
+	withKey = 1 << iota
+	withValue
+)
+
 // All yields the stored keys with their values, under the same rules as
 // Keys.
-func (c *Cache) All() iter.Seq2[Item, error] {
+func (c *Cache) All() iter.Seq2[Item, error] { return c.items(withKey | withValue) }
+
+// items streams the entries, reading only the parts that what needs.
+func (c *Cache) items(what int) iter.Seq2[Item, error] {
 	return func(yield func(Item, error) bool) {
 		m := c.m
 		if !m.opts.StoreKey && !m.hooks.unhash.set() {
 			yield(Item{}, ErrKeysNotStored)
 			return
 		}
-		for e, err := range m.store.Entries(c.ctx, m.name) {
+		var parts stores.Parts
+		if what&withKey != 0 && m.opts.StoreKey {
+			parts |= stores.PartKey
+		}
+		if what&withValue != 0 {
+			parts |= stores.PartResult
+		}
+		for e, err := range m.store.Entries(c.ctx, m.name, parts) {
 			if err != nil {
 				yield(Item{}, err)
 				return
 			}
-			if !yield(m.item(e)) {
+			if !yield(m.item(e, what)) {
 				return
 			}
 		}
 	}
 }
 
-func (m *Memo) item(e stores.Entry) (Item, error) {
-	var key any
-	var err error
-	if m.opts.StoreKey && (e.Key != nil || !m.hooks.unhash.set()) {
-		key, err = m.decodeKey(e.Hash, e.Key)
-	} else {
-		key, err = m.unhashKey(e.Hash)
+func (m *Memo) item(e stores.Entry, what int) (Item, error) {
+	var it Item
+	if what&withKey != 0 {
+		var err error
+		if m.opts.StoreKey && (e.Key != nil || !m.hooks.unhash.set()) {
+			it.Key, err = m.decodeKey(e.Hash, e.Key)
+		} else {
+			it.Key, err = m.unhashKey(e.Hash)
+		}
+		if err != nil {
+			return Item{}, err
+		}
 	}
-	if err != nil {
-		return Item{}, err
+	if what&withValue != 0 {
+		out, err := m.unpickleResults(e.Hash, e.Result)
+		if err != nil {
+			return it, err
+		}
+		it.Value = m.resultValue(out)
 	}
-	out, err := m.unpickleResults(e.Hash, e.Result)
-	if err != nil {
-		return Item{Key: key}, err
-	}
-	return Item{Key: key, Value: m.resultValue(out)}, nil
+	return it, nil
 }

@@ -222,7 +222,7 @@ func damage(t *testing.T, m *persist.Memo, check func(bad []byte, hash string)) 
 	ctx := context.Background()
 	var good []byte
 	var hash string
-	for e, err := range m.Store().Entries(ctx, m.FuncName()) {
+	for e, err := range m.Store().Entries(ctx, m.FuncName(), stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -319,7 +319,7 @@ func TestSeveralResultsAndMetadata(t *testing.T) {
 	if q, r, _ := divmod(1, 1); q != 7 || r != 8 {
 		t.Fatalf("after Set: %d %d", q, r)
 	}
-	for e, err := range m.Store().Entries(context.Background(), "divmod") {
+	for e, err := range m.Store().Entries(context.Background(), "divmod", stores.AllParts) {
 		if err != nil || string(e.Meta) != "cached by test" {
 			t.Fatalf("metadata %q, %v", e.Meta, err)
 		}

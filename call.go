@@ -189,8 +189,8 @@ func isStoreFailure(err error) bool {
 // lock where it has one, and stores the result.
 func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
 	unlock := func() {}
-	if m.locker != nil {
-		u, err := m.locker.Lock(ctx, m.name, hash)
+	if m.store.CanLock() {
+		u, err := m.store.Lock(ctx, m.name, hash)
 		switch {
 		case err == nil:
 			unlock = u
@@ -334,13 +334,11 @@ func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([
 	if logGet {
 		m.logGetting(ctx, key, hash)
 	}
-	var rec stores.Record
-	var err error
-	if m.reader != nil {
-		rec, err = m.reader.ReadResult(ctx, m.name, hash, m.opts.StoreKey)
-	} else {
-		rec, err = m.store.Get(ctx, m.name, hash)
+	parts := stores.PartResult
+	if m.opts.StoreKey {
+		parts |= stores.PartKey
 	}
+	rec, err := m.store.Read(ctx, m.name, hash, parts)
 	if err != nil {
 		if errors.Is(err, stores.ErrNotFound) {
 			if logGet {

@@ -29,7 +29,7 @@ type Options struct {
 	Cache string
 	// Store, if set, is used instead of opening Cache. It is shared, not
 	// owned: Memo.Close leaves it open.
-	Store stores.Store
+	Store *stores.Store
 	// FuncName names the function's results in the store. It defaults to
 	// the function's short name ("triple"); anonymous functions, method
 	// values and generic functions must be given one.
@@ -135,10 +135,8 @@ type Memo struct {
 	results  []reflect.Type // the results kept: all but a trailing error
 	errIndex int            // index of the trailing error result, or -1
 	opts     Options
-	store    stores.Store
+	store    *stores.Store
 	ownStore bool
-	locker   stores.Locker
-	reader   stores.ResultReader // nil when the store has no cheaper read
 	where    string              // "files", "memory" or "server", for log messages
 	log      logger
 	flight   flight
@@ -201,8 +199,6 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		_ = m.Close()
 		return nil, err
 	}
-	m.locker, _ = m.store.(stores.Locker)
-	m.reader, _ = m.store.(stores.ResultReader)
 	m.fastHits = m.canHitFast()
 	m.wrapped = reflect.MakeFunc(m.ft, m.callReflect)
 	return m, nil
@@ -239,7 +235,7 @@ func (m *Memo) Func() any { return m.wrapped.Interface() }
 func (m *Memo) FuncName() string { return m.name }
 
 // Store returns the store the results are kept in.
-func (m *Memo) Store() stores.Store { return m.store }
+func (m *Memo) Store() *stores.Store { return m.store }
 
 // Close closes the store if Decorate opened it.
 func (m *Memo) Close() error {
@@ -262,10 +258,10 @@ func (m *Memo) Clear() error { return m.Cache().Clear() }
 // reached now is no error: the first call claims the name before it reads
 // or writes a result.
 func (m *Memo) settleName() error {
-	err := stores.CheckName(m.store, "funcname", m.name)
+	err := m.store.CheckName("funcname", m.name)
 	if err != nil && m.opts.FuncName == "" {
 		alt := strings.ReplaceAll(m.name, ".", "_")
-		if alt != m.name && stores.CheckName(m.store, "funcname", alt) == nil {
+		if alt != m.name && m.store.CheckName("funcname", alt) == nil {
 			m.name, err = alt, nil
 		}
 	}
@@ -325,7 +321,7 @@ func funcName(fv reflect.Value, given string) (name, full string, err error) {
 	return name, full, nil
 }
 
-func describeStore(url string, s stores.Store) string {
+func describeStore(url string, s *stores.Store) string {
 	if s != nil {
 		return "store"
 	}

@@ -59,7 +59,7 @@ func TestDecorateOptionErrors(t *testing.T) {
 		{"spec field count", triple, persist.Options{Spec: struct{ X, Y int }{}},
 			"persist: Spec for triple has 2 fields but func(int) int takes 1 parameter"},
 		{"bad funcname", triple, persist.Options{FuncName: "a/b"},
-			`persist: FuncName: funcname "a/b" is not a safe file name: it contains '/', '\' or NUL`},
+			`persist: FuncName: funcname "a/b" cannot be used: it contains '/', '\' or NUL`},
 		{"not a func", 3, persist.Options{}, "persist: Decorate needs a non-nil func, got int"},
 		{"nil key hook", triple, persist.Options{Key: (func(int) int)(nil)},
 			"persist: Key for triple must take (int), got func(int) int"},

@@ -170,7 +170,7 @@ var (
 	k           persist.Key
 	v           any
 	err         error
-	sharedStore stores.Store
+	sharedStore *stores.Store
 )
 
 `

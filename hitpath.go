@@ -52,12 +52,7 @@ func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record
 	if err != nil {
 		return stores.Record{}, "", err
 	}
-	var rec stores.Record
-	if m.reader != nil {
-		rec, err = m.reader.ReadResult(ctx, m.name, hash, false)
-	} else {
-		rec, err = m.store.Get(ctx, m.name, hash)
-	}
+	rec, err := m.store.Read(ctx, m.name, hash, stores.PartResult)
 	switch {
 	case errors.Is(err, stores.ErrNotFound):
 		err = errMiss

@@ -73,16 +73,11 @@ func (l *logger) log(ctx context.Context, level int, msg string, args ...any) {
 // store, as pypersist prints it (persist/triple/<hash>.out), and the same
 // path under the store's URL elsewhere (mem://name/triple/<hash>.out).
 func (m *Memo) file(hash, ext string) string {
-	if d, ok := m.store.(interface{ Dir() string }); ok {
-		return filepath.Join(d.Dir(), m.name, hash+ext)
+	base, _, _ := strings.Cut(m.store.URL(), "?")
+	if dir, ok := strings.CutPrefix(base, "file://"); ok {
+		return filepath.Join(dir, m.name, hash+ext)
 	}
-	base := ""
-	if u, ok := m.store.(interface{ URL() string }); ok {
-		base = u.URL()
-	} else if m.opts.Store == nil {
-		base, _, _ = strings.Cut(stores.Redact(m.opts.Cache), "?")
-	}
-	if base != "" && !strings.HasSuffix(base, "/") {
+	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
 	return base + m.name + "/" + hash + ext

@@ -18,15 +18,6 @@ import (
 // memory would like is paged in from the file as it is read, and costs no
 // decoding.
 
-// ResultMapper is implemented by stores that can map a record's result
-// into memory: the file store. MapResult returns the result's bytes, as
-// Get's Record.Result, and the function that unmaps them; the bytes stay
-// valid until then, even if the record is replaced or deleted meanwhile.
-// Writing to them must change neither the store nor another mapping.
-type ResultMapper interface {
-	MapResult(ctx context.Context, funcname, hash string) (data []byte, unmap func() error, err error)
-}
-
 // SliceElem is the element type of a result that MapResult can read in
 // place.
 type SliceElem interface {
@@ -65,7 +56,7 @@ func (r *Mapped[E]) Close() error {
 
 // MapResult calls m's function for args as Memo.Call does, and returns the
 // result, a slice of E, mapped from the store's file without a copy when
-// it can be: the store implements ResultMapper (the file store does), the
+// it can be: the store maps results (the file store does: Store.MapResult), the
 // result is a slice of E of 4 KiB or more stored uncompressed (values that
 // compress well are stored compressed, and are read as a copy), and the
 // default pickling and hash are used without StoreKey. Otherwise the
@@ -83,22 +74,21 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 	if err != nil {
 		return nil, err
 	}
-	mapper, ok := m.store.(ResultMapper)
-	if ok && m.canMap() {
+	if m.canMap() {
 		ctx := m.contextOf(in)
 		hash, err := hashArgs(m.spec.key(in))
 		if err != nil {
 			return nil, err
 		}
-		r, err := mapSlice[E](ctx, mapper, m.name, hash)
+		r, err := mapSlice[E](ctx, m.store, m.name, hash)
 		if errors.Is(err, stores.ErrNotFound) {
 			// A miss: computed and stored as by any call, then mapped.
 			if _, err := m.invoke(ctx, in); err != nil {
 				return nil, err
 			}
-			r, err = mapSlice[E](ctx, mapper, m.name, hash)
+			r, err = mapSlice[E](ctx, m.store, m.name, hash)
 		}
-		if err == nil || !errors.Is(err, errNotMappable) && !errors.Is(err, stores.ErrNotFound) {
+		if err == nil || !errors.Is(err, errNotMappable) && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, stores.ErrUnsupported) {
 			return r, err
 		}
 	}
@@ -126,7 +116,7 @@ func (m *Memo) canMap() bool {
 var errNotMappable = errors.New("persist: entry cannot be mapped")
 
 // mapSlice maps the entry and checks it.
-func mapSlice[E SliceElem](ctx context.Context, mapper ResultMapper, name, hash string) (*Mapped[E], error) {
+func mapSlice[E SliceElem](ctx context.Context, mapper *stores.Store, name, hash string) (*Mapped[E], error) {
 	data, unmap, err := mapper.MapResult(ctx, name, hash)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func (e *NameClaimError) Error() string {
 func (e *NameClaimError) Is(target error) bool { return target == ErrNameClaimed }
 
 // owner says which function a FuncName's results belong to. Every store
-// keeps one per funcname (stores.Store.ClaimOwner); its encoding lives here
+// keeps one per funcname (*stores.Store.ClaimOwner); its encoding lives here
 // alone, the stores keep the bytes.
 type owner struct {
 	fn    string // the function: package path and name

@@ -15,12 +15,9 @@ import (
 	"github.com/gopersist/persist/stores"
 )
 
-// ErrNoFuncs reports a store that cannot list its functions (it is not a
-// [stores.FuncLister]).
+// ErrNoFuncs reports a store that cannot list its functions (see
+// [stores.Store.CanListFuncs]).
 var ErrNoFuncs = errors.New("the store cannot list its functions")
-
-// listPage is how many records one List call of a survey asks for.
-const listPage = 1000
 
 // Func is what one function's records take.
 type Func struct {
@@ -31,16 +28,14 @@ type Func struct {
 	Newest  time.Time
 }
 
-// Survey totals every function of s, sorted by name, through
-// [stores.List]: from metadata alone for a store that is a [stores.Lister],
-// by reading every record for one that is not.
-func Survey(ctx context.Context, s stores.Store) ([]Func, error) {
-	fl, ok := s.(stores.FuncLister)
-	if !ok {
+// Survey totals every function of s, sorted by name, from the store's
+// metadata listing: it reads no record.
+func Survey(ctx context.Context, s *stores.Store) ([]Func, error) {
+	if !s.CanListFuncs() {
 		return nil, ErrNoFuncs
 	}
 	var funcs []Func
-	for name, err := range fl.Funcs(ctx) {
+	for name, err := range s.Funcs(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -55,36 +50,29 @@ func Survey(ctx context.Context, s stores.Store) ([]Func, error) {
 }
 
 // survey totals one function.
-func survey(ctx context.Context, s stores.Store, name string) (Func, error) {
+func survey(ctx context.Context, s *stores.Store, name string) (Func, error) {
 	f := Func{Name: name}
-	token := ""
-	for {
-		page, next, err := stores.List(ctx, s, name, token, listPage)
+	for m, err := range s.ListAll(ctx, name) {
 		if err != nil {
 			return f, err
 		}
-		for _, m := range page {
-			f.Entries++
-			f.Bytes += m.Size
-			if f.Oldest.IsZero() || m.Created.Before(f.Oldest) {
-				f.Oldest = m.Created
-			}
-			if m.Created.After(f.Newest) {
-				f.Newest = m.Created
-			}
+		f.Entries++
+		f.Bytes += m.Size
+		if f.Oldest.IsZero() || m.Created.Before(f.Oldest) {
+			f.Oldest = m.Created
 		}
-		if next == "" {
-			return f, nil
+		if m.Created.After(f.Newest) {
+			f.Newest = m.Created
 		}
-		token = next
 	}
+	return f, nil
 }
 
 // Cache keeps the latest Survey of a store for a time. It is safe for
 // concurrent use; callers that arrive while a survey runs wait for it
 // rather than start another.
 type Cache struct {
-	store stores.Store
+	store *stores.Store
 	ttl   time.Duration
 
 	mu    sync.Mutex // held while a survey runs; guards the fields below
@@ -93,7 +81,7 @@ type Cache struct {
 }
 
 // NewCache returns a Cache that surveys store at most once per ttl.
-func NewCache(store stores.Store, ttl time.Duration) *Cache {
+func NewCache(store *stores.Store, ttl time.Duration) *Cache {
 	return &Cache{store: store, ttl: ttl}
 }
 

@@ -9,10 +9,11 @@ import (
 
 	"github.com/gopersist/persist/internal/usage"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 	"github.com/gopersist/persist/stores/memstore"
 )
 
-func put(t *testing.T, st stores.Store, funcname, hash string, size int) {
+func put(t *testing.T, st *stores.Store, funcname, hash string, size int) {
 	t.Helper()
 	if err := st.Put(context.Background(), funcname, hash, stores.Record{Result: make([]byte, size)}); err != nil {
 		t.Fatal(err)
@@ -69,7 +70,10 @@ func TestCacheKeepsSurvey(t *testing.T) {
 // TestSurveyNeedsFuncLister checks the error for a store that cannot list
 // its functions.
 func TestSurveyNeedsFuncLister(t *testing.T) {
-	var st struct{ stores.Store }
+	var d driver.Store
+	memstore.Open("usage-no-funcs").As(&d)
+	// Embedding only the driver.Store interface hides the driver's Funcs.
+	st := stores.NewStore(struct{ driver.Store }{d}, "mem://usage-no-funcs")
 	if _, err := usage.Survey(context.Background(), st); !errors.Is(err, usage.ErrNoFuncs) {
 		t.Errorf("Survey = %v, want ErrNoFuncs", err)
 	}
