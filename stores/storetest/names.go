@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/driver"
@@ -183,11 +184,11 @@ func testNameRules(t *testing.T, s *suite) {
 		hashes = append(hashes, strings.Repeat("h", n))
 	}
 	for _, h := range hashes {
-		want := allowedBy(rules.HashBytes, maxLen, h)
+		want := allowedBy(rules, rules.HashBytes, maxLen, h) && (!rules.UTF8 || utf8.ValidString(h))
 		checkErr := st.CheckName("hash", h)
 		if (checkErr == nil) != want {
-			t.Errorf("CheckName(hash %q) = %v; the driver's rules (bytes %q, length %d) allow it: %v",
-				h, checkErr, rules.HashBytes, maxLen, want)
+			t.Errorf("CheckName(hash %q) = %v; the driver's rules (bytes %q, length %d, UTF-8 %v) allow it: %v",
+				h, checkErr, rules.HashBytes, maxLen, rules.UTF8, want)
 		}
 		err := st.Put(ctx, fn, h, record("r", nil, nil))
 		switch {
@@ -213,11 +214,11 @@ func testNameRules(t *testing.T, s *suite) {
 		}
 	}
 	for _, f := range funcs {
-		want := allowedBy(rules.FuncBytes, maxLen, f)
+		want := allowedBy(rules, rules.FuncBytes, maxLen, f) && (!rules.UTF8 || utf8.ValidString(f))
 		checkErr := st.CheckName("funcname", f)
 		if (checkErr == nil) != want {
-			t.Errorf("CheckName(funcname %q) = %v; the driver's rules (bytes %q, length %d) allow it: %v",
-				f, checkErr, rules.FuncBytes, maxLen, want)
+			t.Errorf("CheckName(funcname %q) = %v; the driver's rules (bytes %q, length %d, UTF-8 %v) allow it: %v",
+				f, checkErr, rules.FuncBytes, maxLen, rules.UTF8, want)
 		}
 		err := st.Put(ctx, f, "h", record("r", nil, nil))
 		switch {
@@ -236,11 +237,15 @@ func testNameRules(t *testing.T, s *suite) {
 	}
 }
 
-// allowedBy is the suite's own reading of a NameRules byte list and length:
-// what stores.ValidName accepts, within maxLen, of the bytes spec lists
-// ("a-z" a range), any byte when spec is empty.
-func allowedBy(spec string, maxLen int, name string) bool {
+// allowedBy is the suite's own reading of a driver's NameRules for one kind
+// of name: what stores.ValidName accepts, within maxLen, of the bytes spec
+// lists ("a-z" a range; any byte when spec is empty), valid UTF-8 if
+// rules.UTF8.
+func allowedBy(rules driver.NameRules, spec string, maxLen int, name string) bool {
 	if stores.ValidName("name", name) != nil || len(name) > maxLen {
+		return false
+	}
+	if rules.UTF8 && !utf8.ValidString(name) {
 		return false
 	}
 	if spec == "" {
