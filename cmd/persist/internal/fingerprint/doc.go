@@ -33,7 +33,9 @@
 //
 // Anything outside the module, the standard library and dependencies,
 // counts by its qualified name only: its code is pinned by the Go version
-// and by go.sum. Function literals get no fingerprint, since the name the
+// and by go.sum, neither of which is hashed, so that upgrading Go or a
+// dependency keeps the cache (give a Version, or clear it, when an upgrade
+// changes results). Function literals get no fingerprint, since the name the
 // runtime gives them (…func1) changes with edits around them and Decorate
 // needs a FuncName for them anyway; neither do func-typed variables and
 // fields, whose value is known only at run time: Generate reports them in

@@ -146,8 +146,14 @@ func (e *encoder) ident(id *ast.Ident) {
 	if obj == nil {
 		obj, def = e.info.Uses[id], false
 	}
-	if obj == nil { // the blank identifier, a package clause
-		e.buf.WriteString(strconv.Quote(id.Name))
+	if obj == nil {
+		if _, ok := e.info.Defs[id]; ok && id.Name != "_" {
+			// The symbol of a type switch, v in v := x.(type): each clause
+			// declares its own v, which is what its uses resolve to.
+			e.buf.WriteString("(switched)")
+			return
+		}
+		e.buf.WriteString(strconv.Quote(id.Name)) // the blank identifier
 		return
 	}
 	switch o := obj.(type) {
