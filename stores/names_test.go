@@ -44,6 +44,10 @@ func TestNameRules(t *testing.T) {
 			[]string{"a", "abc"}, []string{"abcd"}},
 		{"a longer limit is ignored", driver.NameRules{MaxLen: stores.MaxNameLen + 50}, "hash",
 			[]string{long}, []string{long + "a"}},
+		{"UTF-8 hashes", driver.NameRules{UTF8: true}, "hash",
+			[]string{"a", "\u00e9", "\U0001f511", "\x7f"}, []string{"\xff", "a\xc3", "\xed\xa0\x80"}},
+		{"UTF-8 funcnames within bytes", driver.NameRules{UTF8: true, FuncBytes: "a-z\x80-\xff"}, "funcname",
+			[]string{"a\u00e9"}, []string{"a\xe9", "A"}},
 		{"a negative limit is none", driver.NameRules{MaxLen: -1}, "hash",
 			[]string{long}, []string{long + "a"}},
 	}
@@ -98,6 +102,13 @@ func TestNameErrorReasons(t *testing.T) {
 		err := st.CheckName("funcname", name)
 		if err == nil || !strings.Contains(err.Error(), reason) {
 			t.Errorf("CheckName(funcname %q) = %v, want it to say %q", name, err, reason)
+		}
+	}
+	// The driver's reason for narrower names is given with them.
+	st = bareStore(t, driver.NameRules{FuncBytes: "a-z", UTF8: true, Why: "the protocol carries only these"})
+	for _, name := range []string{"aB", "\xff"} {
+		if err := st.CheckName("funcname", name); err == nil || !strings.Contains(err.Error(), "the protocol carries only these") {
+			t.Errorf("CheckName(funcname %q) = %v, want the driver's reason", name, err)
 		}
 	}
 	if err := stores.ValidName("hash", strings.Repeat("x", stores.MaxNameLen+1)); !errors.Is(err, stores.ErrInvalidName) {
