@@ -362,7 +362,7 @@ func (s *server) readItems(r *http.Request, funcname string, metas []stores.Meta
 func (s *server) metaItems(funcname string, metas []stores.Meta) []wire.ItemMeta {
 	items := make([]wire.ItemMeta, 0, len(metas))
 	for _, m := range metas {
-		it := wire.ItemMeta{Funcname: funcname, Hash: m.Hash, Size: m.Size, ID: m.Hash, Links: itemLinks(funcname, m.Hash)}
+		it := wire.ItemMeta{Funcname: funcname, Hash: m.Hash, Size: m.Size, ID: m.Hash}
 		if !m.Created.IsZero() {
 			it.Created = wire.FormatTime(m.Created)
 			it.Updated = it.Created

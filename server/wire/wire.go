@@ -123,17 +123,18 @@ type MetaPage struct {
 	Links map[string]Link `json:"_links,omitempty"`
 }
 
-// ItemMeta is an item without its strings: what a [MetaPage] holds.
+// ItemMeta is an item without its strings: what a [MetaPage] holds. It
+// has no _links, which would double the size of a page that exists to be
+// small.
 type ItemMeta struct {
 	Funcname string `json:"funcname"`
 	Hash     string `json:"hash"`
 	// Size is the bytes of the record's result, key and metadata
 	// together, as the store keeps them (decoded), a persist extension.
-	Size    int64           `json:"_size"`
-	ID      string          `json:"_id,omitempty"`
-	Created string          `json:"_created,omitempty"`
-	Updated string          `json:"_updated,omitempty"`
-	Links   map[string]Link `json:"_links,omitempty"`
+	Size    int64  `json:"_size"`
+	ID      string `json:"_id,omitempty"`
+	Created string `json:"_created,omitempty"`
+	Updated string `json:"_updated,omitempty"`
 }
 
 // Meta describes a Page: which page it is, its size limit, how many items

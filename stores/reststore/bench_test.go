@@ -1,10 +1,16 @@
 package reststore_test
 
 import (
+	"context"
+	"fmt"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/filestore"
+	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/reststore"
 	"github.com/gopersist/persist/stores/storetest"
 )
@@ -21,4 +27,115 @@ func BenchmarkStore(b *testing.B) {
 		}
 		return st
 	})
+}
+
+// BenchmarkIterate walks a function of 1,000, 10,000 and 100,000 entries
+// through the REST store, against a persist server over memory on a
+// loopback port: "list" their metadata (ListAll), "entries" their whole
+// records (Entries, one read per entry). Each reports ns/entry, which must
+// stay flat as the function grows (paging by cursor costs each page its
+// own size), and x_memstore, the ratio to the same walk of the memory store
+// behind the server, timed in the same run.
+func BenchmarkIterate(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		mem := memstore.Open(fmt.Sprintf("reststore-iterate-%d-%d", n, time.Now().UnixNano()))
+		ctx := context.Background()
+		for i := range n {
+			if err := mem.Put(ctx, "f", fmt.Sprintf("%043d", i), stores.Record{Result: make([]byte, 100)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ts := httptest.NewServer(server.New(mem, server.Options{}))
+		st, err := reststore.Open(ts.URL+"/persist", reststore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		walks := map[string]func(st *stores.Store) int{
+			"list": func(st *stores.Store) int {
+				seen := 0
+				for _, err := range st.ListAll(ctx, "f") {
+					if err != nil {
+						b.Fatal(err)
+					}
+					seen++
+				}
+				return seen
+			},
+			"entries": func(st *stores.Store) int {
+				seen := 0
+				for _, err := range st.Entries(ctx, "f", stores.AllParts) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					seen++
+				}
+				return seen
+			},
+		}
+		for _, name := range []string{"list", "entries"} {
+			walk := walks[name]
+			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
+				walks := 0
+				for b.Loop() {
+					if seen := walk(st); seen != n {
+						b.Fatalf("walked %d entries, want %d", seen, n)
+					}
+					walks++
+				}
+				perEntry := float64(b.Elapsed()) / float64(walks*n)
+				b.ReportMetric(perEntry, "ns/entry")
+				start := time.Now()
+				for range walks {
+					walk(mem)
+				}
+				if floor := float64(time.Since(start)) / float64(walks*n); floor > 0 {
+					b.ReportMetric(perEntry/floor, "x_memstore")
+				}
+			})
+		}
+		_ = st.Close()
+		ts.Close()
+		_ = mem.Clear(ctx, "f")
+	}
+}
+
+// BenchmarkHit reads one 1 KiB result through the REST store from a
+// persist server over a file store, and reports x_filestore, the ratio to
+// reading it from that file store directly, timed in the same run.
+func BenchmarkHit(b *testing.B) {
+	fs, err := filestore.Open(b.TempDir(), filestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fs.Close()
+	ctx := context.Background()
+	const hash = "Q2FjaGVkIHJlc3VsdCBvZiBhIGhpdCBiZW5jaG1hcms"
+	if err := fs.Put(ctx, "f", hash, stores.Record{Result: make([]byte, 1<<10), Key: []byte("key")}); err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(server.New(fs, server.Options{}))
+	defer ts.Close()
+	st, err := reststore.Open(ts.URL+"/persist", reststore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := st.Read(ctx, "f", hash, stores.PartResult); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	perHit := float64(b.Elapsed()) / float64(n)
+	start := time.Now()
+	for range n {
+		if _, err := fs.Read(ctx, "f", hash, stores.PartResult); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if floor := float64(time.Since(start)) / float64(n); floor > 0 {
+		b.ReportMetric(perHit/floor, "x_filestore")
+	}
 }

@@ -205,14 +205,8 @@ func (s *restDriver) itemURL(funcname, hash string) string {
 
 // NameRules implements [driver.Store]: the protocol's URLs carry
 // funcnames of [A-Za-z0-9_]+ only. A hash travels escaped in URLs, which
-// carry any byte, and as a JSON string in bodies, which carries only UTF-8;
-// the rules, a set of bytes, can say "ASCII" but not "valid UTF-8", so
-// hashes are ASCII (persist's default hashes are base64url, pypersist's
-// hex).
+// carry any byte, and as a JSON string in bodies, which carries only
+// UTF-8: hashes are any valid UTF-8.
 func (s *restDriver) NameRules() driver.NameRules {
-	return driver.NameRules{FuncBytes: "A-Za-z0-9_", HashBytes: hashBytes, Why: "the REST protocol's URLs carry only these"}
+	return driver.NameRules{FuncBytes: "A-Za-z0-9_", UTF8: true, Why: "the REST protocol's URLs carry only these"}
 }
-
-// hashBytes are the bytes of a hash: ASCII but NUL (and '/' and '\\',
-// which no store accepts).
-const hashBytes = "\x01-\x7f"
