@@ -26,6 +26,7 @@ const benchHashes = 1024
 
 // benchOp is one measured operation; i counts the operations so far.
 type benchOp struct {
+	listing bool // moves no result bytes, so reports no MB/s
 	prepare func(b *testing.B, st *stores.Store, fn string, rec stores.Record)
 	do      func(ctx context.Context, st *stores.Store, fn string, i int, rec stores.Record) error
 }
@@ -52,7 +53,31 @@ var benchOps = []struct {
 			return st.Put(ctx, fn, benchHashNames[i%benchHashes], rec)
 		},
 	}},
+	{"List", benchOp{
+		listing: true,
+		// A page of metadata: its cost must not grow with the size of the
+		// results, which a listing does not read.
+		prepare: func(b *testing.B, st *stores.Store, fn string, rec stores.Record) {
+			for _, h := range benchHashNames[:benchListRecords] {
+				put(b, st, fn, h, rec)
+			}
+		},
+		do: func(ctx context.Context, st *stores.Store, fn string, _ int, _ stores.Record) error {
+			page, _, err := st.List(ctx, fn, "", benchListPage)
+			if err == nil && len(page) != benchListPage {
+				err = fmt.Errorf("list: %d records, want %d", len(page), benchListPage)
+			}
+			return err
+		},
+	}},
 }
+
+// benchListRecords and benchListPage are the records List is measured on
+// and the page it reads.
+const (
+	benchListRecords = 500
+	benchListPage    = 100
+)
 
 var benchHashNames = func() []string {
 	h := make([]string, benchHashes)
@@ -63,7 +88,8 @@ var benchHashNames = func() []string {
 }()
 
 // Bench measures Get and Put of 64-byte and 64-KiB results on one funcname
-// of the store that open returns. Beside ns/op each sub-benchmark reports
+// of the store that open returns, and List of a page of 100 of 500 such
+// records. Beside ns/op each sub-benchmark reports
 // x_memstore: its time per operation divided by that of the in-memory
 // store, the floor of any store's bookkeeping, timed in the same run over
 // as many operations.
@@ -81,7 +107,9 @@ func Bench(b *testing.B, open func(b *testing.B) *stores.Store) {
 				rec := stores.Record{Result: value, Key: []byte("benchmark key")}
 				ctx := b.Context()
 				o.op.prepare(b, st, fn, rec)
-				b.SetBytes(int64(sz.size))
+				if !o.op.listing {
+					b.SetBytes(int64(sz.size))
+				}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {

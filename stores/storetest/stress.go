@@ -117,6 +117,18 @@ func testCancelledContext(t *testing.T, s *suite) {
 	wantCanceled("Len", err)
 	wantCanceled("Delete", st.Delete(ctx, fn, "h"))
 	wantCanceled("Clear", st.Clear(ctx, fn))
+	_, err = st.Read(ctx, fn, "h", stores.PartKey)
+	wantCanceled("Read", err)
+	_, _, err = st.List(ctx, fn, "", 10)
+	wantCanceled("List", err)
+	_, err = st.Owner(ctx, fn)
+	wantCanceled("Owner", err)
+	_, err = st.ClaimOwner(ctx, fn, []byte("owner"))
+	wantCanceled("ClaimOwner", err)
+	for _, err := range st.ListAll(ctx, fn) {
+		wantCanceled("ListAll", err)
+		break
+	}
 	n := 0
 	for _, err := range st.Entries(ctx, fn, stores.AllParts) {
 		n++
@@ -135,6 +147,9 @@ func testCancelledContext(t *testing.T, s *suite) {
 		}
 	}
 	// Nothing the cancelled calls were asked to do happened.
+	if _, err := st.Owner(t.Context(), fn); !errors.Is(err, stores.ErrNotFound) {
+		t.Errorf("Owner after a ClaimOwner with a cancelled context: err = %v, want ErrNotFound", err)
+	}
 	if _, err := st.Get(t.Context(), fn, "new"); !errors.Is(err, stores.ErrNotFound) {
 		t.Errorf("Get of a hash put with a cancelled context: err = %v, want ErrNotFound", err)
 	}
@@ -165,6 +180,16 @@ func testClosed(t *testing.T, s *suite) {
 	_, err = st.Len(ctx, fn)
 	wantClosed("Len", err)
 	wantClosed("Clear", st.Clear(ctx, fn))
+	_, err = st.Read(ctx, fn, "h", stores.PartResult)
+	wantClosed("Read", err)
+	_, _, err = st.List(ctx, fn, "", 10)
+	wantClosed("List", err)
+	_, err = st.Owner(ctx, fn)
+	wantClosed("Owner", err)
+	_, err = st.ClaimOwner(ctx, fn, []byte("owner"))
+	wantClosed("ClaimOwner", err)
+	_, _, err = st.MapResult(ctx, fn, "h")
+	wantClosed("MapResult", err)
 	n := 0
 	for _, err := range st.Entries(ctx, fn, stores.AllParts) {
 		n++
