@@ -1,6 +1,7 @@
 // Package fingerprint is what `persist fingerprint` runs: it finds the
 // functions a package memoises (passes by name to persist.Decorate,
-// persist.Wrap or persist.Wrap1 … Wrap3E), hashes each one's code together
+// persist.Wrap or persist.Wrap1 … Wrap3E, or to a function or method of the
+// module that passes its parameter straight on to one of them), hashes each one's code together
 // with the code of its module that it uses, and writes a small generated
 // file that registers the hashes with persist.RegisterFingerprint, where
 // Decorate finds them as the functions' default Version. Editing a

@@ -25,11 +25,13 @@ func ExampleGenerate() {
 	// Output:
 	// example.com/fpsample
 	// example.com/fpsample.(*Pricer).Bump 32
+	// example.com/fpsample.Cube 32
 	// example.com/fpsample.Gen[...] 32
 	// example.com/fpsample.IsEven 32
 	// example.com/fpsample.IsOdd 32
 	// example.com/fpsample.Itoa 32
 	// example.com/fpsample.Pricer.Price-fm 32
+	// example.com/fpsample.Square 32
 	// example.com/fpsample.TotalArea 32
 	// example.com/fpsample.Triple 32
 	// 3 skipped

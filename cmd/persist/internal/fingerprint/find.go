@@ -19,20 +19,126 @@ type root struct {
 	pos  ast.Node
 }
 
+// memoised says which argument of a call is a function memoised: the
+// first of persist's memoisers, or the one a forwarder passes on.
+type memoised struct {
+	persistPath string
+	forwarders  map[*types.Func]int // functions of the module that pass a parameter to a memoiser: its index
+	forwarded   map[types.Object]bool
+}
+
+// findForwarders finds the module's functions and methods that pass one of
+// their parameters straight to a memoiser, such as
+//
+//	func (t *tour) decorate(fn any, opts persist.Options) *persist.Memo {
+//		…
+//		m, err := persist.Decorate(fn, opts)
+//
+// so that the functions given to them count as memoised, and forwarders of
+// forwarders, up to a fixed point.
+func findForwarders(prog *program, persistPath string) *memoised {
+	m := &memoised{persistPath: persistPath, forwarders: map[*types.Func]int{}, forwarded: map[types.Object]bool{}}
+	for changed := true; changed; {
+		changed = false
+		for _, lp := range prog.pkgs {
+			for _, f := range lp.files {
+				for _, d := range f.Decls {
+					fd, ok := d.(*ast.FuncDecl)
+					if !ok || fd.Body == nil {
+						continue
+					}
+					fn, _ := lp.info.Defs[fd.Name].(*types.Func)
+					if fn == nil {
+						continue
+					}
+					if _, done := m.forwarders[fn]; done {
+						continue
+					}
+					params := fn.Type().(*types.Signature).Params()
+					ast.Inspect(fd.Body, func(n ast.Node) bool {
+						call, ok := n.(*ast.CallExpr)
+						if !ok {
+							return true
+						}
+						i, ok := m.argIndex(lp.info, call)
+						if !ok {
+							return true
+						}
+						id, ok := ast.Unparen(call.Args[i]).(*ast.Ident)
+						if !ok {
+							return true
+						}
+						for j := range params.Len() {
+							if p := params.At(j); p == lp.info.Uses[id] && (j < params.Len()-1 || !fn.Type().(*types.Signature).Variadic()) {
+								m.forwarders[fn] = j
+								m.forwarded[p] = true
+								changed = true
+								return false
+							}
+						}
+						return true
+					})
+				}
+			}
+		}
+	}
+	return m
+}
+
+// argIndex says whether call is of a memoiser or a forwarder, and which of
+// its arguments is the function.
+func (m *memoised) argIndex(info *types.Info, call *ast.CallExpr) (int, bool) {
+	fun := stripIndex(ast.Unparen(call.Fun))
+	var id *ast.Ident
+	shift := 0
+	switch f := fun.(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+		if sel, ok := info.Selections[f]; ok && sel.Kind() == types.MethodExpr {
+			shift = 1 // (*T).M(t, fn): the receiver comes first
+		}
+	default:
+		return 0, false
+	}
+	fn, ok := info.Uses[id].(*types.Func)
+	if !ok {
+		return 0, false
+	}
+	fn = fn.Origin()
+	i := 0
+	if fn.Pkg() == nil || fn.Pkg().Path() != m.persistPath || !memoisers.MatchString(fn.Name()) {
+		if i, ok = m.forwarders[fn]; !ok {
+			return 0, false
+		}
+	}
+	i += shift
+	return i, i < len(call.Args)
+}
+
 // findRoots walks the target package for calls of the memoisers and
-// classifies their first arguments.
+// forwarders, and classifies the functions passed.
 func findRoots(prog *program, persistPath string) (roots []root, skipped []Skipped) {
 	lp := prog.target
+	m := findForwarders(prog, persistPath)
 	skip := func(n ast.Node, reason string) {
 		skipped = append(skipped, Skipped{Pos: prog.fset.Position(n.Pos()), Reason: reason})
 	}
 	for _, f := range lp.files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) == 0 || !isMemoiser(lp.info, call.Fun, persistPath) {
+			if !ok {
 				return true
 			}
-			arg := ast.Unparen(call.Args[0])
+			i, ok := m.argIndex(lp.info, call)
+			if !ok {
+				return true
+			}
+			arg := ast.Unparen(call.Args[i])
+			if id, ok := arg.(*ast.Ident); ok && m.forwarded[lp.info.Uses[id]] {
+				return true // a forwarder passing its parameter on: its callers pass the functions
+			}
 			r, reason := classify(prog, lp.info, arg)
 			if reason != "" {
 				skip(arg, reason)
@@ -44,21 +150,6 @@ func findRoots(prog *program, persistPath string) (roots []root, skipped []Skipp
 		})
 	}
 	return roots, skipped
-}
-
-func isMemoiser(info *types.Info, fun ast.Expr, persistPath string) bool {
-	fun = stripIndex(ast.Unparen(fun))
-	var id *ast.Ident
-	switch f := fun.(type) {
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	default:
-		return false
-	}
-	fn, ok := info.Uses[id].(*types.Func)
-	return ok && fn.Pkg() != nil && fn.Pkg().Path() == persistPath && memoisers.MatchString(fn.Name())
 }
 
 // stripIndex drops an explicit instantiation: Wrap1[int, int] is Wrap1.

@@ -19,10 +19,12 @@ const (
 	totalArea = "example.com/fpsample.TotalArea"
 	itoa      = "example.com/fpsample.Itoa"
 	gen       = "example.com/fpsample.Gen[...]"
+	square    = "example.com/fpsample.Square"
+	cube      = "example.com/fpsample.Cube"
 )
 
 // sampleFuncs are the functions the sample memoises by name.
-var sampleFuncs = []string{bump, gen, isEven, isOdd, itoa, price, totalArea, triple}
+var sampleFuncs = []string{bump, cube, gen, isEven, isOdd, itoa, price, square, totalArea, triple}
 
 type change struct{ file, old, new string }
 
@@ -76,6 +78,9 @@ func TestEdits(t *testing.T) {
 		{name: "receiver's type", edits: []change{{sample, "type Pricer struct{ Rate int }", "type Pricer struct {\n\tRate int\n\tName string\n}"}}, changed: []string{price, bump}},
 		{name: "generic function", edits: []change{{sample, "return []T{x, x}", "return []T{x}"}}, changed: []string{gen}},
 		{name: "spread argument", edits: []change{{sample, "func Gen[T any](x T) []T { return []T{x, x} }", "func Gen[T any](x T) []T { return append([]T{x}, []T{x}...) }"}}, changed: []string{gen}},
+		{name: "memoised through a forwarder", edits: []change{{sample, "return x * x }", "return x * x * 1 }"}}, changed: []string{square}},
+		{name: "memoised through a method forwarding to a forwarder", edits: []change{{sample, "return x * x * x }", "return x * x * x * 1 }"}}, changed: []string{cube}},
+		{name: "the forwarders", edits: []change{{sample, "r.prefix+name", "name+r.prefix"}}},
 		{name: "the call sites", edits: []change{{sample, `persist.Options{FuncName: "price"}`, `persist.Options{FuncName: "price2"}`}}},
 	}
 	base := fingerprints(t, copySample(t))

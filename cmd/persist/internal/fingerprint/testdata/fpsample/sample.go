@@ -73,6 +73,23 @@ func Itoa(x int) string { return strconv.Itoa(calc.Lookup(x)) }
 // Gen is generic.
 func Gen[T any](x T) []T { return []T{x, x} }
 
+// Square is memoised through a helper of the package's own.
+func Square(x int) int { return x * x }
+
+// Cube is memoised through a method that calls that helper.
+func Cube(x int) int { return x * x * x }
+
+// memoise passes its function on to persist, as a program's helper might.
+func memoise(fn any, name string) error {
+	_, err := persist.Decorate(fn, persist.Options{FuncName: name})
+	return err
+}
+
+type registry struct{ prefix string }
+
+// add passes its function on to memoise.
+func (r *registry) add(name string, fn any) error { return memoise(fn, r.prefix+name) }
+
 // Setup memoises them all, and a few function values that get no
 // fingerprint.
 func Setup() error {
@@ -91,6 +108,8 @@ func Setup() error {
 			return err
 		},
 		func() error { _, _, err := persist.Wrap1(Triple, persist.Options{FuncName: "triple2"}); return err },
+		func() error { return memoise(Square, "square") },
+		func() error { r := &registry{prefix: "r-"}; return r.add("cube", Cube) },
 		// No fingerprint: a literal, a function of another module, a variable.
 		func() error {
 			_, err := persist.Decorate(func(x int) int { return x }, persist.Options{FuncName: "lit"})
