@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // chunkSize is the largest record kept inside its document, and the size
@@ -19,11 +19,11 @@ import (
 const chunkSize = 8 << 20
 
 // errTorn reports chunks that vanished under a reader, because a
-// concurrent Put or Delete replaced the record they belonged to.
+// concurrent Write or Delete replaced the record they belonged to.
 var errTorn = errors.New("the record's chunks are missing")
 
 // chunkRef is how a record's document points to its chunks. The chunks of
-// one Put have ids "<version>.<index>", so they sort in order and a new
+// one Write have ids "<version>.<index>", so they sort in order and a new
 // version never mixes with an old one.
 type chunkRef struct {
 	Version string `bson:"v"`
@@ -42,7 +42,7 @@ func lenOrNil(b []byte) int {
 }
 
 // writeChunks stores rec's bytes as chunks of a new version.
-func (s *Store) writeChunks(ctx context.Context, funcname, hash string, rec stores.Record) (*chunkRef, error) {
+func (d *mongoDriver) writeChunks(ctx context.Context, funcname, hash string, rec driver.Record) (*chunkRef, error) {
 	v := make([]byte, 12)
 	_, _ = rand.Read(v) // crypto/rand.Read never fails
 	ref := &chunkRef{
@@ -63,8 +63,8 @@ func (s *Store) writeChunks(ctx context.Context, funcname, hash string, rec stor
 		})
 	}
 	ref.Count = len(docs)
-	if _, err := s.chunks.InsertMany(ctx, docs); err != nil {
-		s.dropChunks(ref)
+	if _, err := d.chunks.InsertMany(ctx, docs); err != nil {
+		d.dropChunks(ref)
 		return nil, err
 	}
 	return ref, nil
@@ -80,51 +80,125 @@ func versionRange(version string) bson.D {
 	}}}
 }
 
-// readChunks reassembles a record, or returns errTorn when chunks are gone.
-func (s *Store) readChunks(ctx context.Context, ref *chunkRef) (stores.Record, error) {
-	cur, err := s.chunks.Find(ctx, versionRange(ref.Version),
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(2))
+// span is the byte range of the payload, Result then Key then Meta, that
+// holds the parts of ref that parts names; empty when they hold no bytes.
+func (ref *chunkRef) span(parts driver.Parts) (lo, hi int) {
+	lo, hi = -1, -1
+	add := func(start, n int) {
+		if n <= 0 {
+			return
+		}
+		if lo < 0 || start < lo {
+			lo = start
+		}
+		hi = max(hi, start+n)
+	}
+	key, meta := max(ref.Key, 0), max(ref.Meta, 0)
+	if parts.Has(driver.PartResult) {
+		add(0, ref.Result)
+	}
+	if parts.Has(driver.PartKey) {
+		add(ref.Result, key)
+	}
+	if parts.Has(driver.PartMeta) {
+		add(ref.Result+key, meta)
+	}
+	if lo < 0 {
+		return 0, 0
+	}
+	return lo, hi
+}
+
+// size is the bytes of the record's result, key and metadata together.
+func (ref *chunkRef) size() int64 {
+	return int64(ref.Result) + int64(max(ref.Key, 0)) + int64(max(ref.Meta, 0))
+}
+
+// readChunks reassembles the parts of a record that parts names, reading
+// only the chunks that hold them, or returns errTorn when those chunks are
+// gone.
+func (d *mongoDriver) readChunks(ctx context.Context, ref *chunkRef, parts driver.Parts) (driver.Record, error) {
+	var rec driver.Record
+	lo, hi := ref.span(parts)
+	var payload []byte // the bytes [base, hi) of the payload
+	base := 0
+	if hi > lo {
+		first, last := lo/chunkSize, (hi-1)/chunkSize
+		base = first * chunkSize
+		var err error
+		if payload, err = d.fetchChunks(ctx, ref, first, last); err != nil {
+			return rec, err
+		}
+	}
+	// cut returns the n bytes at off of the payload, nil when n < 0.
+	cut := func(off, n int) []byte {
+		if n < 0 {
+			return nil
+		}
+		if n == 0 {
+			return []byte{}
+		}
+		return payload[off-base : off-base+n : off-base+n]
+	}
+	key := max(ref.Key, 0)
+	if parts.Has(driver.PartResult) {
+		rec.Result = cut(0, ref.Result)
+	}
+	if parts.Has(driver.PartKey) {
+		rec.Key = cut(ref.Result, ref.Key)
+	}
+	if parts.Has(driver.PartMeta) {
+		rec.Meta = cut(ref.Result+key, ref.Meta)
+	}
+	return rec, nil
+}
+
+// fetchChunks returns the chunks first to last of ref's version joined, or
+// errTorn when one is missing or not of the length it was written with.
+func (d *mongoDriver) fetchChunks(ctx context.Context, ref *chunkRef, first, last int) ([]byte, error) {
+	total := int(ref.size())
+	filter := bson.D{{Key: "_id", Value: bson.D{
+		{Key: "$gte", Value: chunkID(ref.Version, first)},
+		{Key: "$lte", Value: chunkID(ref.Version, last)},
+	}}}
+	cur, err := d.chunks.Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(2).
+			SetProjection(bson.D{{Key: "data", Value: 1}}))
 	if err != nil {
-		return stores.Record{}, err
+		return nil, err
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	total := ref.Result + max(ref.Key, 0) + max(ref.Meta, 0)
-	payload := make([]byte, 0, total)
-	n := 0
+	payload := make([]byte, 0, min(total, (last+1)*chunkSize)-first*chunkSize)
+	i := first
 	for cur.Next(ctx) {
 		var c struct {
 			Data []byte `bson:"data"`
 		}
 		if err := cur.Decode(&c); err != nil {
-			return stores.Record{}, err
+			return nil, err
+		}
+		if i > last || len(c.Data) != min(chunkSize, total-i*chunkSize) {
+			return nil, errTorn
 		}
 		payload = append(payload, c.Data...)
-		n++
+		i++
 	}
 	if err := cur.Err(); err != nil {
-		return stores.Record{}, err
+		return nil, err
 	}
-	if n != ref.Count || len(payload) != total {
-		return stores.Record{}, errTorn
+	if i != last+1 {
+		return nil, errTorn
 	}
-	rec := stores.Record{Result: payload[:ref.Result:ref.Result]}
-	rest := payload[ref.Result:]
-	if ref.Key >= 0 {
-		rec.Key, rest = rest[:ref.Key:ref.Key], rest[ref.Key:]
-	}
-	if ref.Meta >= 0 {
-		rec.Meta = rest[:ref.Meta:ref.Meta]
-	}
-	return rec, nil
+	return payload, nil
 }
 
 // dropChunks removes the chunks of a version that no document points to
 // any more. It runs even when the caller's context has ended, since
 // leaving them costs space, and it only logs a failure.
-func (s *Store) dropChunks(ref *chunkRef) {
+func (d *mongoDriver) dropChunks(ref *chunkRef) {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	if _, err := s.chunks.DeleteMany(ctx, versionRange(ref.Version)); err != nil {
+	if _, err := d.chunks.DeleteMany(ctx, versionRange(ref.Version)); err != nil {
 		logDropFailure(ref, err)
 	}
 }

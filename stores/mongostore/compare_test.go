@@ -15,7 +15,7 @@ func BenchmarkCompare(b *testing.B) {
 	needServer(b)
 	b.Run("store=file", func(b *testing.B) {
 		dir := b.TempDir()
-		storetest.Bench(b, func(b *testing.B) stores.Store {
+		storetest.Bench(b, func(b *testing.B) *stores.Store {
 			st, err := filestore.Open(dir, filestore.Options{})
 			if err != nil {
 				b.Fatal(err)
@@ -24,6 +24,6 @@ func BenchmarkCompare(b *testing.B) {
 		})
 	})
 	b.Run("store=mongodb", func(b *testing.B) {
-		storetest.Bench(b, func(b *testing.B) stores.Store { return openStore(b, nil) })
+		storetest.Bench(b, func(b *testing.B) *stores.Store { return openStore(b, nil) })
 	})
 }

@@ -1,8 +1,13 @@
 // Package mongostore keeps records in a MongoDB collection, under the URL
 // schemes mongodb:// and mongodb+srv://. Programs enable it with a blank
-// import, so that only they link the MongoDB driver:
+// import, so that only they link the MongoDB driver, and then open it with
+// stores.Open; [Open] does the same without the registry:
 //
 //	import _ "github.com/gopersist/persist/stores/mongostore"
+//
+// Both return the portable *stores.Store over this package's driver. The
+// driver implements the optional locking, counting and funcname listing;
+// it has no types of its own to hand out through Store.As.
 //
 // # URL
 //
@@ -32,22 +37,37 @@
 // Each result is one document of the collection:
 //
 //	{_id: "funcname/hash", funcname, hash, result: binary, key: binary,
-//	 metadata: string or binary, created: date}
+//	 metadata: string or binary, created: date, size: long}
 //
 // key is absent when keys are not stored, metadata absent when there is
 // none; metadata that is UTF-8 text is kept as a string so that any MongoDB
-// tool shows it. The _id joins funcname and hash, which cannot contain '/',
-// so the primary index keeps one document per record and Put is one
-// upsert (a replace). An index on funcname, created by the first Put of
-// each handle, serves Len, Clear, Entries and listing funcnames. A record
-// larger than 8 MiB (MongoDB documents hold at most 16 MiB) is written as
-// chunks to NAME_chunks first, and its document then points to them; a
-// reader therefore sees the old record or the new one, never a mix.
+// tool shows it. size is the bytes of result, key and metadata together.
+// The _id joins funcname and hash, which cannot contain '/', so the
+// primary index keeps one document per record, a write is one upsert (a
+// replace), and a function's records sort by hash. An index on funcname,
+// created by the first write of each handle, serves Len, Clear and listing
+// funcnames. A record larger than 8 MiB (MongoDB documents hold at most
+// 16 MiB) is written as chunks to NAME_chunks first, and its document then
+// points to them; a reader therefore sees the old record or the new one,
+// never a mix.
+//
+// Reads ask the server for no more than they return: a read of the result
+// projects out the key and metadata, and of a chunked record fetches only
+// the chunks that hold the parts asked for. A list page is one find on a
+// range of _id, sorted by _id and limited to the page, whose projection
+// keeps _id, size and created: no record's bytes cross the network. A
+// document written before size was stored is read once more, for its
+// lengths, when it is listed.
+//
+// Funcnames and hashes must be UTF-8, as BSON strings are (the driver's
+// NameRules say so, and the store refuses other names as invalid): a
+// server may store other bytes replaced, so that two names would share one
+// document.
 //
 // # Computation locks
 //
-// [Store] implements [stores.Locker], so that processes on different
-// machines sharing one server compute each result once. A lock is a lease
+// The store locks (Store.CanLock), so that processes on different machines
+// sharing one server compute each result once. A lock is a lease
 // document {_id: funcname/hash, owner, expires} in NAME_leases, taken
 // atomically: an upsert that matches only an expired lease, whose insert
 // the server refuses as a duplicate key while a live lease exists. The
@@ -65,11 +85,14 @@
 //
 // # Failures
 //
-// Every error is a *[stores.OpError] that names the server by its URL
-// without the password, nor the values of authMechanismProperties and
-// tlsCertificateKeyFilePassword. Open pings the server, so a server that is down
-// fails Open, after the server-selection timeout at the latest. A server
-// that cannot be reached or that fails an operation gives an error
-// wrapping [stores.ErrUnavailable]; a caller's context that is cancelled or
-// expires gives an error wrapping the context's error instead.
+// Every error is a *stores.OpError. A store from [Open] names the server by
+// its URL without the password, nor the values of authMechanismProperties
+// and tlsCertificateKeyFilePassword; one from stores.Open names it as
+// stores.Redact does, without the password. Open pings the server, so a server that is down fails Open,
+// after the server-selection timeout at the latest. A server that cannot
+// be reached, that times out or that fails an operation gives an error
+// wrapping stores.ErrUnavailable; a document over the server's size limit
+// gives stores.ErrTooLarge; a caller's context that is cancelled or
+// expires gives an error wrapping the context's error instead, and the
+// driver's own timeouts never pass for it.
 package mongostore

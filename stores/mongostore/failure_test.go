@@ -70,14 +70,23 @@ func TestServerDownAfterOpen(t *testing.T) {
 	srv.stop()
 
 	_, err := st.Get(ctx, "f", "kept")
-	wantUnavailable(t, "get", err)
-	wantUnavailable(t, "put", st.Put(ctx, "f", "new", stores.Record{Result: []byte("r")}))
+	wantUnavailable(t, "read", err)
+	wantUnavailable(t, "write", st.Put(ctx, "f", "new", stores.Record{Result: []byte("r")}))
 	wantUnavailable(t, "delete", st.Delete(ctx, "f", "kept"))
 	_, err = st.Len(ctx, "f")
 	wantUnavailable(t, "len", err)
 	wantUnavailable(t, "clear", st.Clear(ctx, "f"))
-	for _, err := range st.Entries(ctx, "f") {
-		wantUnavailable(t, "entries", err)
+	_, _, err = st.List(ctx, "f", "", 10)
+	wantUnavailable(t, "list", err)
+	for _, err := range st.Entries(ctx, "f", stores.AllParts) {
+		wantUnavailable(t, "list", err)
+	}
+	_, err = st.Owner(ctx, "f")
+	wantUnavailable(t, "owner", err)
+	_, err = st.ClaimOwner(ctx, "f", []byte("o"))
+	wantUnavailable(t, "claim owner", err)
+	for _, err := range st.Funcs(ctx) {
+		wantUnavailable(t, "funcs", err)
 	}
 	_, err = st.Lock(ctx, "f", "kept")
 	wantUnavailable(t, "lock", err)
@@ -111,7 +120,7 @@ func TestCallerTimeout(t *testing.T) {
 		t.Errorf("Get past the caller's deadline: err = %v, want the context's error, not ErrUnavailable", err)
 	}
 	var opErr *stores.OpError
-	if !errors.As(err, &opErr) || opErr.Op != "get" {
-		t.Errorf("Get past the caller's deadline: err = %v, want an *OpError from get", err)
+	if !errors.As(err, &opErr) || opErr.Op != "read" {
+		t.Errorf("Get past the caller's deadline: err = %v, want an *OpError from read", err)
 	}
 }

@@ -11,8 +11,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/gopersist/persist/stores"
 )
 
 // Waiting for a held lease polls the server, first often (a computation
@@ -23,29 +21,26 @@ const (
 	maxPoll   = 500 * time.Millisecond
 )
 
-// Lock implements [stores.Locker] with a lease document per (funcname,
+// Lock implements [driver.Locker] with a lease document per (funcname,
 // hash), see the package documentation.
-func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
-	if err := s.check(ctx, "lock", funcname, hash); err != nil {
-		return nil, err
-	}
+func (d *mongoDriver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
 	owner := make([]byte, 12)
 	_, _ = rand.Read(owner) // crypto/rand.Read never fails
-	l := &lease{s: s, id: funcname + "/" + hash, owner: hex.EncodeToString(owner)}
+	l := &lease{d: d, id: funcname + "/" + hash, owner: hex.EncodeToString(owner)}
 	poll := firstPoll
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, &stores.OpError{Op: "lock", Store: s.url, Err: ctx.Err()}
-		case <-s.done:
-			return nil, s.check(ctx, "lock")
+			return nil, ctx.Err()
+		case <-d.done:
+			return nil, errClosed
 		case <-timer.C:
 		}
 		took, err := l.take(ctx)
 		if err != nil {
-			return nil, s.fail(ctx, "lock", err)
+			return nil, d.wrap(ctx, err)
 		}
 		if took {
 			return l.hold(), nil
@@ -58,7 +53,7 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 // lease is one holder's claim on a lease document. The id joins funcname
 // and hash with '/', which neither may contain.
 type lease struct {
-	s     *Store
+	d     *mongoDriver
 	id    string
 	owner string
 }
@@ -69,11 +64,11 @@ type lease struct {
 // refuses as a duplicate key: the lease is held.
 func (l *lease) take(ctx context.Context) (bool, error) {
 	now := time.Now()
-	_, err := l.s.leases.UpdateOne(ctx,
+	_, err := l.d.leases.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: l.id}, {Key: "expires", Value: bson.D{{Key: "$lt", Value: now}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "owner", Value: l.owner},
-			{Key: "expires", Value: now.Add(l.s.lease)},
+			{Key: "expires", Value: now.Add(l.d.lease)},
 		}}},
 		options.UpdateOne().SetUpsert(true))
 	if mongo.IsDuplicateKeyError(err) {
@@ -86,16 +81,16 @@ func (l *lease) take(ctx context.Context) (bool, error) {
 // or the store is closed, and returns unlock.
 func (l *lease) hold() func() {
 	stop := make(chan struct{})
-	l.s.wg.Add(1)
+	l.d.wg.Add(1)
 	go func() {
-		defer l.s.wg.Done()
-		tick := time.NewTicker(l.s.lease / 3)
+		defer l.d.wg.Done()
+		tick := time.NewTicker(l.d.lease / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-l.s.done:
+			case <-l.d.done:
 				return
 			case <-tick.C:
 				if !l.renew() {
@@ -118,17 +113,17 @@ func (l *lease) hold() func() {
 // lease) is logged: another process may be computing the same result,
 // which costs time but stores the same bytes.
 func (l *lease) renew() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), l.s.lease/3)
+	ctx, cancel := context.WithTimeout(context.Background(), l.d.lease/3)
 	defer cancel()
-	res, err := l.s.leases.UpdateOne(ctx,
+	res, err := l.d.leases.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: l.id}, {Key: "owner", Value: l.owner}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(l.s.lease)}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(l.d.lease)}}}})
 	switch {
 	case err != nil:
-		slog.Warn("mongostore: could not renew a computation lock; retrying", "lock", l.id, "store", l.s.url, "err", err)
+		slog.Warn("mongostore: could not renew a computation lock; retrying", "lock", l.id, "store", l.d.url, "err", err)
 		return true
 	case res.MatchedCount == 0:
-		slog.Warn("mongostore: a computation lock expired while held", "lock", l.id, "store", l.s.url, "lease", l.s.lease)
+		slog.Warn("mongostore: a computation lock expired while held", "lock", l.id, "store", l.d.url, "lease", l.d.lease)
 		return false
 	}
 	return true
@@ -137,17 +132,14 @@ func (l *lease) renew() bool {
 // release deletes the lease if it is still ours. A failure is logged only:
 // the lease then expires on its own.
 func (l *lease) release() {
-	l.s.mu.RLock()
-	closed := l.s.closed
-	l.s.mu.RUnlock()
-	if closed {
+	if l.d.closed.Load() {
 		return // the lease expires on its own
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	_, err := l.s.leases.DeleteOne(ctx, bson.D{{Key: "_id", Value: l.id}, {Key: "owner", Value: l.owner}})
+	_, err := l.d.leases.DeleteOne(ctx, bson.D{{Key: "_id", Value: l.id}, {Key: "owner", Value: l.owner}})
 	if err != nil {
 		slog.Warn("mongostore: could not release a computation lock; it expires on its own",
-			"lock", l.id, "store", l.s.url, "lease", l.s.lease, "err", err)
+			"lock", l.id, "store", l.d.url, "lease", l.d.lease, "err", err)
 	}
 }

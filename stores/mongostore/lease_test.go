@@ -7,13 +7,15 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gopersist/persist/stores"
 )
 
 // shortLease makes an abandoned lock expire within the test.
 var shortLease = url.Values{"lease": {"1s"}}
 
 // tryLock attempts to take a lock for d and reports whether it did.
-func tryLock(t *testing.T, st *Store, funcname, hash string, d time.Duration) bool {
+func tryLock(t *testing.T, st *stores.Store, funcname, hash string, d time.Duration) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()

@@ -19,6 +19,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // uriEnv names a MongoDB server to test against instead of the FerretDB
@@ -240,29 +243,41 @@ func storeURL(t testing.TB, base string, opts url.Values) string {
 }
 
 // openStore opens a store on the shared server and closes it when t ends.
-func openStore(t testing.TB, opts url.Values) *Store {
+func openStore(t testing.TB, opts url.Values) *stores.Store {
 	t.Helper()
 	needServer(t)
 	return openURL(t, storeURL(t, serverURI, opts))
 }
 
-// openURL opens rawURL, failing t on error, and closes it when t ends.
-func openURL(t testing.TB, rawURL string) *Store {
+// openURL opens rawURL, failing t on error, and closes it when t ends
+// unless the test closed it first.
+func openURL(t testing.TB, rawURL string) *stores.Store {
 	t.Helper()
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := open(ctx, u)
+	st, err := Open(ctx, rawURL)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", rawURL, err)
 	}
 	t.Cleanup(func() {
-		if err := st.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		if err := st.Close(); err != nil && !errors.Is(err, stores.ErrClosed) {
 			t.Errorf("Close: %v", err)
 		}
 	})
 	return st
+}
+
+// driverOf returns the MongoDB driver under st, for tests that look at the
+// documents themselves.
+func driverOf(t testing.TB, st *stores.Store) *mongoDriver {
+	t.Helper()
+	var drv driver.Store
+	if !st.As(&drv) {
+		t.Fatal("the store does not hand out its driver")
+	}
+	d, ok := drv.(*mongoDriver)
+	if !ok {
+		t.Fatalf("the store's driver is a %T, not the MongoDB driver", drv)
+	}
+	return d
 }

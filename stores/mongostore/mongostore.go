@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // Defaults for what the URL leaves out.
@@ -40,14 +42,22 @@ const (
 const closeTimeout = 10 * time.Second
 
 func init() {
-	stores.Register("mongodb", Open)
-	stores.Register("mongodb+srv", Open)
+	open := func(ctx context.Context, u *url.URL) (driver.Store, error) {
+		d, err := openDriver(ctx, u)
+		if err != nil {
+			return nil, err // not a nil *mongoDriver in a non-nil interface
+		}
+		return d, nil
+	}
+	stores.Register("mongodb", open)
+	stores.Register("mongodb+srv", open)
 }
 
-// Store keeps records in a MongoDB collection. It is safe for concurrent use.
-type Store struct {
+// mongoDriver is the [driver.Store] of one handle: a client and the
+// collections it uses. It is safe for concurrent use.
+type mongoDriver struct {
 	client  *mongo.Client
-	url     string // for errors: the URL without its password
+	url     string // for logs: the URL without its secrets
 	results *mongo.Collection
 	chunks  *mongo.Collection
 	leases  *mongo.Collection
@@ -57,9 +67,8 @@ type Store struct {
 	indexMu sync.Mutex
 	indexed bool // the indexes on funcname exist
 
-	mu     sync.RWMutex // guards closed
-	closed bool
-	done   chan struct{} // closed by Close, stops lease renewals
+	closed atomic.Bool
+	done   chan struct{} // closed by Close, stops lease renewals and waits
 	wg     sync.WaitGroup
 }
 
@@ -196,18 +205,26 @@ func validCollection(name string) error {
 	return nil
 }
 
-// Open opens the store that u names (see the package documentation for the
-// URL). It checks that the server answers, within the server-selection
-// timeout or ctx, whichever ends first.
-func Open(ctx context.Context, u *url.URL) (stores.Store, error) {
-	st, err := open(ctx, u)
+// Open opens the store that rawURL names (see the package documentation for
+// the URL), as [stores.Open] does once the package is imported. It checks
+// that the server answers, within the server-selection timeout or ctx,
+// whichever ends first.
+func Open(ctx context.Context, rawURL string) (*stores.Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &stores.OpError{Op: "open", Store: stores.Redact(rawURL), Err: err}
+	}
+	d, err := openDriver(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	return stores.NewStore(d, d.url), nil
 }
 
-func open(ctx context.Context, u *url.URL) (*Store, error) {
+// openDriver connects to the server u names and pings it. Its errors are
+// *stores.OpError already: the registry hands them to the caller as they
+// are. The tests add client options of their own (a command monitor).
+func openDriver(ctx context.Context, u *url.URL, extra ...*options.ClientOptions) (*mongoDriver, error) {
 	redacted := redact(u)
 	c, err := parseURL(u)
 	if err != nil {
@@ -217,14 +234,14 @@ func open(ctx context.Context, u *url.URL) (*Store, error) {
 	if !c.selectionSet {
 		opts.SetServerSelectionTimeout(DefaultServerSelectionTimeout)
 	}
-	client, err := mongo.Connect(opts)
+	client, err := mongo.Connect(append([]*options.ClientOptions{opts}, extra...)...)
 	if err != nil {
 		// The URL passed the check above, so what is left is a failed SRV
 		// lookup or the like: the server cannot be found.
-		return nil, &stores.OpError{Op: "open", Store: redacted, Err: fmt.Errorf("%w: %v", stores.ErrUnavailable, err)}
+		return nil, &stores.OpError{Op: "open", Store: redacted, Code: driver.Unavailable, Err: err}
 	}
 	db := client.Database(c.database)
-	s := &Store{
+	d := &mongoDriver{
 		client:  client,
 		url:     redacted,
 		results: db.Collection(c.collection),
@@ -235,93 +252,51 @@ func open(ctx context.Context, u *url.URL) (*Store, error) {
 		done:    make(chan struct{}),
 	}
 	if err := client.Ping(ctx, nil); err != nil {
-		err = s.fail(ctx, "open", err)
-		_ = s.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// check refuses calls on a closed store, with a done context, or with
-// invalid names (a funcname first, then a hash).
-func (s *Store) check(ctx context.Context, op string, names ...string) error {
-	if err := ctx.Err(); err != nil {
-		return &stores.OpError{Op: op, Store: s.url, Err: err}
-	}
-	s.mu.RLock()
-	closed := s.closed
-	s.mu.RUnlock()
-	if closed {
-		return &stores.OpError{Op: op, Store: s.url, Err: stores.ErrClosed}
-	}
-	what := "funcname"
-	for _, n := range names {
-		if err := stores.ValidName(what, n); err != nil {
-			return &stores.OpError{Op: op, Store: s.url, Err: err}
+		err = d.wrap(ctx, err)
+		code := d.ErrorCode(err)
+		if ctx.Err() != nil {
+			code = driver.Canceled
 		}
-		what = "hash"
+		_ = d.Close()
+		return nil, &stores.OpError{Op: "open", Store: redacted, Code: code, Err: err}
 	}
-	return nil
-}
-
-// fail turns a driver error into the store's typed error: the context's
-// error when ctx ended, ErrClosed after Close, and ErrUnavailable for
-// everything the server or the network did. Context errors that the driver
-// raised on its own (its timeouts) are kept as text only, so that callers
-// do not mistake them for the end of their own context.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
-	var wrapped error
-	switch {
-	case ctx.Err() != nil:
-		wrapped = fmt.Errorf("%w: %v", ctx.Err(), err)
-	case errors.Is(err, mongo.ErrClientDisconnected):
-		wrapped = fmt.Errorf("%w: %v", stores.ErrClosed, err)
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		wrapped = fmt.Errorf("%w: %v", stores.ErrUnavailable, err)
-	default:
-		wrapped = fmt.Errorf("%w: %w", stores.ErrUnavailable, err)
-	}
-	return &stores.OpError{Op: op, Store: s.url, Err: wrapped}
+	return d, nil
 }
 
 // ensureIndexes creates, once per handle, the indexes on funcname that
-// Len, Clear, Entries and Funcs use. Creating an index that exists is a
-// no-op on the server, so handles need not agree.
-func (s *Store) ensureIndexes(ctx context.Context) error {
-	s.indexMu.Lock()
-	defer s.indexMu.Unlock()
-	if s.indexed {
+// Len, Clear and Funcs use. Creating an index that exists is a no-op on
+// the server, so handles need not agree.
+func (d *mongoDriver) ensureIndexes(ctx context.Context) error {
+	d.indexMu.Lock()
+	defer d.indexMu.Unlock()
+	if d.indexed {
 		return nil
 	}
 	byFuncname := mongo.IndexModel{
 		Keys:    bson.D{{Key: "funcname", Value: 1}},
 		Options: options.Index().SetName("funcname"),
 	}
-	for _, c := range []*mongo.Collection{s.results, s.chunks} {
+	for _, c := range []*mongo.Collection{d.results, d.chunks} {
 		if _, err := c.Indexes().CreateOne(ctx, byFuncname); err != nil {
 			return err
 		}
 	}
-	s.indexed = true
+	d.indexed = true
 	return nil
 }
 
-// Close implements [stores.Store]. It stops renewing the leases this handle
+// Close implements [driver.Store]. It stops renewing the leases this handle
 // holds, which then expire, and disconnects from the server.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+func (d *mongoDriver) Close() error {
+	if !d.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	s.closed = true
-	close(s.done)
-	s.mu.Unlock()
-	s.wg.Wait()
+	close(d.done)
+	d.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	if err := s.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
-		return &stores.OpError{Op: "close", Store: s.url, Err: err}
+	if err := d.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return err
 	}
 	return nil
 }

@@ -15,12 +15,12 @@ import (
 
 func TestConformance(t *testing.T) {
 	needServer(t)
-	storetest.Run(t, func(t *testing.T) stores.Store { return openStore(t, nil) })
+	storetest.Run(t, func(t *testing.T) *stores.Store { return openStore(t, nil) })
 }
 
 func BenchmarkConformance(b *testing.B) {
 	needServer(b)
-	storetest.Bench(b, func(b *testing.B) stores.Store { return openStore(b, nil) })
+	storetest.Bench(b, func(b *testing.B) *stores.Store { return openStore(b, nil) })
 }
 
 // TestLayout checks the documented document layout, and that ?collection=
@@ -45,11 +45,11 @@ func TestLayout(t *testing.T) {
 	}
 
 	var raw bson.M
-	if err := own.results.FindOne(ctx, bson.D{{Key: "funcname", Value: fn}}).Decode(&raw); err != nil {
+	if err := driverOf(t, own).results.FindOne(ctx, bson.D{{Key: "funcname", Value: fn}}).Decode(&raw); err != nil {
 		t.Fatalf("reading the document of collection %s: %v", coll, err)
 	}
-	if raw["hash"] != "h" || raw["metadata"] != "text" {
-		t.Errorf("document = %v, want hash \"h\" and metadata as the string \"text\"", raw)
+	if raw["hash"] != "h" || raw["metadata"] != "text" || raw["size"] != int64(2+len("text")) {
+		t.Errorf("document = %v, want hash \"h\", metadata as the string \"text\" and size 6", raw)
 	}
 	if b, ok := raw["result"].(bson.Binary); !ok || !bytes.Equal(b.Data, []byte{1, 2}) {
 		t.Errorf("document result = %#v, want binary 01 02", raw["result"])
@@ -62,7 +62,7 @@ func TestLayout(t *testing.T) {
 	}
 
 	var other bson.M
-	if err := def.results.FindOne(ctx, bson.D{{Key: "funcname", Value: fn}}).Decode(&other); err != nil {
+	if err := driverOf(t, def).results.FindOne(ctx, bson.D{{Key: "funcname", Value: fn}}).Decode(&other); err != nil {
 		t.Fatalf("reading the default collection's document: %v", err)
 	}
 	if b, ok := other["metadata"].(bson.Binary); !ok || !bytes.Equal(b.Data, []byte{0xff}) {
@@ -71,7 +71,8 @@ func TestLayout(t *testing.T) {
 	if b, ok := other["key"].(bson.Binary); !ok || !bytes.Equal(b.Data, []byte{0}) {
 		t.Errorf("key = %#v, want binary 00", other["key"])
 	}
-	for _, c := range []*mongo.Collection{own.results, own.chunks, own.leases} {
+	od := driverOf(t, own)
+	for _, c := range []*mongo.Collection{od.results, od.chunks, od.leases, od.owners} {
 		if err := c.Drop(ctx); err != nil {
 			t.Logf("dropping %s: %v", c.Name(), err)
 		}

@@ -14,19 +14,17 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
-// entriesBatch is how many documents Entries asks the server for at a time:
-// enough to hide round trips, few enough that a batch of large records
-// stays small (the server also caps a batch at 16 MiB).
-const entriesBatch = 64
-
-// putRetries bounds how often Put retries an upsert that lost a race with
-// another upsert of the same new record to the insert.
+// putRetries bounds how often Write retries an upsert that lost a race with
+// another upsert of the same new record to the insert, and how often Read
+// retries a record whose chunks a concurrent Write or Delete removed.
 const putRetries = 3
 
-// resultDoc is one record as the results collection holds it.
+// resultDoc is one record as the results collection holds it, less the
+// fields that only queries use (funcname, size). Read asks the server only
+// for the fields of the parts it returns; the others stay zero.
 type resultDoc struct {
 	Hash    string        `bson:"hash"`
 	Result  []byte        `bson:"result"`
@@ -36,25 +34,16 @@ type resultDoc struct {
 	Chunks  *chunkRef     `bson:"chunks"`
 }
 
-// record converts the document, fetching its chunks when it has them.
-func (s *Store) record(ctx context.Context, d *resultDoc) (stores.Record, error) {
-	if d.Chunks != nil {
-		rec, err := s.readChunks(ctx, d.Chunks)
-		rec.Created = d.Created
-		return rec, err
-	}
-	rec := stores.Record{Result: d.Result, Key: d.Key, Created: d.Created}
+// metaBytes returns the metadata of d, kept as a string or as binary.
+func (d *resultDoc) metaBytes() []byte {
 	switch d.Meta.Type {
 	case bson.TypeString:
-		rec.Meta = []byte(d.Meta.StringValue())
+		return []byte(d.Meta.StringValue())
 	case bson.TypeBinary:
-		_, rec.Meta = d.Meta.Binary()
-		rec.Meta = append([]byte{}, rec.Meta...) // RawValue shares the cursor's buffer
+		_, b := d.Meta.Binary()
+		return append([]byte{}, b...) // RawValue shares the reply's buffer
 	}
-	if rec.Result == nil {
-		rec.Result = []byte{}
-	}
-	return rec, nil
+	return nil
 }
 
 // metaValue keeps metadata that is text as a BSON string, readable in any
@@ -68,70 +57,100 @@ func metaValue(meta []byte) any {
 
 // recordID is the _id of a record's document. Neither name may contain '/',
 // so the join is unambiguous; keying by _id makes the record unique
-// without an index of our own, and is the lookup every server (FerretDB
-// too) serves fastest.
+// without an index of our own, is the lookup every server (FerretDB too)
+// serves fastest, and orders a function's records by hash, which List
+// pages through.
 func recordID(funcname, hash string) string { return funcname + "/" + hash }
 
 func recordFilter(funcname, hash string) bson.D {
 	return bson.D{{Key: "_id", Value: recordID(funcname, hash)}}
 }
 
-// Get implements [stores.Store].
-func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, error) {
-	if err := s.check(ctx, "get", funcname, hash); err != nil {
-		return stores.Record{}, err
+// readProjection names the fields of a document that Read needs for parts:
+// created and the chunk reference always, each asked-for part's field, and
+// no other, so that a hit that wants the result does not carry the key and
+// metadata over the network, nor a check of existence the result.
+func readProjection(parts driver.Parts) bson.D {
+	p := bson.D{{Key: "created", Value: 1}, {Key: "chunks", Value: 1}}
+	if parts.Has(driver.PartResult) {
+		p = append(p, bson.E{Key: "result", Value: 1})
 	}
-	return s.get(ctx, "get", funcname, hash)
+	if parts.Has(driver.PartKey) {
+		p = append(p, bson.E{Key: "key", Value: 1})
+	}
+	if parts.Has(driver.PartMeta) {
+		p = append(p, bson.E{Key: "metadata", Value: 1})
+	}
+	return p
 }
 
-// get reads a record, retrying when a concurrent Put or Delete removed the
-// chunks of the version it found.
-func (s *Store) get(ctx context.Context, op, funcname, hash string) (stores.Record, error) {
+// Read implements [driver.Store]. A record kept in chunks reads only the
+// chunks that hold the asked-for parts. It retries when a concurrent Write
+// or Delete removed the chunks of the version it found.
+func (d *mongoDriver) Read(ctx context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
+	opts := options.FindOne().SetProjection(readProjection(parts))
 	for attempt := 0; ; attempt++ {
-		var d resultDoc
-		err := s.results.FindOne(ctx, recordFilter(funcname, hash)).Decode(&d)
+		var doc resultDoc
+		err := d.results.FindOne(ctx, recordFilter(funcname, hash), opts).Decode(&doc)
 		if errors.Is(err, mongo.ErrNoDocuments) {
-			return stores.Record{}, &stores.OpError{Op: op, Store: s.url, Err: stores.ErrNotFound}
+			return driver.Record{}, errNotFound
 		}
 		if err != nil {
-			return stores.Record{}, s.fail(ctx, op, err)
+			return driver.Record{}, d.wrap(ctx, err)
 		}
-		rec, err := s.record(ctx, &d)
+		if doc.Chunks == nil {
+			rec := driver.Record{Created: doc.Created}
+			if parts.Has(driver.PartResult) {
+				rec.Result = doc.Result
+				if rec.Result == nil {
+					rec.Result = []byte{}
+				}
+			}
+			if parts.Has(driver.PartKey) {
+				rec.Key = doc.Key
+			}
+			if parts.Has(driver.PartMeta) {
+				rec.Meta = doc.metaBytes()
+			}
+			return rec, nil
+		}
+		rec, err := d.readChunks(ctx, doc.Chunks, parts)
 		switch {
 		case err == nil:
+			rec.Created = doc.Created
 			return rec, nil
 		case !errors.Is(err, errTorn):
-			return stores.Record{}, s.fail(ctx, op, err)
+			return driver.Record{}, d.wrap(ctx, err)
 		case attempt == putRetries:
 			// The document names chunks that are gone for good: a Clear
-			// ran beside the Put that wrote it. Recomputing is the cure.
-			return stores.Record{}, &stores.OpError{Op: op, Store: s.url, Err: fmt.Errorf("%w: %w", stores.ErrNotFound, err)}
+			// ran beside the Write that wrote it. Recomputing is the cure.
+			return driver.Record{}, fmt.Errorf("%w: %w", errNotFound, err)
 		}
 	}
 }
 
-// Put implements [stores.Store]. A record of up to 8 MiB is one document,
+// Write implements [driver.Store]. A record of up to 8 MiB is one document,
 // replaced in one upsert; a larger one is first written as chunks, then
 // its document is replaced to point at them, so a reader sees the old
-// record or the new one, never a mix.
-func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
-	if err := s.check(ctx, "put", funcname, hash); err != nil {
-		return err
+// record or the new one, never a mix. The document keeps the record's size,
+// which List reports without reading the record.
+func (d *mongoDriver) Write(ctx context.Context, funcname, hash string, rec driver.Record) error {
+	if err := d.ensureIndexes(ctx); err != nil {
+		return d.wrap(ctx, err)
 	}
-	if err := s.ensureIndexes(ctx); err != nil {
-		return s.fail(ctx, "put", err)
-	}
+	size := len(rec.Result) + len(rec.Key) + len(rec.Meta)
 	doc := bson.D{
 		{Key: "_id", Value: recordID(funcname, hash)},
 		{Key: "funcname", Value: funcname},
 		{Key: "hash", Value: hash},
 		{Key: "created", Value: time.Now()},
+		{Key: "size", Value: int64(size)},
 	}
 	var ref *chunkRef
-	if len(rec.Result)+len(rec.Key)+len(rec.Meta) > chunkSize {
+	if size > chunkSize {
 		var err error
-		if ref, err = s.writeChunks(ctx, funcname, hash, rec); err != nil {
-			return s.fail(ctx, "put", err)
+		if ref, err = d.writeChunks(ctx, funcname, hash, rec); err != nil {
+			return d.wrap(ctx, err)
 		}
 		doc = append(doc, bson.E{Key: "chunks", Value: ref})
 	} else {
@@ -143,15 +162,15 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 			doc = append(doc, bson.E{Key: "metadata", Value: metaValue(rec.Meta)})
 		}
 	}
-	old, err := s.replace(ctx, funcname, hash, doc)
+	old, err := d.replace(ctx, funcname, hash, doc)
 	if err != nil {
 		if ref != nil {
-			s.dropChunks(ref)
+			d.dropChunks(ref)
 		}
-		return s.fail(ctx, "put", err)
+		return d.wrap(ctx, err)
 	}
 	if old != nil {
-		s.dropChunks(old)
+		d.dropChunks(old)
 	}
 	return nil
 }
@@ -160,7 +179,7 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 // the replaced document pointed to, if any. It asks for the whole replaced
 // document, not just its chunks field: FerretDB does not implement
 // projections in findAndModify.
-func (s *Store) replace(ctx context.Context, funcname, hash string, doc bson.D) (*chunkRef, error) {
+func (d *mongoDriver) replace(ctx context.Context, funcname, hash string, doc bson.D) (*chunkRef, error) {
 	opts := options.FindOneAndReplace().
 		SetUpsert(true).
 		SetReturnDocument(options.Before)
@@ -168,7 +187,7 @@ func (s *Store) replace(ctx context.Context, funcname, hash string, doc bson.D) 
 		var old struct {
 			Chunks *chunkRef `bson:"chunks"`
 		}
-		err := s.results.FindOneAndReplace(ctx, recordFilter(funcname, hash), doc, opts).Decode(&old)
+		err := d.results.FindOneAndReplace(ctx, recordFilter(funcname, hash), doc, opts).Decode(&old)
 		switch {
 		case err == nil:
 			return old.Chunks, nil
@@ -182,128 +201,61 @@ func (s *Store) replace(ctx context.Context, funcname, hash string, doc bson.D) 
 	}
 }
 
-// Delete implements [stores.Store].
-func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
-	if err := s.check(ctx, "delete", funcname, hash); err != nil {
-		return err
-	}
+// Delete implements [driver.Store].
+func (d *mongoDriver) Delete(ctx context.Context, funcname, hash string) error {
 	var old struct {
 		Chunks *chunkRef `bson:"chunks"`
 	}
 	// Without a projection, which FerretDB does not implement here.
-	err := s.results.FindOneAndDelete(ctx, recordFilter(funcname, hash)).Decode(&old)
+	err := d.results.FindOneAndDelete(ctx, recordFilter(funcname, hash)).Decode(&old)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return &stores.OpError{Op: "delete", Store: s.url, Err: stores.ErrNotFound}
+		return errNotFound
 	}
 	if err != nil {
-		return s.fail(ctx, "delete", err)
+		return d.wrap(ctx, err)
 	}
 	if old.Chunks != nil {
-		s.dropChunks(old.Chunks)
+		d.dropChunks(old.Chunks)
 	}
 	return nil
 }
 
-// Len implements [stores.Store].
-func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
-	if err := s.check(ctx, "len", funcname); err != nil {
-		return 0, err
-	}
-	n, err := s.results.CountDocuments(ctx, bson.D{{Key: "funcname", Value: funcname}})
+// Len implements [driver.Counter] with the index on funcname.
+func (d *mongoDriver) Len(ctx context.Context, funcname string) (int, error) {
+	n, err := d.results.CountDocuments(ctx, bson.D{{Key: "funcname", Value: funcname}})
 	if err != nil {
-		return 0, s.fail(ctx, "len", err)
+		return 0, d.wrap(ctx, err)
 	}
 	return int(n), nil
 }
 
-// Clear implements [stores.Store].
-func (s *Store) Clear(ctx context.Context, funcname string) error {
-	if err := s.check(ctx, "clear", funcname); err != nil {
-		return err
-	}
+// Clear implements [driver.Store].
+func (d *mongoDriver) Clear(ctx context.Context, funcname string) error {
 	filter := bson.D{{Key: "funcname", Value: funcname}}
-	if _, err := s.results.DeleteMany(ctx, filter); err != nil {
-		return s.fail(ctx, "clear", err)
+	if _, err := d.results.DeleteMany(ctx, filter); err != nil {
+		return d.wrap(ctx, err)
 	}
-	if _, err := s.chunks.DeleteMany(ctx, filter); err != nil {
-		return s.fail(ctx, "clear", err)
+	if _, err := d.chunks.DeleteMany(ctx, filter); err != nil {
+		return d.wrap(ctx, err)
 	}
-	if _, err := s.owners.DeleteOne(ctx, ownerFilter(funcname)); err != nil {
-		return s.fail(ctx, "clear", err)
+	if _, err := d.owners.DeleteOne(ctx, ownerFilter(funcname)); err != nil {
+		return d.wrap(ctx, err)
 	}
 	return nil
 }
 
-// Entries implements [stores.Store]. It streams from a server cursor.
-func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
-	return func(yield func(stores.Entry, error) bool) {
-		if err := s.check(ctx, "entries", funcname); err != nil {
-			yield(stores.Entry{}, err)
-			return
-		}
-		cur, err := s.results.Find(ctx, bson.D{{Key: "funcname", Value: funcname}},
-			options.Find().SetBatchSize(entriesBatch))
-		if err != nil {
-			yield(stores.Entry{}, s.fail(ctx, "entries", err))
-			return
-		}
-		defer func() {
-			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
-			defer cancel()
-			_ = cur.Close(closeCtx) // only frees the server's cursor early
-		}()
-		for cur.Next(ctx) {
-			var d resultDoc
-			if err := cur.Decode(&d); err != nil {
-				yield(stores.Entry{}, s.fail(ctx, "entries", err))
-				return
-			}
-			rec, err := s.record(ctx, &d)
-			if errors.Is(err, errTorn) {
-				// Overwritten or deleted since the cursor read it.
-				rec, err = s.get(ctx, "entries", funcname, d.Hash)
-				if errors.Is(err, stores.ErrNotFound) {
-					continue
-				}
-			}
-			if err != nil {
-				yield(stores.Entry{}, s.failOnce(ctx, "entries", err))
-				return
-			}
-			if !yield(stores.Entry{Hash: d.Hash, Record: rec}, nil) {
-				return
-			}
-		}
-		if err := cur.Err(); err != nil {
-			yield(stores.Entry{}, s.fail(ctx, "entries", err))
-		}
-	}
-}
-
-// failOnce types err unless it already is a store error.
-func (s *Store) failOnce(ctx context.Context, op string, err error) error {
-	var opErr *stores.OpError
-	if errors.As(err, &opErr) {
-		return err
-	}
-	return s.fail(ctx, op, err)
-}
-
-// Funcs implements [stores.FuncLister].
-func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
+// Funcs implements [driver.FuncLister] with a distinct on the index on
+// funcname.
+func (d *mongoDriver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		if err := s.check(ctx, "funcs"); err != nil {
-			yield("", err)
-			return
-		}
 		var names []string
-		res := s.results.Distinct(ctx, "funcname", bson.D{})
+		res := d.results.Distinct(ctx, "funcname", bson.D{})
 		if err := res.Err(); err != nil {
-			yield("", s.fail(ctx, "funcs", err))
+			yield("", d.wrap(ctx, err))
 			return
 		}
 		if err := res.Decode(&names); err != nil {
-			yield("", s.fail(ctx, "funcs", err))
+			yield("", d.wrap(ctx, err))
 			return
 		}
 		slices.Sort(names)
