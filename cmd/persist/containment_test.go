@@ -157,6 +157,7 @@ func TestCommandsDoNotBlockOnAFIFO(t *testing.T) {
 	}
 	// gc leaves the record with a FIFO as its key, and collects the rest.
 	f.age(t, "triple", hash(t, 1), 48*time.Hour)
+	f.age(t, "triple", hash(t, 3), 48*time.Hour)
 	r = run(t, f.root, "", "gc", "cache", "--older-than", "24h")
 	wantCode(t, r, 0)
 	if f.exists(t, "triple", hash(t, 1)) || !f.exists(t, "triple", hash(t, 3)) || !strings.Contains(r.stderr, "left 1 entry with a foreign file") {

@@ -97,30 +97,25 @@ type gcDoc struct {
 
 func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 	ctx := cmd.Context()
+	// gc weighs entries by the store's listing alone: it reads no entry.
 	var all []gcEntry
-	foreign := 0
 	for _, name := range names {
-		for e, err := range c.Entries(ctx, name) {
-			if c.foreignPart(name, err) {
-				// A record with a planted part: gc leaves it, verify
-				// reports it, and the rest is still collected.
-				foreign++
-				continue
-			}
+		for e, err := range c.ListAll(ctx, name) {
 			if err != nil {
 				return err
 			}
-			all = append(all, gcEntry{Function: name, Hash: e.Hash, Bytes: entrySize(e.Record), Created: e.Created.UTC()})
+			all = append(all, gcEntry{Function: name, Hash: e.Hash, Bytes: e.Size, Created: e.Created.UTC()})
 		}
-	}
-	if foreign > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "persist: left %s (persist verify lists them)\n", count(foreign, "entry with a foreign file", "entries with foreign files"))
 	}
 	doomed, kept, keptBytes := choose(all, f, time.Now())
 	removed := doomed
 	var failed error
 	if !f.dryRun {
-		removed, failed = removeAll(ctx, c, doomed)
+		var foreign int
+		removed, foreign, failed = removeAll(ctx, c, doomed)
+		if foreign > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "persist: left %s (persist verify lists them)\n", count(foreign, "entry with a foreign file", "entries with foreign files"))
+		}
 	}
 	var removedBytes int64
 	for _, e := range removed {
@@ -155,7 +150,7 @@ func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 // function's directory itself.
 func (c *cache) foreignPart(name string, err error) bool {
 	var fe *filestore.ForeignError
-	d, ok := c.Store.(dirStore)
+	d, ok := c.files()
 	return errors.As(err, &fe) && ok && filepath.Dir(fe.Path) == filepath.Join(d.Dir(), name)
 }
 
@@ -190,20 +185,23 @@ func choose(all []gcEntry, f gcFlags, now time.Time) (doomed []gcEntry, kept int
 }
 
 // removeAll deletes the doomed entries and returns those it removed. One
-// that is gone already (removed by someone else meanwhile) is skipped.
-func removeAll(ctx context.Context, c *cache, doomed []gcEntry) ([]gcEntry, error) {
-	var removed []gcEntry
+// that is gone already (removed by someone else meanwhile) is skipped; one
+// with a planted part (a link, a FIFO) is left, counted in foreign, for
+// verify to report, and the rest is still collected.
+func removeAll(ctx context.Context, c *cache, doomed []gcEntry) (removed []gcEntry, foreign int, err error) {
 	for _, e := range doomed {
 		err := c.Delete(ctx, e.Function, e.Hash)
 		switch {
 		case err == nil:
 			removed = append(removed, e)
 		case errors.Is(err, stores.ErrNotFound):
+		case c.foreignPart(e.Function, err):
+			foreign++
 		default:
-			return removed, err
+			return removed, foreign, err
 		}
 	}
-	return removed, nil
+	return removed, foreign, nil
 }
 
 func printGC(w io.Writer, removed []gcEntry, dryRun bool) error {

@@ -98,7 +98,7 @@ func TestServeLoad(t *testing.T) {
 		t.Fatalf("Len = %d, %v; want %d", n, err, clients*writes)
 	}
 	seen := make(map[string]bool, clients*writes)
-	for e, err := range st.Entries(t.Context(), funcname) {
+	for e, err := range st.Entries(t.Context(), funcname, stores.AllParts) {
 		if err != nil {
 			t.Fatalf("Entries: %v", err)
 		}

@@ -99,7 +99,7 @@ func lsFuncs(cmd *cobra.Command, c *cache, asJSON bool) error {
 	failed := 0
 	for _, name := range names {
 		sum := funcSummary{Name: name}
-		for e, err := range c.Entries(ctx, name) {
+		for e, err := range c.ListAll(ctx, name) {
 			if err != nil {
 				// One unreadable file should not hide the other functions.
 				sum.Error = err.Error()
@@ -108,7 +108,7 @@ func lsFuncs(cmd *cobra.Command, c *cache, asJSON bool) error {
 				break
 			}
 			sum.Entries++
-			sum.Bytes += entrySize(e.Record)
+			sum.Bytes += e.Size
 		}
 		funcs = append(funcs, sum)
 	}
@@ -154,15 +154,25 @@ type entryLine struct {
 	Meta    *string    `json:"meta"`
 }
 
+// lsEntries lists one function's entries: sizes and times from the
+// store's listing, keys and metadata read beside them, results never.
 func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error {
 	var lines []entryLine
-	for e, err := range c.Entries(cmd.Context(), funcname) {
+	ctx := cmd.Context()
+	for m, err := range c.ListAll(ctx, funcname) {
 		if err != nil {
 			return err
 		}
-		line := entryLine{Hash: e.Hash, Bytes: entrySize(e.Record), Created: jsonTime(e.Created), Meta: metaText(e.Meta)}
-		if e.Key != nil {
-			k, _ := keyText(e.Key)
+		rec, err := c.Read(ctx, funcname, m.Hash, stores.PartKey|stores.PartMeta)
+		if stores.IsNotFound(err) {
+			continue // removed since it was listed
+		}
+		if err != nil {
+			return err
+		}
+		line := entryLine{Hash: m.Hash, Bytes: m.Size, Created: jsonTime(m.Created), Meta: metaText(rec.Meta)}
+		if rec.Key != nil {
+			k, _ := keyText(rec.Key)
 			line.Key = &k
 		}
 		lines = append(lines, line)

@@ -12,12 +12,11 @@ import (
 	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/filestore"
-	"github.com/gopersist/persist/stores/memstore"
 )
 
 // cache is an opened store and the name persist calls it by in messages.
 type cache struct {
-	stores.Store
+	*stores.Store
 	name string // "./persist", "/var/cache/x" or a URL without its password
 }
 
@@ -27,9 +26,12 @@ type noCacheError struct{ dir string }
 
 func (e *noCacheError) Error() string { return "no cache at " + e.dir + " (no such directory)" }
 
-// dirStore is a store kept in a directory of the local file system, such as
-// the file store.
-type dirStore interface{ Dir() string }
+// files returns the file store's driver, for the commands that look at
+// the directory itself, and whether the cache is a file store.
+func (c *cache) files() (*filestore.Driver, bool) {
+	var d *filestore.Driver
+	return d, c.As(&d)
+}
 
 // openCache opens the store that rawURL names, or ./persist when it is
 // empty. A file store's directory must exist.
@@ -42,13 +44,13 @@ func openCache(ctx context.Context, rawURL string) (*cache, error) {
 		return nil, err
 	}
 	c := &cache{Store: s, name: stores.Redact(rawURL)}
-	if _, ok := s.(*memstore.Store); ok {
+	if strings.HasPrefix(s.URL(), "mem:") {
 		_ = s.Close()
 		return nil, usageErrorf("%s is a memory store, which lives inside the process that opened it: "+
 			"persist, a process of its own, would see an empty one; name a directory, a file:// URL or "+
 			"the http:// URL of a persist server", c.name)
 	}
-	if d, ok := s.(dirStore); ok {
+	if d, ok := c.files(); ok {
 		c.name = displayDir(d.Dir())
 		// (The store itself refuses a file in the directory's place.)
 		if _, err := os.Stat(d.Dir()); err != nil {
@@ -94,12 +96,11 @@ func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
 	if named != "" {
 		return []string{named}, nil
 	}
-	fl, ok := c.Store.(stores.FuncLister)
-	if !ok {
+	if !c.CanListFuncs() {
 		return nil, usageErrorf("the store at %s cannot list its functions: name one after the URL", c.name)
 	}
 	var names []string
-	for name, err := range fl.Funcs(ctx) {
+	for name, err := range c.Funcs(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +120,7 @@ func (c *cache) funcNames(ctx context.Context, named string) ([]string, error) {
 // persist ls persist triple): it holds no functions, but its parent has
 // one by its name.
 func (c *cache) funcDirError(ctx context.Context) error {
-	d, ok := c.Store.(dirStore)
+	d, ok := c.files()
 	if !ok {
 		return nil
 	}
@@ -142,7 +143,7 @@ func (c *cache) funcDirError(ctx context.Context) error {
 		return nil
 	}
 	defer ps.Close()
-	for _, err := range ps.Entries(ctx, funcname) {
+	for _, err := range ps.ListAll(ctx, funcname) {
 		if err != nil {
 			return nil
 		}
@@ -157,7 +158,7 @@ func (c *cache) funcDirError(ctx context.Context) error {
 // function is not a missing one. Stores that cannot list their functions
 // know only those with entries.
 func (c *cache) otherFuncs(ctx context.Context) ([]string, bool, error) {
-	if _, ok := c.Store.(stores.FuncLister); !ok {
+	if !c.CanListFuncs() {
 		return nil, false, nil
 	}
 	names, err := c.funcNames(ctx, "")

@@ -52,7 +52,7 @@ func TestPypersistClient(t *testing.T) {
 	// Python's default pickles arrive as pypersist's base64 text, and the
 	// metadata as written.
 	n := 0
-	for e, err := range st.Entries(ctx, "square") {
+	for e, err := range st.Entries(ctx, "square", stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}

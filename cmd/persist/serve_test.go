@@ -21,7 +21,7 @@ import (
 )
 
 // openRest opens a reststore on a running server.
-func openRest(t testing.TB, base string, opts reststore.Options) *reststore.Store {
+func openRest(t testing.TB, base string, opts reststore.Options) *stores.Store {
 	t.Helper()
 	st, err := reststore.Open(base, opts)
 	if err != nil {
@@ -35,7 +35,7 @@ func openRest(t testing.TB, base string, opts reststore.Options) *reststore.Stor
 // server itself passes the suite in the REST store's tests.)
 func TestServeConformance(t *testing.T) {
 	p := startServer(t, "--store", "file://"+filepath.Join(t.TempDir(), "persist"))
-	storetest.Run(t, func(t *testing.T) stores.Store { return openRest(t, p.url, reststore.Options{}) })
+	storetest.Run(t, func(t *testing.T) *stores.Store { return openRest(t, p.url, reststore.Options{}) })
 	p.stop(t)
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gopersist/persist/stores"
-	"github.com/gopersist/persist/stores/filestore"
 )
 
 func newVerifyCommand() *cobra.Command {
@@ -103,22 +101,14 @@ type foreignFile struct {
 	Remove   string `json:"remove"`
 }
 
-// foreignLister is a store that lists its foreign files: the file store.
-type foreignLister interface {
-	Foreign(ctx context.Context, funcname string) iter.Seq2[*filestore.ForeignError, error]
-}
-
 // findForeign adds the foreign files of function named ("" for all) to r,
 // when the store can list them.
 func (r *verifyReport) findForeign(ctx context.Context, c *cache, named string) {
-	fl, ok := c.Store.(foreignLister)
+	fl, ok := c.files()
 	if !ok {
 		return
 	}
-	dir := ""
-	if d, ok := c.Store.(dirStore); ok {
-		dir = d.Dir()
-	}
+	dir := fl.Dir()
 	for fe, err := range fl.Foreign(ctx, named) {
 		if err != nil {
 			r.Errors = append(r.Errors, funcError{named, err.Error()})
@@ -164,7 +154,7 @@ func verifyAll(ctx context.Context, c *cache, names []string, fix bool, progress
 	for _, name := range names {
 		var bad []damagedEntry
 		checked := 0
-		for e, err := range c.Entries(ctx, name) {
+		for e, err := range c.Entries(ctx, name, stores.AllParts) {
 			if err != nil {
 				r.Errors = append(r.Errors, funcError{name, err.Error()})
 				break

@@ -43,7 +43,7 @@ type Metrics struct {
 // New returns the metrics of a server of store. The per-function figures
 // are surveyed from the store's metadata listing at scrape time, at most
 // once per usageTTL (0 means DefaultUsageTTL).
-func New(store stores.Store, usageTTL time.Duration) *Metrics {
+func New(store *stores.Store, usageTTL time.Duration) *Metrics {
 	if usageTTL <= 0 {
 		usageTTL = DefaultUsageTTL
 	}

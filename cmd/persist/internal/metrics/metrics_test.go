@@ -16,6 +16,7 @@ import (
 	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/cmd/persist/internal/metrics"
 	"github.com/gopersist/persist/server"
+	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/memstore"
 )
 
@@ -91,7 +92,7 @@ func TestScrape(t *testing.T) {
 		}
 	}
 	var tripleBytes int64
-	for e, err := range st.Entries(ctx, "triple") {
+	for e, err := range st.Entries(ctx, "triple", stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}
