@@ -1,5 +1,5 @@
 // Package server is the persist REST cache server: it serves any
-// [stores.Store] (files, memory, MongoDB, ...) over the protocol that
+// [*stores.Store] (files, memory, MongoDB, ...) over the protocol that
 // pypersist's MongoDB cache speaks to its Eve server, so an unmodified
 // pypersist client (cache="mongodb://host:5000/persist") and the Go client
 // in stores/reststore (http://host:5000/persist) share one cache.
@@ -12,6 +12,7 @@
 //	POST   /persist/<funcname>          store an item (JSON)           201
 //	GET    /persist/<funcname>/<hash>   one item                       200, 404
 //	GET    /persist/<funcname>          a page of items                200
+//	GET    /persist/<funcname>?cursor=  a page by cursor (extension)   200
 //	HEAD   /persist/<funcname>          the count only (X-Total-Count) 200
 //	DELETE /persist/<funcname>          every item of the function     204, 404 if none
 //	DELETE /persist/<funcname>/<_id>    one item; needs If-Match: <_etag>
@@ -33,14 +34,39 @@
 // and _links; a POST answers {"_status": "OK", "_id", "_etag", ...}; a list
 // answers {"_items", "_meta": {"page", "max_results", "total"}, "_links"};
 // every error answers {"_status": "ERR", "_error": {"code", "message"}},
-// with "_issues" (field → problem) on a 422 validation failure.
+// with "_issues" (field → problem) on a 422 validation failure and on a 400
+// for a funcname or hash that the protocol or the store cannot use (an
+// issue on "funcname" or "hash"), so that a client can tell those apart.
 //
 // Lists take Eve's page (from 1) and max_results (default 25, at most 50,
 // both set by [Options]); items come sorted by hash. They also take the
 // subset of Eve's query language that keyset paging needs, which works
 // against a real Eve server too: sort=hash and where={"hash": {"$gt": "h"}}
-// (or {"hash": "h"}). Anything else in where or sort is refused with 400
-// rather than silently ignored.
+// (or {"hash": "h"}), and Eve's projection of result, key and metadata
+// (projection={"key": 0, "metadata": 0}, or {"result": 1}), for an item
+// as for a list. Anything else in where, sort or projection is refused with
+// 400 rather than silently ignored. An item of some parts has no _etag:
+// it would not be the record's.
+//
+// A list answers from the store's metadata listing ([stores.Store.List])
+// and reads only the records it answers: a page of n items costs at most n
+// record reads, whatever the function holds. Page k of max_results n walks
+// k·n hashes of metadata; a where on one hash is one read; _meta.total is
+// the store's count ([stores.Store.Len]), or, under a where on $gt, a walk
+// over the hashes after it.
+//
+// Two persist extensions, which Eve's clients (pypersist's among them)
+// neither send nor read, make walking a large function linear. The cursor
+// parameter pages by cursor: cursor= (empty) asks for the first page,
+// and every answer carries the next page's cursor in _meta.next_cursor (and
+// in _links.next), absent on the last page; an empty cursor with a where on
+// $gt starts after that hash. A cursor page costs its own size: it has no
+// page number and no _meta.total, whose count would cost a walk. Page
+// queries carry _meta.next_cursor too, so that a client can switch. A list
+// whose projection leaves out result, key and metadata answers
+// [wire.MetaPage]: each item's hash, _id, _created and _size (the record's
+// bytes), reading no record, in pages of up to 1000 whatever PageMax says.
+// stores/reststore lists this way.
 //
 // A POST of a hash that is already stored replaces it, as [stores.Store.Put]
 // does, and answers 201. (pypersist's Eve schema has no unique rule, so Eve
@@ -81,8 +107,8 @@
 // and, with RefuseDuplicates, the existence check of a POST are atomic with
 // respect to other requests to the same server; the existence check holds
 // the store's computation lock too, where the store has one
-// ([stores.Locker]: files, MongoDB), so it is atomic with respect to other
-// servers on the same store as well. Writers that use the store directly
+// ([stores.Store.CanLock]: files, MongoDB), so it is atomic with respect to
+// other servers on the same store as well. Writers that use the store directly
 // replace, as Put does.
 //
 // pypersist's client reads only the first page of a list when it iterates a

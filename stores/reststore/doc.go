@@ -1,25 +1,34 @@
 // Package reststore keeps records on a persist REST cache server (persist
 // serve, package server) or any server that speaks pypersist's Eve protocol,
 // under the URL schemes http:// and https://, for example
-// http://localhost:5000/persist. An empty path means /persist.
+// http://localhost:5000/persist. An empty path means /persist. [Open] and
+// [OpenURL] return the portable *stores.Store over the package's driver;
+// stores.Open does the same for an http(s) URL.
 //
 // # Protocol use
 //
-//	Get     GET    <base>/<funcname>/<hash>
-//	Put     POST   <base>/<funcname>
+//	Read    GET    <base>/<funcname>/<hash>[?projection={"result":1}]
+//	Write   POST   <base>/<funcname>
 //	Delete  GET    <base>/<funcname>/<hash> for the _etag, then
 //	        DELETE <base>/<funcname>/<_id> with If-Match: <_etag>
 //	Len     HEAD   <base>/<funcname> (X-Total-Count), or _meta.total of
 //	        GET <base>/<funcname>?max_results=1 when the header is missing
 //	Clear   DELETE <base>/<funcname> (204, or 404 when there was nothing)
-//	Entries GET    <base>/<funcname>?sort=hash&max_results=N
-//	        &where={"hash":{"$gt":"<last hash of the previous page>"}}
+//	List    GET    <base>/<funcname>?cursor=&sort=hash&max_results=N
+//	        &projection={"result":0,"key":0,"metadata":0}
+//	        &where={"hash":{"$gt":"<the hash the page starts after>"}}
 //
-// Entries pages by key (the last hash seen), not by page number, so records
-// that exist throughout an iteration are each seen exactly once even while
-// others are written or deleted; memory stays one page. Delete retries when
-// the record changes between its two requests (412), a bounded number of
-// times.
+// A read of some parts asks for those only, with Eve's projection: a hit
+// that needs the result carries, and makes the server's store read, the
+// result alone. List asks for metadata only, in cursor mode (a persist
+// extension, see package server), which the server answers from where the
+// hash is, without counting or reading what comes before: iterating N
+// entries costs O(N), however many pages. (Paging by where alone made Eve's
+// totals walk the function for every page.) Entries, built on List, reads
+// each record after its page is listed. Against a server without cursors
+// (Eve), the same requests page by where, and the pages' totals say when
+// the listing ends. Delete retries when the record changes between its
+// two requests (412), a bounded number of times.
 //
 // Put is one POST: persist serve replaces a stored hash. A server that
 // refuses a stored hash instead (422 "is not unique", as an Eve schema with a
@@ -34,7 +43,7 @@
 // Owner records (stores.Store.ClaimOwner) use an extension that pypersist
 // never sends: GET and POST <base>/.owner/<funcname> with {"owner":
 // "<base64>"}; a server without it (Eve) makes ClaimOwner fail with
-// errors.ErrUnsupported.
+// stores.ErrUnsupported.
 //
 // # Encoding
 //
@@ -52,14 +61,16 @@
 //
 // # Errors and retries
 //
-// Every error is a *stores.OpError naming the store's URL. It wraps
-// stores.ErrNotFound for a missing record (404), stores.ErrInvalidName for
-// a funcname outside [A-Za-z0-9_]+ or a bad hash (refused before any
-// request), stores.ErrUnavailable for a server that cannot be reached or
-// answers 5xx (the cause, a net error or an *HTTPError, is wrapped too),
-// stores.ErrClosed after Close, the context's error when it ends, and an
-// *HTTPError for any other answer, such as 401 for a missing token or 413
-// for a record larger than the server accepts.
+// Every error is a *stores.OpError naming the store's URL, whose code
+// errors.Is tests: stores.ErrNotFound for a missing record (404),
+// stores.ErrInvalidName for a funcname outside [A-Za-z0-9_]+ or a hash
+// that is not UTF-8 (refused before any request), or one the server's
+// store refuses (400 with an issue on the name), stores.ErrTooLarge for a
+// record larger than the server accepts (413), stores.ErrUnavailable for a
+// server that cannot be reached or answers 5xx, stores.ErrClosed after
+// Close, and the context's error when it ends. The cause is wrapped too: a
+// net error, or an *HTTPError for every answer the store did not expect,
+// such as 401 for a missing token.
 //
 // Reads (GET, HEAD) are retried on connection errors and on 502, 503 and 504,
 // at most [Options.Retries] times, after a backoff that doubles from
@@ -79,8 +90,9 @@
 //
 // # What is not provided
 //
-// The protocol has no locks, so a Store is not a [stores.Locker]: two
-// processes that miss the same key at once both compute it, and the last
-// write wins. Nor does it list function names, so a Store is not a
-// [stores.FuncLister].
+// The protocol has no locks, so the store cannot lock (CanLock is false):
+// two processes that miss the same key at once both compute it, and the
+// last write wins. Nor does it list function names (CanListFuncs is
+// false). It counts with one HEAD request (the driver is a
+// driver.Counter).
 package reststore

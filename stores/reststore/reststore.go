@@ -36,15 +36,15 @@ const (
 	DefaultPageSize = 1000
 )
 
-// Options tunes a Store. The zero value is ready to use.
+// Options tunes a store. The zero value is ready to use.
 type Options struct {
 	// Token is sent as a bearer token; empty means $PERSIST_TOKEN (which
 	// may be empty too: then no token is sent).
 	Token string
-	// Client makes the requests; nil means a client of the Store's own,
+	// Client makes the requests; nil means a client of the store's own,
 	// with a transport tuned for many concurrent requests to one server.
 	Client *http.Client
-	// Timeout bounds each request of the Store's own client, body
+	// Timeout bounds each request of the store's own client, body
 	// included (0 means DefaultTimeout). Contexts bound calls too.
 	Timeout time.Duration
 	// Retries is how many times a read is retried after a connection error
