@@ -70,6 +70,9 @@ type Result struct {
 	Funcs []Func
 	// Skipped are the function values that got none, in source order.
 	Skipped []Skipped
+	// Written says whether Write wrote the file: it leaves alone one that
+	// already holds Source.
+	Written bool
 }
 
 // Generate loads the package in dir, fingerprints every function it passes
@@ -131,6 +134,7 @@ func Write(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err := os.WriteFile(res.File, res.Source, 0o666); err != nil {
 		return nil, fmt.Errorf("fingerprint: %w", err)
 	}
+	res.Written = true
 	return res, nil
 }
 

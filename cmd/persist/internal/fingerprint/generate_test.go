@@ -121,8 +121,8 @@ func TestGeneratedFile(t *testing.T) {
 	if !bytes.Equal(again.Source, res.Source) {
 		t.Errorf("second run differs:\n%s\nfirst:\n%s", again.Source, res.Source)
 	}
-	if stat2, _ := os.Stat(res.File); !stat2.ModTime().Equal(stat1.ModTime()) {
-		t.Error("an unchanged file was rewritten")
+	if stat2, _ := os.Stat(res.File); !stat2.ModTime().Equal(stat1.ModTime()) || again.Written || !res.Written {
+		t.Errorf("an unchanged file was rewritten (Written %v, then %v)", res.Written, again.Written)
 	}
 
 	// A stale file that no longer compiles does not stop the next run.
