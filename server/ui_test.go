@@ -130,6 +130,7 @@ func TestUIErrors(t *testing.T) {
 		"/ui/greet/nosuchhash":                  http.StatusNotFound,
 		"/ui/greet/" + strings.Repeat("h", 201): http.StatusBadRequest,
 		"/ui/nosuchfunction":                    http.StatusOK, // a function with no entries
+		"/ui/square?after=nonsense":             http.StatusBadRequest,
 	} {
 		if status, body := get(t, f.url+path, nil); status != want {
 			t.Errorf("GET %s: %d, want %d\n%s", path, status, want, body)

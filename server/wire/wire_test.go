@@ -89,3 +89,23 @@ func TestTimeFormat(t *testing.T) {
 		t.Errorf("DecodeRecord of _created %q = %v, %v", s, rec.Created, err)
 	}
 }
+
+// TestMetaJSON checks _meta's two shapes: Eve's, with page and total (a
+// total of zero included), which pypersist reads, and a cursor page's,
+// with neither.
+func TestMetaJSON(t *testing.T) {
+	zero := 0
+	for _, tc := range []struct {
+		meta wire.Meta
+		want string
+	}{
+		{wire.Meta{Page: 1, MaxResults: 25, Total: &zero}, `{"page":1,"max_results":25,"total":0}`},
+		{wire.Meta{Page: 2, MaxResults: 10, Total: &zero, NextCursor: "1.aA"}, `{"page":2,"max_results":10,"total":0,"next_cursor":"1.aA"}`},
+		{wire.Meta{MaxResults: 50, NextCursor: "1.aA"}, `{"max_results":50,"next_cursor":"1.aA"}`},
+	} {
+		b, err := json.Marshal(tc.meta)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("json.Marshal(%+v) = %s, %v; want %s", tc.meta, b, err, tc.want)
+		}
+	}
+}
