@@ -35,8 +35,9 @@ func reportFloor(b *testing.B, floor float64) {
 	}
 }
 
-// BenchmarkGetHit reads a stored record, beside its floor: os.ReadFile of
-// the same .out file.
+// BenchmarkGetHit reads a stored record through the portable store, its
+// result alone (ReadResult, a memoised call's hit) and whole (Store, Get),
+// beside its floor: os.ReadFile of the same .out file.
 func BenchmarkGetHit(b *testing.B) {
 	ctx := context.Background()
 	for _, sz := range benchSizes {
@@ -55,6 +56,16 @@ func BenchmarkGetHit(b *testing.B) {
 					}
 				}
 				floor = nsPerOp(b)
+			})
+			// What a hit of a memoised call reads: the result alone.
+			b.Run("ReadResult", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := s.Read(ctx, "f", "h", stores.PartResult); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportFloor(b, floor)
 			})
 			b.Run("Store", func(b *testing.B) {
 				b.ReportAllocs()
@@ -198,7 +209,7 @@ func BenchmarkManyEntries(b *testing.B) {
 		})
 		start := time.Now()
 		n := 0
-		for _, err := range s.Entries(ctx, "f") {
+		for _, err := range s.Entries(ctx, "f", stores.AllParts) {
 			if err != nil {
 				b.Fatal(err)
 			}

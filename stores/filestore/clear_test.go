@@ -68,7 +68,7 @@ func TestClearListOnlyOwnFiles(t *testing.T) {
 		t.Errorf("Len = %d, %v; want 2", n, err)
 	}
 	var hashes []string
-	for e, err := range s.Entries(ctx, "f") {
+	for e, err := range s.Entries(ctx, "f", stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestEntriesManyBatches(t *testing.T) {
 		put(t, s, "f", fmt.Sprint("h", i), stores.Record{Result: []byte(fmt.Sprint(i * i))})
 	}
 	seen := map[string]bool{}
-	for e, err := range s.Entries(ctx, "f") {
+	for e, err := range s.Entries(ctx, "f", stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func TestEntriesManyBatches(t *testing.T) {
 
 	// Stopping early stops the listing, with no error reported after.
 	count := 0
-	for _, err := range s.Entries(ctx, "f") {
+	for _, err := range s.Entries(ctx, "f", stores.AllParts) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestEntriesManyBatches(t *testing.T) {
 	defer cancel()
 	var last error
 	seenBeforeCancel := 0
-	for _, err := range s.Entries(cctx, "f") {
+	for _, err := range s.Entries(cctx, "f", stores.AllParts) {
 		if err != nil {
 			last = err
 			break

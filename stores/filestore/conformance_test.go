@@ -13,7 +13,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "persist") // shared by every handle
-	storetest.Run(t, func(t *testing.T) stores.Store {
+	storetest.Run(t, func(t *testing.T) *stores.Store {
 		s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
@@ -24,7 +24,7 @@ func TestConformance(t *testing.T) {
 
 func BenchmarkConformance(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "persist")
-	storetest.Bench(b, func(b *testing.B) stores.Store {
+	storetest.Bench(b, func(b *testing.B) *stores.Store {
 		s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
 		if err != nil {
 			b.Fatal(err)

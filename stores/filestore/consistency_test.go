@@ -67,7 +67,7 @@ func TestReadersNeverSeeMixedRecords(t *testing.T) {
 				for _, read := range []func() (stores.Record, error){
 					func() (stores.Record, error) { return r.Get(ctx, "f", "h") },
 					func() (stores.Record, error) {
-						for e, err := range r.Entries(ctx, "f") {
+						for e, err := range r.Entries(ctx, "f", stores.AllParts) {
 							return e.Record, err
 						}
 						return stores.Record{}, stores.ErrNotFound

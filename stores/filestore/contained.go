@@ -40,7 +40,7 @@ const readFlags = unix.O_RDONLY | unix.O_NONBLOCK
 // O_CLOEXEC are added), following no link below the store's directory. A
 // link or a non-directory in the way gives a *ForeignError; other errors
 // may be bare system errors (see pathErr).
-func (s *Store) openIn(funcname, name string, flag int, perm uint32) (int, error) {
+func (s *Driver) openIn(funcname, name string, flag int, perm uint32) (int, error) {
 	path := filepath.Join(s.dir, funcname, name)
 	fellBack := false
 	if !s.rootLinked.Load() {
@@ -76,7 +76,7 @@ func (s *Store) openIn(funcname, name string, flag int, perm uint32) (int, error
 
 // openRegular opens name in funcname's directory to read it, and returns
 // it with its fstat, or a *ForeignError if it is not a regular file.
-func (s *Store) openRegular(funcname, name string) (int, unix.Stat_t, error) {
+func (s *Driver) openRegular(funcname, name string) (int, unix.Stat_t, error) {
 	fd, err := s.openIn(funcname, name, readFlags, 0)
 	if err != nil {
 		return -1, unix.Stat_t{}, err
@@ -104,7 +104,7 @@ func fstatRegular(fd int, path string) (unix.Stat_t, error) {
 
 // openFuncDirFD opens the function directory of funcname, following a link
 // in the cache directory's own path but not the function directory itself.
-func (s *Store) openFuncDirFD(funcname string) (int, error) {
+func (s *Driver) openFuncDirFD(funcname string) (int, error) {
 	var root int
 	err := ignoringEINTR(func() (err error) {
 		root, err = unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -171,7 +171,7 @@ type funcDir struct {
 }
 
 // openFuncDir opens the function directory of funcname.
-func (s *Store) openFuncDir(funcname string) (*funcDir, error) {
+func (s *Driver) openFuncDir(funcname string) (*funcDir, error) {
 	path := filepath.Join(s.dir, funcname)
 	fd, err := s.openIn(funcname, "", unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {

@@ -139,11 +139,7 @@ func FuzzDirectoryScan(f *testing.F) {
 		}
 		mustWrite(t, filepath.Join(outside, "sub", "h.out"), "outside sub")
 		before := snapshot(t, outside)
-		s, err := filestore.Open(filepath.Join(root, "persist"), filestore.Options{Logger: quiet, LockStale: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openStore(t, filepath.Join(root, "persist"), filestore.Options{Logger: quiet, LockStale: time.Hour})
 		foreign := fuzzTree(t, s.Dir(), outside, data)
 
 		returns(t, "the store's operations", func() {
@@ -160,13 +156,13 @@ func FuzzDirectoryScan(f *testing.F) {
 			for _, fn := range []string{"f", "g"} {
 				_, err := s.Len(ctx, fn)
 				checkErr(t, "Len", err)
-				for _, err := range s.Entries(ctx, fn) {
+				for _, err := range s.Entries(ctx, fn, stores.AllParts) {
 					checkErr(t, "Entries", err)
 				}
 				for _, h := range []string{"h", "k"} {
 					_, err := s.Get(ctx, fn, h)
 					checkErr(t, "Get", err)
-					_, err = s.ReadResult(ctx, fn, h, true)
+					_, err = s.Read(ctx, fn, h, stores.PartResult|stores.PartKey)
 					checkErr(t, "ReadResult", err)
 				}
 				lctx, lcancel := context.WithTimeout(ctx, 50*time.Millisecond)

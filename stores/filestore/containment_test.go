@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/filestore"
 )
@@ -43,7 +42,7 @@ func returns(t testing.TB, what string, fn func()) bool {
 
 // outside makes a directory beside the store's, with files named as a
 // function's entries are, and returns it with a snapshot of its contents.
-func outside(t *testing.T, s *filestore.Store) (string, map[string]string) {
+func outside(t *testing.T, s *fileStore) (string, map[string]string) {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(s.Dir()), "elsewhere")
 	for _, name := range []string{"h.out", "h.key", "h.meta", "h.lock", "secret"} {
@@ -117,14 +116,14 @@ func TestFuncDirLinkIsRefused(t *testing.T) {
 	}
 	_, err := s.Get(ctx, "f", "h")
 	wantForeign(t, "Get", err)
-	_, err = s.ReadResult(ctx, "f", "h", false)
+	_, err = s.Read(ctx, "f", "h", stores.PartResult)
 	wantForeign(t, "ReadResult", err)
 	wantForeign(t, "Put", s.Put(ctx, "f", "n", stores.Record{Result: []byte("new"), Key: []byte("k")}))
 	wantForeign(t, "Delete", s.Delete(ctx, "f", "h"))
 	wantForeign(t, "Clear", s.Clear(ctx, "f"))
 	_, err = s.Len(ctx, "f")
 	wantForeign(t, "Len", err)
-	for _, err := range s.Entries(ctx, "f") {
+	for _, err := range s.Entries(ctx, "f", stores.AllParts) {
 		wantForeign(t, "Entries", err)
 	}
 	_, err = s.Lock(ctx, "f", "n")
@@ -178,9 +177,9 @@ func TestEntryLinkIsRefused(t *testing.T) {
 			t.Errorf("Get %s returned the bytes of a file outside: %q", h, rec)
 		}
 	}
-	_, err := s.ReadResult(ctx, "f", "h", false)
+	_, err := s.Read(ctx, "f", "h", stores.PartResult)
 	wantForeign(t, "ReadResult h", err)
-	_, err = s.ReadResult(ctx, "f", "k", true)
+	_, err = s.Read(ctx, "f", "k", stores.PartResult|stores.PartKey)
 	wantForeign(t, "ReadResult k with its key", err)
 	wantForeign(t, "Delete h", s.Delete(ctx, "f", "h"))
 	wantForeign(t, "Put over h", s.Put(ctx, "f", "h", stores.Record{Result: []byte("new")}))
@@ -244,7 +243,7 @@ func TestFIFOsNeverBlock(t *testing.T) {
 		wantForeign(t, "Get of a FIFO .key", err)
 	})
 	returns(t, "ReadResult of a FIFO .out", func() {
-		_, err := s.ReadResult(ctx, "f", "h", false)
+		_, err := s.Read(ctx, "f", "h", stores.PartResult)
 		wantForeign(t, "ReadResult of a FIFO .out", err)
 	})
 	returns(t, "Lock of a FIFO .lock", func() {
@@ -257,7 +256,7 @@ func TestFIFOsNeverBlock(t *testing.T) {
 		if n, err := s.Len(ctx, "f"); err != nil || n != 1 {
 			t.Errorf("Len: %d, %v; want 1", n, err)
 		}
-		for e, err := range s.Entries(ctx, "f") {
+		for e, err := range s.Entries(ctx, "f", stores.AllParts) {
 			if err == nil {
 				t.Errorf("Entries: %s, want only k's FIFO key reported", e.Hash)
 			}
@@ -280,38 +279,4 @@ func TestFIFOsNeverBlock(t *testing.T) {
 			t.Errorf("%s: %v, %v; want the FIFO left where it was", name, fi, err)
 		}
 	}
-}
-
-// A memoised call over a file store whose result is a FIFO returns.
-func TestMemoisedCallsDoNotBlock(t *testing.T) {
-	s := newStore(t, filestore.Options{})
-	triple := func(ctx context.Context, x int) (int, error) { return 3 * x, nil }
-	f, m, err := persist.Wrap(triple, persist.Options{Store: s, FuncName: "triple", Verbosity: persist.Silent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ctx := context.Background()
-	if got, err := f(ctx, 1); err != nil || got != 3 {
-		t.Fatalf("f(1) = %d, %v", got, err)
-	}
-	// A FIFO where the result of f(2) goes.
-	var hash string
-	for e, err := range s.Entries(ctx, "triple") {
-		if err != nil {
-			t.Fatal(err)
-		}
-		hash = e.Hash
-	}
-	if err := os.Remove(filepath.Join(s.Dir(), "triple", hash+".out")); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(s.Dir(), "triple", hash+".out"), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	returns(t, "a call whose result is a FIFO", func() {
-		if got, err := f(ctx, 1); err == nil && got != 3 {
-			t.Errorf("f(1) over a FIFO = %d, want 3 or an error", got)
-		}
-	})
 }

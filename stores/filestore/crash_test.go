@@ -155,7 +155,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 		entries := 0
-		for e, err := range s.Entries(ctx, "f") {
+		for e, err := range s.Entries(ctx, "f", stores.AllParts) {
 			if err != nil {
 				t.Fatal(err)
 			}

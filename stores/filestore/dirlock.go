@@ -28,7 +28,7 @@ var errNoFuncDir = errors.New("no directory for the function")
 // The wait for the lock ends with ctx: a writer holds it for a few file
 // operations, Clear for one pass over the directory, but a process that
 // holds it may be stopped.
-func (s *Store) withFuncDir(ctx context.Context, funcname string, create bool, fn func(d *funcDir) error) error {
+func (s *Driver) withFuncDir(ctx context.Context, funcname string, create bool, fn func(d *funcDir) error) error {
 	for {
 		d, err := s.openFuncDir(funcname)
 		if err != nil {
@@ -105,7 +105,7 @@ func lockDir(ctx context.Context, d *funcDir) error {
 
 // stillNamed reports whether the function directory of funcname is still
 // the directory d, and not a link.
-func (s *Store) stillNamed(d *funcDir, funcname string) (bool, error) {
+func (s *Driver) stillNamed(d *funcDir, funcname string) (bool, error) {
 	var held, now unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Fstat(d.fd, &held) }); err != nil {
 		return false, &fs.PathError{Op: "stat", Path: d.path, Err: err}
@@ -141,7 +141,7 @@ func flock(f *os.File, how int) error {
 
 // syncDir fsyncs the directory d when the store syncs, making the renames
 // and removals in it durable.
-func (s *Store) syncDir(d *funcDir) error {
+func (s *Driver) syncDir(d *funcDir) error {
 	if !s.opts.Sync {
 		return nil
 	}
@@ -150,7 +150,7 @@ func (s *Store) syncDir(d *funcDir) error {
 
 // makeFuncDir creates the function directory of funcname, and the cache
 // directory first if it is missing. A link in its place is foreign.
-func (s *Store) makeFuncDir(funcname string) error {
+func (s *Driver) makeFuncDir(funcname string) error {
 	dir := filepath.Join(s.dir, funcname)
 	err := s.mkdir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -174,7 +174,7 @@ func (s *Store) makeFuncDir(funcname string) error {
 // (links in that path are followed). Each Mkdir is tried at most twice, so
 // a parent that exists but in which nothing can be made (a removed
 // working directory, /proc) is an error, not a loop.
-func (s *Store) mkdirs(dir string) error {
+func (s *Driver) mkdirs(dir string) error {
 	err := s.mkdir(dir)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -192,7 +192,7 @@ func (s *Store) mkdirs(dir string) error {
 // mkdir makes the one directory dir, durable in its parent when the store
 // syncs. A directory already there (made meanwhile by someone else) is
 // not an error; anything else in the way is.
-func (s *Store) mkdir(dir string) error {
+func (s *Driver) mkdir(dir string) error {
 	err := os.Mkdir(dir, 0o777)
 	switch {
 	case err == nil:

@@ -55,6 +55,10 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer st.Close()
-	fmt.Println(st.URL(), st.Options().Sync, st.Options().LockStale)
+	// The driver's own accessors are reached through As.
+	var d *filestore.Driver
+	if st.As(&d) {
+		fmt.Println(st.URL(), d.Options().Sync, d.Options().LockStale)
+	}
 	// Output: file://persist true 30s
 }

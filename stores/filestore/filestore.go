@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // DefaultLockStale is how long a lock file may go without its holder's
@@ -38,16 +39,12 @@ const (
 )
 
 func init() {
-	stores.Register("file", func(_ context.Context, u *url.URL) (stores.Store, error) {
+	stores.Register("file", func(_ context.Context, u *url.URL) (driver.Store, error) {
 		dir, opts, err := parseURL(u)
 		if err != nil {
 			return nil, &stores.OpError{Op: "open", Store: stores.Redact(u.String()), Err: err}
 		}
-		s, err := Open(dir, opts)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
+		return openDriver(dir, opts)
 	})
 }
 
@@ -69,15 +66,18 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store keeps records as files under one directory. It is safe for
-// concurrent use by goroutines and by other processes opening the same
-// directory.
-type Store struct {
-	dir    string
-	url    string
-	opts   Options
-	log    *slog.Logger
-	closed atomic.Bool
+// Driver is the file store's [driver.Store]: it keeps records as files
+// under one directory, and is safe for concurrent use by goroutines and by
+// other processes opening the same directory. Programs use it through the
+// portable *stores.Store that [Open] returns, which checks names and the
+// closed state before calling it; they reach it with
+// st.As(&d) for a d of type *Driver, for [Driver.Dir], [Driver.Options] and
+// [Driver.Foreign].
+type Driver struct {
+	dir  string
+	url  string
+	opts Options
+	log  *slog.Logger
 
 	// rootLinked is set once dir's own path is known to hold a symbolic
 	// link (see openIn).
@@ -87,13 +87,36 @@ type Store struct {
 	// by lock path, so that a Put can turn the lock file into the result.
 	heldMu sync.Mutex
 	held   map[string]*heldLock
+
+	// names caches the sorted names of function directories, for List
+	// and Len (see listcache.go).
+	names nameCache
 }
+
+// The driver's interfaces, the optional ones included.
+var (
+	_ driver.Store      = (*Driver)(nil)
+	_ driver.Locker     = (*Driver)(nil)
+	_ driver.Counter    = (*Driver)(nil)
+	_ driver.FuncLister = (*Driver)(nil)
+	_ driver.Mapper     = (*Driver)(nil)
+	_ driver.As         = (*Driver)(nil)
+)
 
 // Open returns a store on the directory dir, which is created by the first
 // write, not here. Options are as in the URL form.
-func Open(dir string, opts Options) (*Store, error) {
+func Open(dir string, opts Options) (*stores.Store, error) {
+	d, err := openDriver(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return stores.NewStore(d, d.url), nil
+}
+
+// openDriver checks dir and opts and returns the driver on them.
+func openDriver(dir string, opts Options) (*Driver, error) {
 	u := "file://" + dir
-	fail := func(err error) (*Store, error) {
+	fail := func(err error) (*Driver, error) {
 		return nil, &stores.OpError{Op: "open", Store: u, Err: err}
 	}
 	if dir == "" {
@@ -117,7 +140,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Store{dir: dir, url: u, opts: opts, log: log.With("store", u)}, nil
+	return &Driver{dir: dir, url: u, opts: opts, log: log.With("store", u)}, nil
 }
 
 var errNotDir = errors.New("not a directory")
@@ -204,50 +227,31 @@ func parseURL(u *url.URL) (string, Options, error) {
 }
 
 // Dir returns the store's directory, as given to Open.
-func (s *Store) Dir() string { return s.dir }
-
-// URL returns the store's URL, file:// followed by its directory.
-func (s *Store) URL() string { return s.url }
+func (s *Driver) Dir() string { return s.dir }
 
 // Options returns the options in force, with defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+func (s *Driver) Options() Options { return s.opts }
 
-// Close implements [stores.Store]. Locks still held stay held until their
+// As implements [driver.As]: it accepts a **Driver, which receives s.
+func (s *Driver) As(target any) bool {
+	if p, ok := target.(**Driver); ok {
+		*p = s
+		return true
+	}
+	return false
+}
+
+// NameRules implements [driver.Store]: a funcname or hash is one path
+// element, as stores.ValidName has it, of at most stores.MaxNameLen bytes,
+// which leaves room under the usual 255-byte limit of a file name for the
+// layout's suffixes and temporary-file tags.
+func (s *Driver) NameRules() driver.NameRules {
+	return driver.NameRules{MaxLen: stores.MaxNameLen}
+}
+
+// Close implements [driver.Store]. Locks still held stay held until their
 // unlock functions are called.
-func (s *Store) Close() error {
-	s.closed.Store(true)
+func (s *Driver) Close() error {
+	s.names.drop()
 	return nil
-}
-
-// check rejects a call on a closed store, with an ended context or with an
-// unsafe funcname or hash (names is funcname, then hash), before anything on
-// disk is touched.
-func (s *Store) check(ctx context.Context, op string, names ...string) error {
-	if err := ctx.Err(); err != nil {
-		return s.opErr(op, err)
-	}
-	if s.closed.Load() {
-		return s.opErr(op, stores.ErrClosed)
-	}
-	what := "funcname"
-	for _, n := range names {
-		if err := stores.ValidName(what, n); err != nil {
-			return s.opErr(op, err)
-		}
-		what = "hash"
-	}
-	return nil
-}
-
-// opErr wraps err, if not nil, in a *stores.OpError naming this store.
-func (s *Store) opErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &stores.OpError{Op: op, Store: s.url, Err: err}
-}
-
-// notFound is the error for a missing record.
-func notFound(funcname, hash string) error {
-	return fmt.Errorf("%s/%s: %w", funcname, hash, stores.ErrNotFound)
 }

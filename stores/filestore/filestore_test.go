@@ -137,7 +137,7 @@ func TestUnsafeNamesTouchNothing(t *testing.T) {
 			"lock funcname": func() error { _, err := s.Lock(ctx, name, "h"); return err },
 			"lock hash":     func() error { _, err := s.Lock(ctx, "f", name); return err },
 			"entries": func() error {
-				for _, err := range s.Entries(ctx, name) {
+				for _, err := range s.Entries(ctx, name, stores.AllParts) {
 					return err
 				}
 				return nil
@@ -178,11 +178,12 @@ func TestOpenURL(t *testing.T) {
 			t.Errorf("Open(%q): %v", tt.url, err)
 			continue
 		}
-		s, ok := st.(*filestore.Store)
-		if !ok {
-			t.Errorf("Open(%q) is a %T, want *filestore.Store", tt.url, st)
+		var d *filestore.Driver
+		if !st.As(&d) {
+			t.Errorf("Open(%q): As(**filestore.Driver) failed", tt.url)
 			continue
 		}
+		s := &fileStore{Store: st, drv: d}
 		if s.Dir() != tt.dir || s.Options().Sync != tt.sync || s.Options().LockStale != tt.lockStale {
 			t.Errorf("Open(%q): dir %q sync %v lockstale %v; want %q %v %v",
 				tt.url, s.Dir(), s.Options().Sync, s.Options().LockStale, tt.dir, tt.sync, tt.lockStale)
@@ -268,8 +269,8 @@ func TestErrors(t *testing.T) {
 
 	s.Close()
 	checks := map[string]error{
-		"get":    func() error { _, err := s.Get(ctx, "f", "other"); return err }(),
-		"put":    s.Put(ctx, "f", "h", stores.Record{}),
+		"read":   func() error { _, err := s.Get(ctx, "f", "other"); return err }(),
+		"write":  s.Put(ctx, "f", "h", stores.Record{}),
 		"delete": s.Delete(ctx, "f", "other"),
 		"clear":  s.Clear(ctx, "f"),
 		"len":    func() error { _, err := s.Len(ctx, "f"); return err }(),
@@ -295,7 +296,7 @@ func TestReadsCreateNothing(t *testing.T) {
 	if n, err := s.Len(ctx, "f"); n != 0 || err != nil {
 		t.Errorf("Len = %d, %v", n, err)
 	}
-	for e, err := range s.Entries(ctx, "f") {
+	for e, err := range s.Entries(ctx, "f", stores.AllParts) {
 		t.Errorf("Entries yielded %v, %v", e, err)
 	}
 	for f, err := range s.Funcs(ctx) {

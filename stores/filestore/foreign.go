@@ -19,14 +19,15 @@ import (
 // regular files; for funcname "", those of every function, and the names
 // in the store's directory that are links or special files. The store
 // never reads or removes them; persist verify reports them. Listing reads
-// only the directories, never the files.
-func (s *Store) Foreign(ctx context.Context, funcname string) iter.Seq2[*ForeignError, error] {
+// only the directories, never the files. An error ends the sequence: a
+// *stores.NameError for an unsafe funcname, the context's, or the system's.
+func (s *Driver) Foreign(ctx context.Context, funcname string) iter.Seq2[*ForeignError, error] {
 	return func(yield func(*ForeignError, error) bool) {
-		var err error
-		if funcname == "" {
-			err = s.check(ctx, "foreign")
-		} else {
-			err = s.check(ctx, "foreign", funcname)
+		// Called on the driver, not through the portable store, so it
+		// checks the name itself.
+		err := ctx.Err()
+		if err == nil && funcname != "" {
+			err = stores.ValidName("funcname", funcname)
 		}
 		if err == nil {
 			if funcname == "" {
@@ -36,7 +37,7 @@ func (s *Store) Foreign(ctx context.Context, funcname string) iter.Seq2[*Foreign
 			}
 		}
 		if err != nil && err != errStopped {
-			yield(nil, s.opErr("foreign", err))
+			yield(nil, err)
 		}
 	}
 }
@@ -45,7 +46,7 @@ func (s *Store) Foreign(ctx context.Context, funcname string) iter.Seq2[*Foreign
 var errStopped = errors.New("stopped")
 
 // foreignAll lists the foreign files of the whole store.
-func (s *Store) foreignAll(ctx context.Context, yield func(*ForeignError, error) bool) error {
+func (s *Driver) foreignAll(ctx context.Context, yield func(*ForeignError, error) bool) error {
 	f, err := os.Open(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -66,7 +67,7 @@ func (s *Store) foreignAll(ctx context.Context, yield func(*ForeignError, error)
 // foreignIn lists the foreign files of the function directory funcname. A
 // regular file in its place is not listed: the store cannot be led
 // anywhere by it, and it may be anyone's.
-func (s *Store) foreignIn(ctx context.Context, funcname string, yield func(*ForeignError, error) bool) (more bool, err error) {
+func (s *Driver) foreignIn(ctx context.Context, funcname string, yield func(*ForeignError, error) bool) (more bool, err error) {
 	d, err := s.openFuncDir(funcname)
 	var fe *ForeignError
 	switch {

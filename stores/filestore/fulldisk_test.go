@@ -100,8 +100,8 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 	for _, a := range attempts {
 		err := s.Put(ctx, "f", "h", a.rec)
 		var opErr *stores.OpError
-		check(errors.Is(err, syscall.ENOSPC) && errors.As(err, &opErr) && opErr.Op == "put",
-			"sync=%v, Put (%s) larger than the disk: %v, want a put *OpError matching ENOSPC", opts.Sync, a.name, err)
+		check(errors.Is(err, syscall.ENOSPC) && errors.Is(err, stores.ErrUnavailable) && errors.As(err, &opErr) && opErr.Op == "write",
+			"sync=%v, Put (%s) larger than the disk: %v, want a write *OpError matching ENOSPC and ErrUnavailable", opts.Sync, a.name, err)
 		rec, err := s.Get(ctx, "f", "h")
 		check(err == nil && bytes.Equal(rec.Result, good.Result) && bytes.Equal(rec.Key, good.Key) && bytes.Equal(rec.Meta, good.Meta),
 			"sync=%v, after the failed Put (%s) the earlier record is %q/%q/%q, %v", opts.Sync, a.name, rec.Result, rec.Key, rec.Meta, err)
@@ -147,7 +147,7 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 	}
 	n, err := s.Len(ctx, "g")
 	check(err == nil && n == stored, "Len = %d, %v after %d Puts", n, err, stored)
-	for e, err := range s.Entries(ctx, "g") {
+	for e, err := range s.Entries(ctx, "g", stores.AllParts) {
 		if err != nil {
 			check(false, "Entries: %v", err)
 			break

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // A memoised call that misses locks its record, computes, stores the
@@ -51,7 +51,7 @@ type heldLock struct {
 // hold starts the heartbeat of the new lock file f, name in the directory
 // of funcname, which holds info, and registers it (a Put of the record
 // turns it into the result); it returns the function that releases it.
-func (s *Store) hold(f *os.File, funcname, name, info string) (func(), error) {
+func (s *Driver) hold(f *os.File, funcname, name, info string) (func(), error) {
 	id, err := fileID(f)
 	if err != nil {
 		// Without its device and inode the lock could not be told from
@@ -69,7 +69,7 @@ func (s *Store) hold(f *os.File, funcname, name, info string) (func(), error) {
 
 // startHeartbeat refreshes the lock's modification time every third of the
 // staleness limit, so waiters can tell a live holder from a dead one.
-func (s *Store) startHeartbeat(h *heldLock) {
+func (s *Driver) startHeartbeat(h *heldLock) {
 	period := max(s.opts.LockStale/3, time.Millisecond)
 	h.beatMu.Lock()
 	defer h.beatMu.Unlock()
@@ -119,7 +119,7 @@ func touch(f *os.File) error {
 // unlockHeld is what the unlock function returned by Lock does: nothing if
 // a Put already renamed the lock into the result (its path may by now hold
 // another caller's lock), else stop the heartbeat and remove the lock.
-func (s *Store) unlockHeld(h *heldLock) {
+func (s *Driver) unlockHeld(h *heldLock) {
 	s.unregister(h)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -149,7 +149,7 @@ var noWait = func() context.Context {
 // Put holding that lock knows that its own lock file stays where it is.
 // Unlock has no context to end a wait for that lock, so if another holds
 // it, the release finishes in the background: the caller goes on at once.
-func (s *Store) release(h *heldLock) {
+func (s *Driver) release(h *heldLock) {
 	err := s.releaseLocked(noWait, h)
 	if errors.Is(err, context.Canceled) {
 		go func() { s.logRelease(h, s.releaseLocked(context.Background(), h)) }()
@@ -160,7 +160,7 @@ func (s *Store) release(h *heldLock) {
 
 // releaseLocked is release once the directory lock is to be waited for
 // as ctx allows; it closes the lock file unless ctx ended the wait.
-func (s *Store) releaseLocked(ctx context.Context, h *heldLock) error {
+func (s *Driver) releaseLocked(ctx context.Context, h *heldLock) error {
 	err := s.withFuncDir(ctx, h.funcname, false, func(d *funcDir) error {
 		st, err := d.lstat(h.name)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -178,7 +178,7 @@ func (s *Store) releaseLocked(ctx context.Context, h *heldLock) error {
 }
 
 // logRelease says why a release went wrong, if it did.
-func (s *Store) logRelease(h *heldLock, err error) {
+func (s *Driver) logRelease(h *heldLock, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, errLockLost) || errors.Is(err, errNoFuncDir):
@@ -191,7 +191,7 @@ func (s *Store) logRelease(h *heldLock, err error) {
 // register records h as held by this store. A lock registered earlier at
 // the same path was broken (the new one could not be created otherwise);
 // its own unlock still releases what is left of it.
-func (s *Store) register(h *heldLock) {
+func (s *Driver) register(h *heldLock) {
 	s.heldMu.Lock()
 	defer s.heldMu.Unlock()
 	if s.held == nil {
@@ -201,7 +201,7 @@ func (s *Store) register(h *heldLock) {
 }
 
 // unregister forgets h, if it is still the lock registered at its path.
-func (s *Store) unregister(h *heldLock) {
+func (s *Driver) unregister(h *heldLock) {
 	s.heldMu.Lock()
 	defer s.heldMu.Unlock()
 	if s.held[h.path] == h {
@@ -211,7 +211,7 @@ func (s *Store) unregister(h *heldLock) {
 
 // claim takes the lock at path out of the registry for a Put, and returns
 // it with its mutex held; nil if this store does not hold it.
-func (s *Store) claim(path string) *heldLock {
+func (s *Driver) claim(path string) *heldLock {
 	s.heldMu.Lock()
 	h := s.held[path]
 	delete(s.held, path)
@@ -229,7 +229,7 @@ func (s *Store) claim(path string) *heldLock {
 
 // unclaim ends a Put's use of h. A lock that did not become the result is
 // still held, and registered again unless another took its place.
-func (s *Store) unclaim(h *heldLock) {
+func (s *Driver) unclaim(h *heldLock) {
 	if !h.gone {
 		s.heldMu.Lock()
 		if _, taken := s.held[h.path]; !taken {
@@ -248,7 +248,7 @@ func (s *Store) unclaim(h *heldLock) {
 // file at its path (it was broken as stale, and another caller may have
 // taken a new one), that path is not ours to move, and the record is
 // written as by Put.
-func (s *Store) putThroughLock(ctx context.Context, funcname, hash string, rec stores.Record, h *heldLock) error {
+func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec driver.Record, h *heldLock) error {
 	// As in Put, everything is written before a live file changes, so a
 	// failure (a full disk) leaves the old record as it was; after that
 	// only renames, removals and the truncation that ends the result
@@ -277,7 +277,7 @@ func (s *Store) putThroughLock(ctx context.Context, funcname, hash string, rec s
 
 // commitThroughLock is the part of putThroughLock under the directory
 // lock.
-func (s *Store) commitThroughLock(d *funcDir, hash string, rec stores.Record, h *heldLock, st *staging) error {
+func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging) error {
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
 	h.stopHeartbeat()
@@ -314,7 +314,7 @@ func (s *Store) commitThroughLock(d *funcDir, hash string, rec stores.Record, h 
 // the errors that some file systems (NFS) defer to close(2), as writeTemp
 // does, while the file stays open: an open file's inode cannot be reused,
 // which is what makes the check of the lock's path by inode sound.
-func (s *Store) writeResult(h *heldLock, data []byte) error {
+func (s *Driver) writeResult(h *heldLock, data []byte) error {
 	if _, err := h.f.WriteAt(h.trailer, int64(len(data))); err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (s *Store) writeResult(h *heldLock, data []byte) error {
 // endResult cuts the identity off the lock file, which then holds exactly
 // the result of length n, made durable when the store syncs. From here to
 // the rename, which follows at once, the lock names no holder.
-func (s *Store) endResult(h *heldLock, n int) error {
+func (s *Driver) endResult(h *heldLock, n int) error {
 	if err := h.f.Truncate(int64(n)); err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func flushByClose(f *os.File) error {
 // restoreLock gives a lock whose Put failed its holder's identity back and
 // restarts its heartbeat: it is held until unlock, as if Put had not used
 // it.
-func (s *Store) restoreLock(h *heldLock) {
+func (s *Driver) restoreLock(h *heldLock) {
 	err := h.f.Truncate(0)
 	if err == nil {
 		_, err = h.f.WriteAt([]byte(h.info), 0)

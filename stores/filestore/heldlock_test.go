@@ -22,7 +22,7 @@ const foreignLock = "1 elsewhere 2024-01-01T00:00:00Z\n"
 
 // lockAndPut locks (funcname, hash) on s, puts rec and returns the lock
 // file as it was before the Put, and unlock.
-func lockAndPut(t *testing.T, s *filestore.Store, funcname, hash string, rec stores.Record) (os.FileInfo, func()) {
+func lockAndPut(t *testing.T, s *fileStore, funcname, hash string, rec stores.Record) (os.FileInfo, func()) {
 	t.Helper()
 	ctx := context.Background()
 	unlock, err := s.Lock(ctx, funcname, hash)

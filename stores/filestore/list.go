@@ -10,6 +10,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -76,7 +77,7 @@ func isRandomTag(s string) bool {
 // scan calls fn for every regular file in the directory of funcname,
 // reading it in batches. A missing directory has no files; a link or
 // anything else in its place is foreign.
-func (s *Store) scan(ctx context.Context, funcname string, fn func(name string) (more bool, err error)) error {
+func (s *Driver) scan(ctx context.Context, funcname string, fn func(name string) (more bool, err error)) error {
 	d, err := s.openFuncDir(funcname)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -115,77 +116,11 @@ func scanEntries(ctx context.Context, f *os.File, keep func(fs.FileMode) bool, f
 	}
 }
 
-// Len implements [stores.Store]: it counts the <hash>.out files.
-func (s *Store) Len(ctx context.Context, funcname string) (int, error) {
-	if err := s.check(ctx, "len", funcname); err != nil {
-		return 0, err
-	}
-	n := 0
-	err := s.scan(ctx, funcname, func(name string) (bool, error) {
-		if _, k := classify(name); k == kindOut {
-			n++
-		}
-		return true, nil
-	})
-	if err != nil {
-		return 0, s.opErr("len", err)
-	}
-	return n, nil
-}
-
-// Entries implements [stores.Store]. It reads each record as Get does; one
-// deleted while the listing runs is skipped. One with a foreign file (see
-// [Store.Foreign]) as its .key or .meta is an error wrapping ErrForeign,
-// after which the listing goes on for a caller that asks for more; a
-// foreign file as a .out is no record, and not listed.
-func (s *Store) Entries(ctx context.Context, funcname string) iter.Seq2[stores.Entry, error] {
-	return func(yield func(stores.Entry, error) bool) {
-		if err := s.check(ctx, "entries", funcname); err != nil {
-			yield(stores.Entry{}, err)
-			return
-		}
-		stopped := false
-		err := s.scan(ctx, funcname, func(name string) (bool, error) {
-			hash, k := classify(name)
-			if k != kindOut {
-				return true, nil
-			}
-			rec, err := s.get(funcname, hash, true, true)
-			if errors.Is(err, stores.ErrNotFound) {
-				return true, nil
-			}
-			if errors.Is(err, ErrForeign) {
-				// A record with a foreign file as a part is reported, and
-				// the listing goes on if the caller wants more.
-				if !yield(stores.Entry{}, s.opErr("entries", err)) {
-					stopped = true
-					return false, nil
-				}
-				return true, nil
-			}
-			if err != nil {
-				return false, err
-			}
-			if !yield(stores.Entry{Hash: hash, Record: rec}, nil) {
-				stopped = true
-				return false, nil
-			}
-			return true, nil
-		})
-		if err != nil && !stopped {
-			yield(stores.Entry{}, s.opErr("entries", err))
-		}
-	}
-}
-
-// Clear implements [stores.Store]. In the function's directory it removes
+// Clear implements [driver.Store]. In the function's directory it removes
 // the records' files (.out, .key, .meta), stale .lock files and the store's
 // temporary files, if they are regular files, and nothing else; then the
 // directory itself if that left it empty.
-func (s *Store) Clear(ctx context.Context, funcname string) error {
-	if err := s.check(ctx, "clear", funcname); err != nil {
-		return err
-	}
+func (s *Driver) Clear(ctx context.Context, funcname string) error {
 	err := s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
 		// A second pass catches anything a directory read may skip while
 		// files are removed under it; it removes nothing in the usual case.
@@ -220,12 +155,12 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 	if errors.Is(err, errNoFuncDir) {
 		err = nil
 	}
-	return s.opErr("clear", err)
+	return err
 }
 
 // clearPass removes the store's files from d once, and counts them. A
 // foreign file where one of ours would be is left.
-func (s *Store) clearPass(ctx context.Context, d *funcDir) (int, error) {
+func (s *Driver) clearPass(ctx context.Context, d *funcDir) (int, error) {
 	f, err := d.entries()
 	if err != nil {
 		return 0, err
@@ -285,50 +220,59 @@ func (s *Store) clearPass(ctx context.Context, d *funcDir) (int, error) {
 	return removed, err
 }
 
-// Funcs implements [stores.FuncLister]: the subdirectories of the store's
-// directory that hold at least one <hash>.out.
-func (s *Store) Funcs(ctx context.Context) iter.Seq2[string, error] {
+// Funcs implements [driver.FuncLister]: the subdirectories of the store's
+// directory that hold at least one <hash>.out, in ascending order.
+func (s *Driver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		if err := s.check(ctx, "funcs"); err != nil {
+		names, err := s.funcNames(ctx)
+		if err != nil {
 			yield("", err)
 			return
 		}
-		err := s.funcs(ctx, yield)
-		if err != nil {
-			yield("", s.opErr("funcs", err))
+		for _, name := range names {
+			has, err := s.hasEntry(ctx, name)
+			if errors.Is(err, ErrForeign) {
+				continue // swapped for a link since the listing
+			}
+			if err != nil {
+				yield("", err)
+				return
+			}
+			if has && !yield(name, nil) {
+				return
+			}
 		}
 	}
 }
 
-// funcs lists the function directories, in batches. Links in the
-// store's directory are not followed (Foreign lists them).
-func (s *Store) funcs(ctx context.Context, yield func(string, error) bool) error {
+// funcNames returns the names of the subdirectories of the store's
+// directory that could be function directories, sorted: the directory is
+// read in batches, but the names are kept, since Funcs streams them in
+// order. Links in the store's directory are not followed (Foreign lists
+// them).
+func (s *Driver) funcNames(ctx context.Context) ([]string, error) {
 	f, err := os.Open(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	return scanEntries(ctx, f, fs.FileMode.IsDir, func(name string) (bool, error) {
-		if stores.ValidName("funcname", name) != nil {
-			return true, nil
+	var names []string
+	err = scanEntries(ctx, f, fs.FileMode.IsDir, func(name string) (bool, error) {
+		if stores.ValidName("funcname", name) == nil {
+			names = append(names, name)
 		}
-		has, err := s.hasEntry(ctx, name)
-		if errors.Is(err, ErrForeign) {
-			return true, nil // swapped for a link since the listing
-		}
-		if err != nil || !has {
-			return err == nil, err
-		}
-		return yield(name, nil), nil
+		return true, nil
 	})
+	slices.Sort(names)
+	return names, err
 }
 
 // hasEntry reports whether the directory of funcname holds at least one
 // <hash>.out.
-func (s *Store) hasEntry(ctx context.Context, funcname string) (bool, error) {
+func (s *Driver) hasEntry(ctx context.Context, funcname string) (bool, error) {
 	found := false
 	err := s.scan(ctx, funcname, func(name string) (bool, error) {
 		_, k := classify(name)

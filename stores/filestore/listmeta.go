@@ -5,77 +5,62 @@ package filestore
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"time"
+	"sort"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
-// List implements [stores.Lister] from the function directory's entries and
-// fstatat(2) of each listed record's files, never opening a record: the
-// names are read in batches, the n+1 smallest hashes kept, and only those
-// stat'ed. Symbolic links are not followed, neither the function directory
-// nor its files: a record whose .out is not a regular file is not listed,
-// and a .key or .meta that is not one counts no bytes.
-func (s *Store) List(ctx context.Context, funcname, pageToken string, n int) ([]stores.Meta, string, error) {
-	if err := s.check(ctx, "list", funcname); err != nil {
-		return nil, "", err
-	}
-	page, next, err := s.listMeta(ctx, funcname, pageToken, n)
-	return page, next, s.opErr("list", err)
-}
-
-func (s *Store) listMeta(ctx context.Context, funcname, pageToken string, n int) ([]stores.Meta, string, error) {
-	fd, err := s.openFuncDir(funcname)
+// List implements [driver.Store] from the function directory's entries
+// and fstatat(2) of the listed records' files, never opening a record's
+// file: the sorted names come from the directory (see listcache.go, which
+// keeps them while the directory is unchanged, so that a page costs its
+// own size), and only the records of the page are stat'ed. Symbolic links
+// are not followed, neither the function directory (one that is a link is
+// an error wrapping ErrForeign) nor its files: a record whose .out is not
+// a regular file is not listed, and a .key or
+// .meta that is not one counts no bytes. Size is the bytes of the .out,
+// .key and .meta; Created is the .out's modification time, as Read reports
+// it.
+func (s *Driver) List(ctx context.Context, funcname, after string, n int) ([]driver.Meta, error) {
+	d, err := s.openFuncDir(funcname)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrForeign) {
-			return nil, "", nil // no directory, or not one of ours: no records
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // no directory: no records
 		}
-		return nil, "", err
+		return nil, err
 	}
-	defer fd.Close()
-	d := fd.f
-	p := stores.NewPager(pageToken, n)
-	for {
-		ents, err := d.ReadDir(readBatch)
-		for _, e := range ents {
-			if !e.Type().IsRegular() {
-				continue
-			}
-			if hash, k := classify(e.Name()); k == kindOut {
-				p.Offer(stores.Meta{Hash: hash})
-			}
-		}
-		if err == io.EOF || errors.Is(err, fs.ErrNotExist) {
-			break // the end, or the directory was removed (by Clear) meanwhile
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, "", err
-		}
+	defer d.Close()
+	names, err := s.names.get(ctx, funcname, d)
+	if err != nil {
+		return nil, err
 	}
-	hashes, next := p.Page()
-	page := hashes[:0]
-	for _, m := range hashes {
-		out, ok, err := statAt(d, m.Hash+extOut)
+	i := sort.Search(len(names), func(i int) bool { return names[i].hash > after })
+	page := make([]driver.Meta, 0, min(n, len(names)-i))
+	for ; i < len(names) && len(page) < n; i++ {
+		e := names[i]
+		out, ok, err := statAt(d, e.hash+extOut)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if !ok {
 			continue // removed, or replaced by something else, since the read
 		}
-		m.Size, m.Created = out.Size, time.Unix(out.Mtim.Unix())
-		for _, ext := range []string{extKey, extMeta} {
-			st, ok, err := statAt(d, m.Hash+ext)
+		m := driver.Meta{Hash: e.hash, Size: out.Size, Created: created(&out)}
+		// Companions the reading did not see are not looked for: one made
+		// since then changed the directory, so the next reading sees it.
+		for _, c := range []struct {
+			has bool
+			ext string
+		}{{e.key, extKey}, {e.meta, extMeta}} {
+			if !c.has {
+				continue
+			}
+			st, ok, err := statAt(d, e.hash+c.ext)
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			if ok {
 				m.Size += st.Size
@@ -83,27 +68,33 @@ func (s *Store) listMeta(ctx context.Context, funcname, pageToken string, n int)
 		}
 		page = append(page, m)
 	}
-	return page, next, nil
+	return page, nil
 }
 
-// statAt lstats name in the open directory d; ok is false when it is
-// missing or not a regular file.
-func statAt(d *os.File, name string) (st unix.Stat_t, ok bool, err error) {
-	rc, err := d.SyscallConn()
+// Len implements [driver.Counter]: the regular <hash>.out files of the
+// function directory, counted from the same names as List.
+func (s *Driver) Len(ctx context.Context, funcname string) (int, error) {
+	d, err := s.openFuncDir(funcname)
 	if err != nil {
-		return st, false, err
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
 	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = ignoringEINTR(func() error { return unix.Fstatat(int(fd), name, &st, unix.AT_SYMLINK_NOFOLLOW) })
-	}); err != nil {
-		return st, false, err
-	}
+	defer d.Close()
+	names, err := s.names.get(ctx, funcname, d)
+	return len(names), err
+}
+
+// statAt lstats name in d; ok is false when it is missing or not a regular
+// file.
+func statAt(d *funcDir, name string) (st unix.Stat_t, ok bool, err error) {
+	serr := ignoringEINTR(func() error { return unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) })
 	switch {
 	case serr == unix.ENOENT:
 		return st, false, nil
 	case serr != nil:
-		return st, false, &fs.PathError{Op: "fstatat", Path: filepath.Join(d.Name(), name), Err: serr}
+		return st, false, &fs.PathError{Op: "fstatat", Path: d.join(name), Err: serr}
 	}
 	return st, st.Mode&unix.S_IFMT == unix.S_IFREG, nil
 }

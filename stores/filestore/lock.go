@@ -25,14 +25,11 @@ const (
 	maxPoll = 50 * time.Millisecond
 )
 
-// Lock implements [stores.Locker] with pypersist's lock files: it creates
+// Lock implements [driver.Locker] with pypersist's lock files: it creates
 // <hash>.lock exclusively and, while it exists, waits. A lock whose holder
 // stopped refreshing it for Options.LockStale, or whose holder on this host
 // has exited, is broken. See the package documentation for the protocol.
-func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
-	if err := s.check(ctx, "lock", funcname, hash); err != nil {
-		return nil, err
-	}
+func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
 	name := hash + extLock
 	wait := minPoll
 	var seen sighting
@@ -41,19 +38,18 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 		f, err := s.createLock(funcname, name, info)
 		switch {
 		case err == nil:
-			unlock, err := s.hold(f, funcname, name, info)
-			return unlock, s.opErr("lock", err)
+			return s.hold(f, funcname, name, info)
 		case errors.Is(err, fs.ErrNotExist):
 			if err := s.makeFuncDir(funcname); err != nil {
-				return nil, s.opErr("lock", err)
+				return nil, err
 			}
 			continue
 		case !errors.Is(err, fs.ErrExist):
-			return nil, s.opErr("lock", err)
+			return nil, err
 		}
 		broke, err := s.breakIfStale(ctx, funcname, name, &seen)
 		if err != nil {
-			return nil, s.opErr("lock", err)
+			return nil, err
 		}
 		if broke {
 			continue
@@ -62,7 +58,7 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, s.opErr("lock", ctx.Err())
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 		wait = min(2*wait, maxPoll)
@@ -73,7 +69,7 @@ func (s *Store) Lock(ctx context.Context, funcname, hash string) (unlock func(),
 // exclusively and writes info into it at once: a holder killed in between
 // leaves a lock that names no holder, which only its age can break, so
 // nothing else comes first.
-func (s *Store) createLock(funcname, name, info string) (*os.File, error) {
+func (s *Driver) createLock(funcname, name, info string) (*os.File, error) {
 	fd, err := s.openIn(funcname, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
 	if err != nil {
 		return nil, s.pathErr("open", funcname, name, err)
@@ -120,7 +116,7 @@ func (w *sighting) unchangedFor(st *unix.Stat_t, now time.Time) time.Duration {
 // breaks it if its holder is gone. broke reports that the lock is no
 // longer there to wait for. A lock that is not a regular file was not
 // made by a holder: it is foreign, and an error.
-func (s *Store) breakIfStale(ctx context.Context, funcname, name string, seen *sighting) (broke bool, err error) {
+func (s *Driver) breakIfStale(ctx context.Context, funcname, name string, seen *sighting) (broke bool, err error) {
 	path := s.join(funcname, name)
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Lstat(path, &st) }); err != nil {
@@ -150,7 +146,7 @@ func (s *Store) breakIfStale(ctx context.Context, funcname, name string, seen *s
 // examined in st and seen unchanged for unchanged, is stale, or returns
 // "" if its holder may be alive. A lock dated more than lockstale ahead
 // of this clock was not refreshed by a holder whose clock agrees with it.
-func (s *Store) staleReason(funcname, name string, st *unix.Stat_t, unchanged time.Duration) string {
+func (s *Driver) staleReason(funcname, name string, st *unix.Stat_t, unchanged time.Duration) string {
 	if unchanged > s.opts.LockStale {
 		return fmt.Sprintf("seen unchanged for %v", unchanged.Round(time.Millisecond))
 	}
@@ -176,7 +172,7 @@ func (s *Store) staleReason(funcname, name string, st *unix.Stat_t, unchanged ti
 // is first renamed aside and checked to be the one examined; a lock taken
 // or refreshed meanwhile is put back with link(2), which fails rather than
 // replace a newer lock.
-func (s *Store) breakLock(d *funcDir, name string, st *unix.Stat_t, reason string) (broke bool, err error) {
+func (s *Driver) breakLock(d *funcDir, name string, st *unix.Stat_t, reason string) (broke bool, err error) {
 	aside := name + staleTag + randomTag()
 	if err := d.rename(name, aside); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -224,7 +220,7 @@ const maxLockInfo = 512
 
 // readLockInfo reads the end of the lock file name in the directory of
 // funcname and parses it.
-func (s *Store) readLockInfo(funcname, name string) (lockInfo, bool) {
+func (s *Driver) readLockInfo(funcname, name string) (lockInfo, bool) {
 	fd, st, err := s.openRegular(funcname, name)
 	if err != nil {
 		return lockInfo{}, false

@@ -21,12 +21,12 @@ import (
 )
 
 // lockPath is where s keeps the lock of (funcname, hash).
-func lockPath(s *filestore.Store, funcname, hash string) string {
+func lockPath(s *fileStore, funcname, hash string) string {
 	return filepath.Join(s.Dir(), funcname, hash+".lock")
 }
 
 // lockAsync calls Lock in a goroutine and delivers its outcome.
-func lockAsync(ctx context.Context, s *filestore.Store, funcname, hash string) <-chan error {
+func lockAsync(ctx context.Context, s *fileStore, funcname, hash string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		unlock, err := s.Lock(ctx, funcname, hash)
@@ -206,7 +206,7 @@ func TestLockContention(t *testing.T) {
 	var inside, maxInside, acquired atomic.Int32
 	var wg sync.WaitGroup
 	for w := range 2 * workers {
-		s := []*filestore.Store{s1, s2}[w%2]
+		s := []*fileStore{s1, s2}[w%2]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

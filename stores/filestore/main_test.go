@@ -5,6 +5,7 @@ package filestore_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,29 +40,58 @@ func TestMain(m *testing.M) {
 // quiet discards the store's log lines (stale locks broken on purpose).
 var quiet = slog.New(slog.DiscardHandler)
 
+// fileStore is the portable store that filestore.Open returns, with the
+// accessors of its driver, reached through As as callers reach them.
+type fileStore struct {
+	*stores.Store
+	drv *filestore.Driver
+}
+
+// Dir returns the store's directory.
+func (s *fileStore) Dir() string { return s.drv.Dir() }
+
+// Options returns the store's options.
+func (s *fileStore) Options() filestore.Options { return s.drv.Options() }
+
+// Foreign lists the store's foreign files.
+func (s *fileStore) Foreign(ctx context.Context, funcname string) iter.Seq2[*filestore.ForeignError, error] {
+	return s.drv.Foreign(ctx, funcname)
+}
+
+// openStore opens a store on dir and closes it when the test ends.
+func openStore(t testing.TB, dir string, opts filestore.Options) *fileStore {
+	t.Helper()
+	st, err := filestore.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return wrap(t, st)
+}
+
+// wrap pairs st with its driver.
+func wrap(t testing.TB, st *stores.Store) *fileStore {
+	t.Helper()
+	var d *filestore.Driver
+	if !st.As(&d) {
+		t.Fatalf("%s: As(**filestore.Driver) failed", st)
+	}
+	return &fileStore{Store: st, drv: d}
+}
+
 // newStore opens a store on a fresh directory that does not exist yet.
-func newStore(t testing.TB, opts filestore.Options) *filestore.Store {
+func newStore(t testing.TB, opts filestore.Options) *fileStore {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
-	s, err := filestore.Open(filepath.Join(t.TempDir(), "persist"), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return openStore(t, filepath.Join(t.TempDir(), "persist"), opts)
 }
 
 // reopen opens a second handle on s's directory.
-func reopen(t testing.TB, s *filestore.Store) *filestore.Store {
+func reopen(t testing.TB, s *fileStore) *fileStore {
 	t.Helper()
-	s2, err := filestore.Open(s.Dir(), s.Options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
-	return s2
+	return openStore(t, s.Dir(), s.Options())
 }
 
 // listDir returns the names in dir, sorted, subdirectories marked with a
@@ -87,7 +117,9 @@ func listDir(t testing.TB, dir string) []string {
 	return names
 }
 
-func put(t testing.TB, s stores.Store, funcname, hash string, rec stores.Record) {
+func put(t testing.TB, s interface {
+	Put(context.Context, string, string, stores.Record) error
+}, funcname, hash string, rec stores.Record) {
 	t.Helper()
 	if err := s.Put(context.Background(), funcname, hash, rec); err != nil {
 		t.Fatal(err)

@@ -16,22 +16,19 @@ import (
 // pypersist, which look at <hash>.out files only, pass it by.
 const ownerFile = ".owner"
 
-// Owner implements [stores.Store]: it reads <dir>/<funcname>/.owner, as
+// Owner implements [driver.Store]: it reads <dir>/<funcname>/.owner, as
 // every other read, without following a link or blocking on a FIFO.
-func (s *Store) Owner(ctx context.Context, funcname string) ([]byte, error) {
-	if err := s.check(ctx, "owner", funcname); err != nil {
-		return nil, err
-	}
+func (s *Driver) Owner(_ context.Context, funcname string) ([]byte, error) {
 	b, err := s.readOwner(funcname)
 	if err == nil && b == nil {
-		err = fmt.Errorf("%s: %w", funcname, stores.ErrNotFound)
+		err = errNotFound
 	}
-	return b, s.opErr("owner", err)
+	return b, err
 }
 
 // readOwner reads the owner record of funcname, or returns nil when there
 // is none (nor a function directory).
-func (s *Store) readOwner(funcname string) ([]byte, error) {
+func (s *Driver) readOwner(funcname string) ([]byte, error) {
 	b, err := readFileIn(dirPath{s, funcname}, ownerFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -42,50 +39,43 @@ func (s *Store) readOwner(funcname string) ([]byte, error) {
 	return b, err
 }
 
-// ClaimOwner implements [stores.Store]. The record is written to a
+// ClaimOwner implements [driver.Store]. The record is written to a
 // temporary file and hard-linked into place, which fails if a record is
 // there already: of concurrent claims, in this process or others, exactly
 // one wins, and a reader never sees a partial record.
-func (s *Store) ClaimOwner(ctx context.Context, funcname string, owner []byte) ([]byte, error) {
-	if err := s.check(ctx, "claim owner", funcname); err != nil {
-		return nil, err
-	}
-	if len(owner) > stores.MaxOwnerLen {
-		return nil, s.opErr("claim owner", fmt.Errorf("owner record of %d bytes, more than %d", len(owner), stores.MaxOwnerLen))
-	}
+func (s *Driver) ClaimOwner(_ context.Context, funcname string, owner []byte) ([]byte, error) {
 	dir := dirPath{s, funcname}
 	// A Clear may remove the directory between any two steps: start again
 	// then, a few times.
 	for range 4 {
 		if b, err := s.readOwner(funcname); err != nil || b != nil {
-			return b, s.opErr("claim owner", err)
+			return b, err
 		}
 		tmp, err := s.writeTemp(dir, ownerFile, owner)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, s.opErr("claim owner", err)
+			return nil, err
 		}
 		err = s.linkOwner(funcname, tmp)
 		switch {
 		case err == nil:
 			return append([]byte(nil), owner...), nil
 		case errors.Is(err, fs.ErrExist):
-			b, err := s.readOwner(funcname)
-			return b, s.opErr("claim owner", err)
+			return s.readOwner(funcname)
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		default:
-			return nil, s.opErr("claim owner", err)
+			return nil, err
 		}
 	}
-	return nil, s.opErr("claim owner", fmt.Errorf("%s was removed again and again while its owner was claimed: %w", funcname, stores.ErrUnavailable))
+	return nil, errClaimRace
 }
 
 // linkOwner links the temporary file tmp into place as the owner record,
 // relative to the function directory's descriptor, and removes tmp.
-func (s *Store) linkOwner(funcname, tmp string) error {
+func (s *Driver) linkOwner(funcname, tmp string) error {
 	d, err := s.openFuncDir(funcname)
 	if err != nil {
 		return err

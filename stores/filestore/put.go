@@ -15,24 +15,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
-// Put implements [stores.Store]. Writers of one function are serialised
+// Write implements [driver.Store]. Writers of one function are serialised
 // (see the package documentation), but only while they commit: the data
 // is written first, under no lock that other hashes share. Readers never
 // wait. A Put of a record whose lock this store holds renames the lock
 // file, now holding the result, into place and so releases the lock.
-func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Record) error {
-	if err := s.check(ctx, "put", funcname, hash); err != nil {
-		return err
-	}
+func (s *Driver) Write(ctx context.Context, funcname, hash string, rec driver.Record) error {
 	// When this store holds the lock of the record, the lock file becomes
 	// the result (see putThroughLock).
 	if h := s.claim(s.lockPath(funcname, hash)); h != nil {
 		err := s.putThroughLock(ctx, funcname, hash, rec, h)
 		s.unclaim(h)
-		return s.opErr("put", err)
+		return err
 	}
 	st := &staging{}
 	defer st.discard(s, funcname)
@@ -46,12 +43,12 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec stores.Recor
 			return s.commit(d, hash, rec, st)
 		})
 	}
-	return s.opErr("put", err)
+	return err
 }
 
 // commit puts the staged files of rec in place under the function's
 // directory lock: the companions that change, then the .out.
-func (s *Store) commit(d *funcDir, hash string, rec stores.Record, st *staging) error {
+func (s *Driver) commit(d *funcDir, hash string, rec driver.Record, st *staging) error {
 	if err := s.commitCompanions(d, hash, rec, st); err != nil {
 		return err
 	}
@@ -87,7 +84,7 @@ type staging struct {
 
 // stage writes data to a temporary file beside final, in dir, and records
 // it.
-func (st *staging) stage(s *Store, dir dirFiles, final string, data []byte) (string, error) {
+func (st *staging) stage(s *Driver, dir dirFiles, final string, data []byte) (string, error) {
 	tmp, err := s.writeTemp(dir, final, data)
 	if err == nil {
 		st.files = append(st.files, tmp)
@@ -96,7 +93,7 @@ func (st *staging) stage(s *Store, dir dirFiles, final string, data []byte) (str
 }
 
 // discard removes the staged files that were not renamed into place.
-func (st *staging) discard(s *Store, funcname string) {
+func (st *staging) discard(s *Driver, funcname string) {
 	if len(st.files) == 0 {
 		return
 	}
@@ -113,7 +110,7 @@ func (st *staging) discard(s *Store, funcname string) {
 // stageCompanions stages the key and metadata of rec that differ from
 // those on disk. It runs before the directory lock is taken, so it may
 // guess wrong; commitCompanions looks again.
-func (s *Store) stageCompanions(dir dirFiles, hash string, rec stores.Record, st *staging) error {
+func (s *Driver) stageCompanions(dir dirFiles, hash string, rec driver.Record, st *staging) error {
 	for _, c := range []struct {
 		ext  string
 		want []byte
@@ -138,7 +135,7 @@ func (s *Store) stageCompanions(dir dirFiles, hash string, rec stores.Record, st
 // commitCompanions puts the .key and .meta of rec in place, when they
 // change, in the order that keeps readers from pairing them with another
 // .out; the caller then renames the new .out into place.
-func (s *Store) commitCompanions(d *funcDir, hash string, rec stores.Record, st *staging) error {
+func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st *staging) error {
 	keySame, err := holds(d, hash+extKey, rec.Key)
 	if err != nil {
 		return err
@@ -222,7 +219,7 @@ func readFileIn(dir dirFiles, name string) ([]byte, error) {
 // writeTemp writes data to a new temporary file beside final, in dir,
 // fsynced when the store syncs, and returns its name. On failure nothing
 // is left behind.
-func (s *Store) writeTemp(dir dirFiles, final string, data []byte) (string, error) {
+func (s *Driver) writeTemp(dir dirFiles, final string, data []byte) (string, error) {
 	fd, name, err := createTemp(dir, final+tmpTag)
 	if err != nil {
 		return "", err
@@ -276,7 +273,7 @@ type dirFiles interface {
 // on the way (see openIn); a missing directory is created for a file to
 // be created in it.
 type dirPath struct {
-	s        *Store
+	s        *Driver
 	funcname string
 }
 
@@ -307,10 +304,10 @@ func (p dirPath) unlink(name string) error {
 func (p dirPath) join(name string) string { return p.s.join(p.funcname, name) }
 
 // join names name in the directory of funcname.
-func (s *Store) join(funcname, name string) string { return filepath.Join(s.dir, funcname, name) }
+func (s *Driver) join(funcname, name string) string { return filepath.Join(s.dir, funcname, name) }
 
 // lockPath is the path of the lock file of (funcname, hash).
-func (s *Store) lockPath(funcname, hash string) string { return s.join(funcname, hash+extLock) }
+func (s *Driver) lockPath(funcname, hash string) string { return s.join(funcname, hash+extLock) }
 
 // wrapErrno gives a bare system error the path it concerns.
 func wrapErrno(op, path string, err error) error {

@@ -12,50 +12,27 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // readAttempts bounds how often Get rereads a record that a writer keeps
 // replacing under it before it reports a miss.
 const readAttempts = 4
 
-// errMissing is readRecord's report of an absent .out.
-var errMissing = errors.New("missing")
-
-// Get implements [stores.Store]. It does not wait for locks: a .out that
-// exists is complete, because it was renamed into place whole.
-func (s *Store) Get(ctx context.Context, funcname, hash string) (stores.Record, error) {
-	if err := s.check(ctx, "get", funcname, hash); err != nil {
-		return stores.Record{}, err
-	}
-	rec, err := s.get(funcname, hash, true, true)
-	return rec, s.opErr("get", err)
-}
-
-// ReadResult implements [stores.ResultReader]: a hit of a memoised call
-// reads the .out alone, one open and read as os.ReadFile does, and the
-// .key only when keys are stored.
-func (s *Store) ReadResult(ctx context.Context, funcname, hash string, withKey bool) (stores.Record, error) {
-	if err := s.check(ctx, "get", funcname, hash); err != nil {
-		return stores.Record{}, err
-	}
-	rec, err := s.get(funcname, hash, withKey, false)
-	return rec, s.opErr("get", err)
-}
-
-func (s *Store) get(funcname, hash string, withKey, withMeta bool) (stores.Record, error) {
+// Read implements [driver.Store]. It does not wait for locks: a .out that
+// exists is complete, because it was renamed into place whole. A hit that
+// asks for the result alone opens and reads the .out alone, as os.ReadFile
+// does; the .key and .meta are opened only when parts names them.
+func (s *Driver) Read(_ context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
 	for range readAttempts {
-		rec, stable, err := s.readRecord(funcname, hash, withKey, withMeta)
-		if errors.Is(err, errMissing) {
-			return stores.Record{}, notFound(funcname, hash)
-		}
+		rec, stable, err := s.readRecord(funcname, hash, parts)
 		if err != nil || stable {
 			return rec, err
 		}
 	}
 	// A writer replaced the record under every attempt; the caller will
 	// treat it as a miss and wait on the lock.
-	return stores.Record{}, notFound(funcname, hash)
+	return driver.Record{}, errNotFound
 }
 
 // readRecord reads <hash>.out, then <hash>.key and <hash>.meta (those asked
@@ -64,19 +41,22 @@ func (s *Store) get(funcname, hash string, withKey, withMeta bool) (stores.Recor
 // was replaced or removed meanwhile: a writer that changes .key or .meta
 // first removes .out, so a stable read pairs each file with the .out it was
 // written with. A read of the .out alone is stable by itself.
-func (s *Store) readRecord(funcname, hash string, withKey, withMeta bool) (rec stores.Record, stable bool, err error) {
+func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driver.Record, stable bool, err error) {
 	fd, st, err := s.openRegular(funcname, hash+extOut)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return rec, false, errMissing
+			return rec, false, errNotFound
 		}
 		return rec, false, s.pathErr("open", funcname, hash+extOut, err)
 	}
 	defer unix.Close(fd)
-	if rec.Result, err = readAll(fd, st.Size); err != nil {
-		return rec, false, s.pathErr("read", funcname, hash+extOut, err)
+	if parts.Has(driver.PartResult) {
+		if rec.Result, err = readAll(fd, st.Size); err != nil {
+			return rec, false, s.pathErr("read", funcname, hash+extOut, err)
+		}
 	}
-	rec.Created = time.Unix(st.Mtim.Unix())
+	rec.Created = created(&st)
+	withKey, withMeta := parts.Has(driver.PartKey), parts.Has(driver.PartMeta)
 	if !withKey && !withMeta {
 		return rec, true, nil
 	}
@@ -105,7 +85,7 @@ func (s *Store) readRecord(funcname, hash string, withKey, withMeta bool) (rec s
 // not exist. It is on the hot path of every Get, where the file is most
 // often absent: a missing file costs one failed open and no allocation for
 // an error.
-func (s *Store) readCompanion(funcname, name string) ([]byte, error) {
+func (s *Driver) readCompanion(funcname, name string) ([]byte, error) {
 	fd, st, err := s.openRegular(funcname, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -146,7 +126,7 @@ func readAll(fd int, size int64) ([]byte, error) {
 // pathErr gives a bare system error of an operation on name, in the
 // directory of funcname, the path it concerns; other errors say it
 // already.
-func (s *Store) pathErr(op, funcname, name string, err error) error {
+func (s *Driver) pathErr(op, funcname, name string, err error) error {
 	return wrapErrno(op, s.join(funcname, name), err)
 }
 
@@ -159,14 +139,15 @@ func ignoringEINTR(fn func() error) error {
 	}
 }
 
-// Delete implements [stores.Store]. It removes .out first, so a reader never
+// created is a record's creation time: its .out's modification time, as
+// Read and List report it.
+func created(out *unix.Stat_t) time.Time { return time.Unix(out.Mtim.Unix()) }
+
+// Delete implements [driver.Store]. It removes .out first, so a reader never
 // pairs a .out with the absence of its .key; stray companions of a missing
 // .out are removed too. Only regular files are removed: a foreign file in
 // their place is reported, and left.
-func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
-	if err := s.check(ctx, "delete", funcname, hash); err != nil {
-		return err
-	}
+func (s *Driver) Delete(ctx context.Context, funcname, hash string) error {
 	err := s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
 		_, err := d.lstat(hash + extOut)
 		missing := errors.Is(err, fs.ErrNotExist)
@@ -182,12 +163,12 @@ func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
 			return err
 		}
 		if missing {
-			return errMissing
+			return errNotFound
 		}
 		return nil
 	})
-	if errors.Is(err, errMissing) || errors.Is(err, errNoFuncDir) {
-		err = notFound(funcname, hash)
+	if errors.Is(err, errNoFuncDir) {
+		err = errNotFound
 	}
-	return s.opErr("delete", err)
+	return err
 }

@@ -72,7 +72,7 @@ func FuzzParseURL(f *testing.F) {
 		if u.Opaque == "" && dir != u.Host+u.Path {
 			t.Fatalf("parseURL(%q) = %q, want host+path %q", raw, dir, u.Host+u.Path)
 		}
-		s, err := Open(dir, opts)
+		s, err := openDriver(dir, opts)
 		if err != nil {
 			if !errors.Is(err, errNotDir) {
 				t.Fatalf("Open(%q) after parseURL(%q): %v", dir, raw, err)

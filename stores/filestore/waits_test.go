@@ -138,7 +138,7 @@ func TestLockDatedInTheFuture(t *testing.T) {
 
 // holdDirLock takes the function directory's flock as another process
 // would, and returns its release.
-func holdDirLock(t *testing.T, s *filestore.Store, funcname string) func() {
+func holdDirLock(t *testing.T, s *fileStore, funcname string) func() {
 	t.Helper()
 	d, err := os.Open(filepath.Join(s.Dir(), funcname))
 	if err != nil {
@@ -228,10 +228,7 @@ func TestPutWritesDataBeforeDirLock(t *testing.T) {
 		name := map[bool]string{false: "plain", true: "through its lock"}[throughLock]
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := filestore.Open(filepath.Join(bigDir(t), "persist"), filestore.Options{Logger: quiet})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openStore(t, filepath.Join(bigDir(t), "persist"), filestore.Options{Logger: quiet})
 			put(t, s, "f", "x", stores.Record{Result: []byte("x")})
 			if throughLock {
 				unlock, err := s.Lock(ctx, "f", "big")
