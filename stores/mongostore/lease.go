@@ -43,7 +43,11 @@ func (d *mongoDriver) Lock(ctx context.Context, funcname, hash string) (unlock f
 			return nil, d.wrap(ctx, err)
 		}
 		if took {
-			return l.hold(), nil
+			unlock, ok := l.hold()
+			if !ok {
+				return nil, errClosed
+			}
+			return unlock, nil
 		}
 		timer.Reset(poll)
 		poll = min(2*poll, maxPoll)
@@ -78,10 +82,19 @@ func (l *lease) take(ctx context.Context) (bool, error) {
 }
 
 // hold renews the lease every third of its duration until unlock is called
-// or the store is closed, and returns unlock.
-func (l *lease) hold() func() {
+// or the store is closed, and returns unlock; it reports false if the store
+// was closed first, and the lease then expires on its own.
+func (l *lease) hold() (unlock func(), ok bool) {
 	stop := make(chan struct{})
+	// Close waits for the renewals only after it marked the store closed,
+	// under renewMu: a renewal starts before that or not at all.
+	l.d.renewMu.Lock()
+	if l.d.closed.Load() {
+		l.d.renewMu.Unlock()
+		return nil, false
+	}
 	l.d.wg.Add(1)
+	l.d.renewMu.Unlock()
 	go func() {
 		defer l.d.wg.Done()
 		tick := time.NewTicker(l.d.lease / 3)
@@ -105,7 +118,7 @@ func (l *lease) hold() func() {
 			close(stop)
 			l.release()
 		})
-	}
+	}, true
 }
 
 // renew pushes the expiry back, and reports whether the lease is still

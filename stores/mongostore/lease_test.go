@@ -78,3 +78,37 @@ func TestLeaseRenewed(t *testing.T) {
 func runSuffix() string {
 	return strconv.FormatInt(time.Now().UnixNano(), 36)
 }
+
+// TestLockWaitingWhenClosed checks that closing a handle ends the waits for
+// a lock that its callers are in, with ErrClosed.
+func TestLockWaitingWhenClosed(t *testing.T) {
+	t.Parallel()
+	holder := openStore(t, nil)
+	waiter := openStore(t, nil)
+	fn := "lock_closed_" + runSuffix()
+	unlock, err := holder.Lock(t.Context(), fn, "h")
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	defer unlock()
+	done := make(chan error, 1)
+	go func() {
+		unlock, err := waiter.Lock(t.Context(), fn, "h")
+		if err == nil {
+			unlock()
+		}
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // let the waiter poll the held lease
+	if err := waiter.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, stores.ErrClosed) {
+			t.Errorf("Lock waiting when its store closed: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lock still waits 10 s after its store closed")
+	}
+}

@@ -67,9 +67,10 @@ type mongoDriver struct {
 	indexMu sync.Mutex
 	indexed bool // the indexes on funcname exist
 
-	closed atomic.Bool
-	done   chan struct{} // closed by Close, stops lease renewals and waits
-	wg     sync.WaitGroup
+	renewMu sync.Mutex // orders Close after the start of a lease's renewals
+	closed  atomic.Bool
+	done    chan struct{}  // closed by Close, stops lease renewals and waits
+	wg      sync.WaitGroup // the lease renewals running
 }
 
 // config is what Open takes from the URL.
@@ -288,10 +289,13 @@ func (d *mongoDriver) ensureIndexes(ctx context.Context) error {
 // Close implements [driver.Store]. It stops renewing the leases this handle
 // holds, which then expire, and disconnects from the server.
 func (d *mongoDriver) Close() error {
+	d.renewMu.Lock()
 	if !d.closed.CompareAndSwap(false, true) {
+		d.renewMu.Unlock()
 		return nil
 	}
 	close(d.done)
+	d.renewMu.Unlock()
 	d.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
