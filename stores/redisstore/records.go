@@ -21,6 +21,12 @@ import (
 // longer fails rather than commit a record with parts missing.
 const stagingTTL = time.Hour
 
+// replacedGrace is how long the chunks of a replaced record outlive it,
+// so that a reader already reading them finishes instead of starting again.
+// A Delete or Clear removes chunks at once: a reader then finds the record
+// gone.
+const replacedGrace = time.Minute
+
 // readAttempts bounds how often Read starts again when a concurrent write
 // replaced the record between reading its hash and reading its chunks.
 const readAttempts = 10
@@ -39,7 +45,7 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 		return &TooLargeError{Size: size, Max: d.cfg.maxRecord}
 	}
 	k := d.keys(funcname)
-	args := []any{hash, size, k.chunkPrefix()}
+	args := []any{hash, size, k.chunkPrefix(), replacedGrace.Milliseconds()}
 	var staged []string
 	addPart := func(field string, b []byte) error {
 		if len(b) <= d.cfg.chunk {

@@ -31,7 +31,7 @@ func Open(ctx context.Context, rawURL string) (*stores.Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Parse's error quotes the whole URL, password and all.
-		return nil, &stores.OpError{Op: "open", Store: redactRaw(rawURL), Code: driver.InvalidName,
+		return nil, &stores.OpError{Op: "open", Store: redactRaw(rawURL),
 			Err: errors.New("not a URL of the form redis://[user:password@]host:port[,host:port...]/[db][?options]")}
 	}
 	d, err := openDriver(ctx, u)
@@ -77,18 +77,18 @@ func openDriver(ctx context.Context, u *url.URL) (driver.Store, error) {
 	}
 	cfg, err := parseURL(u)
 	if err != nil {
-		return nil, fail(driver.InvalidName, err)
+		return nil, fail(driver.Unknown, err)
 	}
 	d := &redisDriver{cfg: cfg, url: name, done: make(chan struct{})}
 	if cfg.cluster {
 		d.c = redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs:                 cfg.addrs,
-			Username:              cfg.username,
-			Password:              cfg.password,
-			TLSConfig:             cfg.tls,
-			DialTimeout:           cfg.timeout,
-			ReadTimeout:           cfg.timeout,
-			WriteTimeout:          cfg.timeout,
+			Addrs:                    cfg.addrs,
+			Username:                 cfg.username,
+			Password:                 cfg.password,
+			TLSConfig:                cfg.tls,
+			DialTimeout:              cfg.timeout,
+			ReadTimeout:              cfg.timeout,
+			WriteTimeout:             cfg.timeout,
 			ContextTimeoutEnabled:    true,
 			DisableIdentity:          true,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},

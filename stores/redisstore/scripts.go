@@ -17,26 +17,35 @@ import "github.com/redis/go-redis/v9"
 // record again.
 
 // dropChunks is Lua shared by the scripts: it deletes the chunks of a
-// descriptor unless its generation is in keep.
+// descriptor unless its generation is in keep, or, given a grace in
+// milliseconds, lets them expire after it.
 const dropChunks = `
-local function dropchunks(cp, d, keep)
+local function dropchunks(cp, d, keep, grace)
   if not d then return end
   local g, n = string.match(d, '^(%S+) (%d+)')
   if g == nil or keep[g] then return end
-  for i = 0, tonumber(n) - 1 do redis.call('DEL', cp .. g .. ':' .. i) end
+  for i = 0, tonumber(n) - 1 do
+    if grace then
+      redis.call('PEXPIRE', cp .. g .. ':' .. i, grace)
+    else
+      redis.call('DEL', cp .. g .. ':' .. i)
+    end
+  end
 end
 `
 
 // commitScript puts a record in place of the old one, with its index and
 // listing entries. KEYS: record, index, metas. ARGV: hash, size, chunk
-// prefix, then field/value pairs. It returns 0, changing nothing, if a chunk
-// it is to point to has gone (it outlived its staging expiry), else 1. A
-// retry of the same write (the client resends after a lost reply) finds
-// its own generation in place and keeps it.
+// prefix, grace in milliseconds, then field/value pairs. It returns 0,
+// changing nothing, if a chunk it is to point to has gone (it outlived its
+// staging expiry), else 1. The old record's chunks expire after the grace,
+// so that readers already reading them finish. A retry of the same write
+// (the client resends after a lost reply) finds its own generation in
+// place and keeps it.
 var commitScript = redis.NewScript(dropChunks + `
 local cp = ARGV[3]
 local new = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   if string.len(ARGV[i]) == 2 then
     local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
     new[g] = true
@@ -45,8 +54,8 @@ for i = 4, #ARGV, 2 do
     end
   end
 end
-for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(cp, d, new) end
-for i = 4, #ARGV, 2 do
+for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(cp, d, new, ARGV[4]) end
+for i = 5, #ARGV, 2 do
   if string.len(ARGV[i]) == 2 then
     local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
     for j = 0, tonumber(n) - 1 do redis.call('PERSIST', cp .. g .. ':' .. j) end
@@ -55,7 +64,7 @@ end
 redis.call('DEL', KEYS[1])
 local t = redis.call('TIME')
 local ct = t[1] .. string.format('%06d', tonumber(t[2]))
-redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 5))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ct)
 return 1
@@ -67,7 +76,7 @@ return 1
 // still has.
 var deleteScript = redis.NewScript(dropChunks + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}) end
+for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}, false) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
@@ -84,7 +93,7 @@ local batch = tonumber(ARGV[3])
 local hs = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
 for _, h in ipairs(hs) do
   local rk = ARGV[1] .. h
-  for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}) end
+  for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}, false) end
   redis.call('DEL', rk)
   redis.call('ZREM', KEYS[1], h)
   redis.call('HDEL', KEYS[2], h)
