@@ -26,6 +26,52 @@ import (
 // the result when it looks again. The package documentation gives the
 // protocol and why it is safe.
 
+// The protocol in detail.
+//
+// A memoised call that misses takes the lock, computes and stores the
+// result with Put. A Put of the record on the store that holds its lock
+// makes the lock file the result: it writes the result into the lock file
+// followed by the holder's identity (before taking the function's
+// directory lock, as the data of every Put), then under that lock stops
+// the heartbeat, commits the .key and .meta as above, truncates
+// the file to the result alone (and fsyncs it with sync=true; the file is
+// kept open throughout), checks that <hash>.lock still names that file
+// (same device and inode), and renames it to <hash>.out. Two changes to
+// the directory in all (create the lock, rename it) where separate files
+// take four. The
+// lock disappears at the instant the result appears: a waiter then takes
+// the lock, looks again and finds the result. unlock after such a Put does
+// nothing: by then <hash>.lock may be another caller's new lock. If the
+// check fails (the lock was broken as stale, and perhaps taken by another
+// caller) the Put writes the record the usual way and leaves <hash>.lock
+// alone; if writing fails (a full disk) the lock file gets its holder's
+// identity back and stays held until unlock. A program killed while it
+// writes its result leaves a lock file that holds part of a result: it is
+// a lock all the same, never read as a record. Waiters read a lock's last
+// line, which still names the holder, so the dead-holder check applies; a
+// lock whose content names no one (its holder was killed as it created the
+// file, or between the truncation and the rename) is broken once it is
+// unrefreshed for lockstale.
+//
+// Nothing that follows this protocol on the same machine can change
+// <hash>.lock between the check and the rename: every removal or renaming
+// of a lock file (unlock, breaking, Clear) runs under the function's
+// directory lock, which the Put holds, and a new lock can only be created
+// where none is. What remains are programs that remove lock files without
+// that lock, and callers on other machines sharing the directory over a
+// network file system, where the directory lock does not reach. They break
+// a lock only when it has not been refreshed for lockstale, and writing the
+// result into it (and truncating it) refreshes it shortly before the
+// check; so they could get in only if the holder stalled for longer than
+// lockstale after that, and while it stalled between the check and the
+// rename (two consecutive system calls) its lock were broken and another
+// caller took a new one.
+// The rename would then move that caller's lock file to
+// <hash>.out: a record that holds a lock's text instead of a result
+// (persist reports it as damaged, since it cannot decode it) until that
+// caller's own Put replaces it.
+//
+
 // heldLock is a lock file that this store created and has not released.
 type heldLock struct {
 	path     string // its path, the key of the registry

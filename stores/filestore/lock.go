@@ -19,6 +19,45 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The lock protocol (the package documentation gives it in brief).
+//
+// The driver implements [driver.Locker] with pypersist's protocol: while
+// <hash>.lock exists, other callers wait. Lock creates the file with
+// O_CREATE|O_EXCL and writes "<pid> <host> <time>" into it for people and
+// for the dead-holder check below, which reads the file's last line.
+// While it is held, a heartbeat refreshes
+// its modification time every third of the staleness limit; unlock stops
+// the heartbeat and removes the file (only if it is still the holder's own,
+// which it checks under the function's directory lock). Waiters poll,
+// backing off from 1ms to 50ms, until the file disappears (then they try
+// to create it), their context ends, or the lock is stale: seen unchanged
+// (inode, size, modification and change times) for longer than lockstale
+// by the waiter's own monotonic clock, or dated more than lockstale before
+// or after the waiter's clock, or naming this host and a process that no
+// longer exists. The first rule is what bounds the wait whatever the
+// clocks say: a lock dated in the future (a clock stepped back, a file
+// server ahead) is broken after lockstale, not at its date plus lockstale.
+// Clear, which looks once, applies the others. A holder whose clock is
+// ahead of a waiter's by more than lockstale looks stale to it: the result
+// may then be computed twice.
+//
+// A stale lock is broken under the function's directory lock, and in a way
+// that is safe against its holder and new lockers, who do not take that
+// lock: it is renamed to a unique name, and removed only if the renamed
+// file is the one judged stale (same inode, same modification time);
+// otherwise it is put back with link(2), which fails rather than replace a
+// lock taken meanwhile.
+//
+// Guarantee: while holders live, at most one caller at a time computes a
+// given (funcname, hash). After a holder crashes, waiting is bounded by
+// lockstale (plus one poll), or ends at once when the holder ran on this
+// host. The worst case, when a live holder stalls for longer than lockstale
+// or runs on another machine with the same host name in another process
+// namespace, is a result computed twice; never a wrong or partial result
+// (short of the case above, beyond the directory lock's reach).
+// Read does not wait for locks: persist calls Lock after a miss, then
+// reads again.
+
 // Waiters poll a held lock, backing off from minPoll to maxPoll.
 const (
 	minPoll = time.Millisecond
@@ -28,7 +67,7 @@ const (
 // Lock implements [driver.Locker] with pypersist's lock files: it creates
 // <hash>.lock exclusively and, while it exists, waits. A lock whose holder
 // stopped refreshing it for Options.LockStale, or whose holder on this host
-// has exited, is broken. See the package documentation for the protocol.
+// has exited, is broken, as the protocol above says.
 func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
 	name := hash + extLock
 	wait := minPoll

@@ -18,6 +18,47 @@ import (
 	"github.com/gopersist/persist/stores/driver"
 )
 
+// The write protocol (the package documentation gives it in brief).
+//
+// Every file is written to a temporary file in the same directory and
+// renamed over its final name, so a .out that exists is always complete and
+// Read never waits. A program killed at any instant leaves the old record or
+// the new one (or, when the key or metadata changed, no record), never a
+// partial .out; leftover temporary files are ignored by List and Len and
+// removed by Clear.
+//
+// A Put first writes all the temporary files it needs, before it takes
+// the function's directory lock (below), so that a failure such as a full
+// disk (reported as an error that errors.Is matches with syscall.ENOSPC)
+// leaves the old record untouched, and so that a large result holds up no
+// writer of another hash. Under the lock it then commits in this order:
+//
+//  1. if the .key or .meta it stores differs from the one on disk: remove
+//     the old .out, then rename the new .key and .meta into place (or
+//     remove them when the record has none);
+//  2. rename the new .out into place.
+//
+// A Put under the record's lock (see Locks) writes the result into the lock
+// file instead of a temporary file, and step 2 renames the lock file to the
+// .out.
+//
+// Writers of one function (the commits of Put, Delete, Clear, and the
+// breaking of stale locks) are serialised by an flock(2) on the function's
+// directory, so two writers never interleave their renames. Readers take no
+// lock. The wait for it ends with the caller's context; the release of a
+// held lock (which has none) does not wait: if another holds the directory
+// lock, it finishes in the background. A Put whose temporary file a Clear
+// removed as a leftover before the Put got the lock writes it again. An flock on
+// a directory is local to one machine: on a directory shared over NFS,
+// writers on different machines are not serialised against each other
+// (their lock files still keep them from computing one result at once).
+
+// With sync=true every temporary file is fsynced before its rename and
+// the directory after each step of the order above, so the removal of an
+// old .out is durable before the companions change, and the companions
+// before the .out that vouches for them; new directories are made durable
+// in their parents.
+
 // Write implements [driver.Store]. Writers of one function are serialised
 // (see the package documentation), but only while they commit: the data
 // is written first, under no lock that other hashes share. Readers never

@@ -15,7 +15,22 @@ import (
 	"github.com/gopersist/persist/stores/driver"
 )
 
-// readAttempts bounds how often Get rereads a record that a writer keeps
+// Why readers need no lock.
+//
+// A reader (Read with the key or the metadata) opens the .out, reads it, reads .key and .meta,
+// then checks that the .out path still names the file it holds open. That
+// check is what makes the three files one record. Suppose a reader's .key
+// came from a different Put than its .out. That Put changed the key, so it
+// removed the .out before renaming its .key, and the reader read the .key
+// after that: by the time of the check the .out it holds is no longer at
+// its path, and the reader tries again (after a few tries it reports a miss).
+// The same holds for .meta. So a torn pair is never returned as a record:
+// the worst a reader sees is a miss. A Put that keeps the key and metadata
+// only renames the .out, and a reader then sees the old result or the new
+// one beside the key both were stored under.
+//
+
+// readAttempts bounds how often Read rereads a record that a writer keeps
 // replacing under it before it reports a miss.
 const readAttempts = 4
 
@@ -82,7 +97,7 @@ func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driv
 }
 
 // readCompanion reads a .key or .meta file whole, or returns nil if it does
-// not exist. It is on the hot path of every Get, where the file is most
+// not exist. It is on the hot path of every Read with a key, where the file is most
 // often absent: a missing file costs one failed open and no allocation for
 // an error.
 func (s *Driver) readCompanion(funcname, name string) ([]byte, error) {
