@@ -159,11 +159,18 @@ func FuzzDirectoryScan(f *testing.F) {
 				for _, err := range s.Entries(ctx, fn, stores.AllParts) {
 					checkErr(t, "Entries", err)
 				}
+				_, _, err = s.List(ctx, fn, "", 3)
+				checkErr(t, "List", err)
 				for _, h := range []string{"h", "k"} {
 					_, err := s.Get(ctx, fn, h)
 					checkErr(t, "Get", err)
 					_, err = s.Read(ctx, fn, h, stores.PartResult|stores.PartKey)
 					checkErr(t, "ReadResult", err)
+					if _, release, err := s.MapResult(ctx, fn, h); err == nil {
+						checkErr(t, "release", release())
+					} else if !errors.Is(err, stores.ErrUnsupported) {
+						checkErr(t, "MapResult", err)
+					}
 				}
 				lctx, lcancel := context.WithTimeout(ctx, 50*time.Millisecond)
 				unlock, err := s.Lock(lctx, fn, "h")

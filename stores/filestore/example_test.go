@@ -62,3 +62,40 @@ func ExampleOpen() {
 	}
 	// Output: file://persist true 30s
 }
+
+// A listing shows each record's hash, size (result, key and metadata
+// together) and time, from the directory alone: no record is read.
+func Example_list() {
+	tmp, err := os.MkdirTemp("", "filestore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(tmp)
+	ctx := context.Background()
+	st, err := filestore.Open(filepath.Join(tmp, "persist"), filestore.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	for _, x := range []string{"3", "1", "2"} {
+		err := st.Put(ctx, "square", "x="+x, stores.Record{Result: []byte(x + x), Key: []byte(x)})
+		if err != nil {
+			panic(err)
+		}
+	}
+	page, next, err := st.List(ctx, "square", "", 2)
+	for _, m := range page {
+		fmt.Println(m.Hash, m.Size)
+	}
+	rest, _, _ := st.List(ctx, "square", next, 2)
+	for _, m := range rest {
+		fmt.Println(m.Hash, m.Size)
+	}
+	n, _ := st.Len(ctx, "square")
+	fmt.Println(n, "records,", err)
+	// Output:
+	// x=1 3
+	// x=2 3
+	// x=3 3
+	// 3 records, <nil>
+}

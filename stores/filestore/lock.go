@@ -67,7 +67,7 @@ const (
 // Lock implements [driver.Locker] with pypersist's lock files: it creates
 // <hash>.lock exclusively and, while it exists, waits. A lock whose holder
 // stopped refreshing it for Options.LockStale, or whose holder on this host
-// has exited, is broken, as the protocol above says.
+// has exited, is broken (see Locks in the package documentation).
 func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
 	name := hash + extLock
 	wait := minPoll
