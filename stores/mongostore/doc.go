@@ -57,7 +57,9 @@
 // range of _id, sorted by _id and limited to the page, whose projection
 // keeps _id, size and created: no record's bytes cross the network. A
 // document written before size was stored is read once more, for its
-// lengths, when it is listed.
+// lengths, when it is listed. MongoDB serves the range from the _id index,
+// so a page costs its own size; FerretDB 1.x with SQLite serves only an
+// _id equality from its index, and scans the collection for every page.
 //
 // Funcnames and hashes must be UTF-8, as BSON strings are (the driver's
 // NameRules say so, and the store refuses other names as invalid): a

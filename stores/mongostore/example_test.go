@@ -26,4 +26,13 @@ func Example() {
 	if err := st.Put(ctx, "triple", "x=1", stores.Record{Result: []byte("3")}); err != nil {
 		panic(err)
 	}
+	// A listing reads sizes and times, never the results.
+	page, next, err := st.List(ctx, "triple", "", 100)
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range page {
+		fmt.Println(m.Hash, m.Size, m.Created)
+	}
+	_ = next // "" after the last page; else the token of the next one
 }
