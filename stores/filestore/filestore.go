@@ -70,9 +70,11 @@ type Options struct {
 // under one directory, and is safe for concurrent use by goroutines and by
 // other processes opening the same directory. Programs use it through the
 // portable *stores.Store that [Open] returns, which checks names and the
-// closed state before calling it; they reach it with
-// st.As(&d) for a d of type *Driver, for [Driver.Dir], [Driver.Options] and
-// [Driver.Foreign].
+// closed state before it calls the driver's [driver.Store] methods (they
+// assume those checks: call them through it). Callers who know the backend
+// reach the driver with st.As(&d), for a d of type *Driver, for
+// [Driver.Dir], [Driver.Options] and [Driver.Foreign], which check their
+// own arguments.
 type Driver struct {
 	dir  string
 	url  string

@@ -117,9 +117,9 @@ func scanEntries(ctx context.Context, f *os.File, keep func(fs.FileMode) bool, f
 }
 
 // Clear implements [driver.Store]. In the function's directory it removes
-// the records' files (.out, .key, .meta), stale .lock files and the store's
-// temporary files, if they are regular files, and nothing else; then the
-// directory itself if that left it empty.
+// the records' files (.out, .key, .meta), the owner record, stale .lock
+// files and the store's temporary files, if they are regular files, and
+// nothing else; then the directory itself if that left it empty.
 func (s *Driver) Clear(ctx context.Context, funcname string) error {
 	err := s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
 		// A second pass catches anything a directory read may skip while
