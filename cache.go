@@ -52,7 +52,10 @@ func (c *Cache) Get(key any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.m.lookup(c.ctx, hash, k, true)
+	out, err := c.m.lookup(c.ctx, hash, k, announce|counted)
+	if err == errStale {
+		err = nil // Get reports what is stored; a call would refresh it
+	}
 	if err == errMiss {
 		return nil, &KeyError{Key: k}
 	}
@@ -104,7 +107,7 @@ func (c *Cache) Set(key, value any) error {
 			return err
 		}
 	}
-	if err := c.m.fillRecord(&rec, out); err != nil {
+	if err := c.m.fillRecord(&rec, out, 0); err != nil {
 		return err
 	}
 	return c.m.putEntry(c.ctx, hash, k, rec)
@@ -135,8 +138,8 @@ func (c *Cache) Clear() error {
 
 // Keys yields the stored keys. It needs StoreKey or Unhash, and yields
 // ErrKeysNotStored otherwise. It streams from the store in constant
-// memory, in the order of the hashes, and reads keys only: no result is
-// read or unpickled. An entry that cannot be decoded yields its
+// memory, in the order of the hashes, and reads keys only, no result,
+// unless a Version is set: an entry's version is in its result's stamp. An entry that cannot be decoded yields its
 // DecodeError, and iteration goes on if the loop does.
 func (c *Cache) Keys() iter.Seq2[any, error] {
 	return func(yield func(any, error) bool) {
@@ -182,7 +185,8 @@ func (c *Cache) items(what int) iter.Seq2[Item, error] {
 		if what&withKey != 0 && m.opts.StoreKey {
 			parts |= stores.PartKey
 		}
-		if what&withValue != 0 {
+		if what&withValue != 0 || m.version != "" {
+			// A version is known from the result's stamp only.
 			parts |= stores.PartResult
 		}
 		for e, err := range m.store.Entries(c.ctx, m.name, parts) {
@@ -190,14 +194,27 @@ func (c *Cache) items(what int) iter.Seq2[Item, error] {
 				yield(Item{}, err)
 				return
 			}
-			if !yield(m.item(e, what)) {
+			it, err := m.item(c.ctx, e, what)
+			if err == errMiss {
+				continue // of another version, or too old: no call would see it
+			}
+			if !yield(it, err) {
 				return
 			}
 		}
 	}
 }
 
-func (m *Memo) item(e stores.Entry, what int) (Item, error) {
+// item decodes an entry for an iteration. It returns errMiss for one that
+// no call would be answered with: another version, or past its age.
+func (m *Memo) item(ctx context.Context, e stores.Entry, what int) (Item, error) {
+	payload, _, err := m.current(ctx, e.Hash, e.Record, nil)
+	switch {
+	case err == errMiss:
+		return Item{}, errMiss
+	case err != nil && err != errStale:
+		return Item{}, err
+	}
 	var it Item
 	if what&withKey != 0 {
 		var err error
@@ -211,7 +228,7 @@ func (m *Memo) item(e stores.Entry, what int) (Item, error) {
 		}
 	}
 	if what&withValue != 0 {
-		out, err := m.unpickleResults(e.Hash, e.Result)
+		out, err := m.unpickleResults(e.Hash, payload)
 		if err != nil {
 			return it, err
 		}

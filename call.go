@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"time"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -48,7 +49,11 @@ func (m *Memo) CallKW(args []any, kw KW) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.invoke(m.contextOf(in), in)
+	return m.callResult(m.invoke(m.contextOf(in), in))
+}
+
+// callResult is what Call and its kin return for invoke's outcome.
+func (m *Memo) callResult(out []reflect.Value, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -74,8 +79,14 @@ func (m *Memo) contextOf(in []reflect.Value) context.Context {
 // invoke is one memoised call: the stored result if there is one, else the
 // function's, computed once however many goroutines ask at once.
 func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
+	ctl := controlOf(ctx)
+	if ctl != nil {
+		if out, ok, err := m.callControlled(ctx, in, ctl); ok {
+			return out, err
+		}
+	}
 	if m.fastHits && m.claimed.Load() { // the first call claims the name below
-		return m.invokeFast(ctx, in)
+		return m.invokeFast(ctx, in, ctl)
 	}
 	key, err := m.key(in)
 	if err != nil {
@@ -88,7 +99,11 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 	if err := m.claimName(ctx); err != nil {
 		return m.withoutStore(ctx, in, err)
 	}
-	out, err := m.lookup(ctx, hash, key, true)
+	out, err := m.lookup(ctx, hash, key, announce|counted)
+	if err == errStale {
+		m.refreshLater(ctx, in, key, hash)
+		return out, nil
+	}
 	if err == nil || !m.recoverable(ctx, err) {
 		return out, err
 	}
@@ -99,10 +114,16 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 // function of its own so that the closure's captures are allocated on
 // misses only, not on every call.
 func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
+	m.stats.misses.Add(1)
 	for {
+		ran := false
 		out, leader, err := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
+			ran = true
 			return m.compute(ctx, in, key, hash)
 		}, m.cancelledOutcome)
+		if !ran {
+			m.stats.waits.Add(1)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
 			// Our own context ended while we waited: a result that came
@@ -117,7 +138,7 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 			// Another key with the same custom hash was computed: read
 			// what it stored as any later call would, with its collision
 			// check, and compute for ourselves if nothing was stored.
-			if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.recoverable(ctx, err) {
+			if out, err := m.lookup(ctx, hash, key, counted); err == nil || !m.recoverable(ctx, err) {
 				return out, err
 			}
 			return m.compute(ctx, in, key, hash)
@@ -155,7 +176,7 @@ func (m *Memo) recoverable(ctx context.Context, err error) bool {
 // that compute repeats under the lock has been logged by the first.
 func (m *Memo) mayCompute(ctx context.Context, err error, logIt bool) bool {
 	switch {
-	case err == errMiss:
+	case err == errMiss || err == errStale:
 		return true
 	case errors.Is(err, ErrDamaged) && !m.opts.FailOnDamaged:
 		if logIt {
@@ -209,7 +230,7 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 	}()
 	// Another goroutine's flight or another process may have stored the
 	// result since the first lookup.
-	if out, err := m.lookup(ctx, hash, key, false); err == nil || !m.mayCompute(ctx, err, false) {
+	if out, err := m.lookup(ctx, hash, key, counted); err == nil || !m.mayCompute(ctx, err, false) {
 		return out, err
 	}
 	var rec stores.Record
@@ -218,20 +239,20 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 		// Encoded before the call: the function may change its arguments.
 		rec.Key, keyErr = m.keyBytes(key)
 	}
-	var out []reflect.Value
-	if m.ft.IsVariadic() {
-		out = m.fn.CallSlice(in)
-	} else {
-		out = m.fn.Call(in)
-	}
+	start := time.Now()
+	out := m.callFunc(in)
+	took := time.Since(start)
+	m.stats.computes.Add(1)
+	m.stats.computeNanos.Add(int64(took))
 	if m.errIndex >= 0 && !out[m.errIndex].IsNil() {
 		return out, nil // an error result is returned, never stored
 	}
 	if keyErr != nil {
+		m.stats.notKept.Add(1)
 		m.log.log(ctx, vProblems, "Result not stored.", "err", keyErr)
 		return out, nil
 	}
-	m.store1(ctx, hash, key, out, rec, unlock)
+	m.store1(ctx, hash, key, out, rec, took, unlock)
 	unlock = nil
 	return out, nil
 }
@@ -239,9 +260,10 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 // store1 pickles and stores a computed result. A failure is logged, not
 // returned: the caller still gets the result it asked for.
 // It releases the entry's lock (unlock) once the result is stored.
-func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, unlock func()) {
+func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, took time.Duration, unlock func()) {
 	// Pickled now, before the caller has the result to change.
-	if err := m.fillRecord(&rec, out); err != nil {
+	if err := m.fillRecord(&rec, out, took); err != nil {
+		m.stats.notKept.Add(1)
 		if errors.Is(err, ErrTooLarge) {
 			m.log.log(ctx, vProblems, "Result not stored: too large.", "err", err)
 		} else {
@@ -254,6 +276,7 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 	// meanwhile, for the callers waiting on it and the ones to come.
 	m.detach(ctx, func() {
 		if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
+			m.stats.storeErrors.Add(1)
 			m.log.log(ctx, vProblems, "Result not stored.", "err", err)
 		}
 		unlock()
@@ -284,12 +307,19 @@ func (m *Memo) detach(ctx context.Context, write func()) {
 	}
 }
 
-// fillRecord pickles results and adds the metadata: the one write path of
-// calls and Cache.Set, with its checks (cycles, depth, size) in Pickle.
-func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value) error {
-	var err error
-	if rec.Result, err = m.pickleResults(out); err != nil {
+// fillRecord pickles results, stamps them (stamp.go) with the version and
+// took, the time they took to compute, and adds the metadata: the one
+// write path of calls and Cache.Set, with its checks (cycles, depth, size)
+// in Pickle.
+func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) error {
+	pickled, err := m.pickleResults(out)
+	if err != nil {
 		return err
+	}
+	rec.Result = pickled
+	if m.stamped {
+		st := appendStamp(make([]byte, 0, 64+len(pickled)), Stamp{Version: m.version, Compute: took})
+		rec.Result = append(st, pickled...)
 	}
 	if m.opts.Metadata != nil {
 		rec.Meta = []byte(m.opts.Metadata())
@@ -326,11 +356,23 @@ func (m *Memo) hashOf(key any) (string, error) {
 	return hash, nil
 }
 
+// lookupWay says what a lookup is for.
+type lookupWay uint8
+
+const (
+	// announce: the call's or Get's own read, which pypersist's messages
+	// announce; the reads again after a miss are not.
+	announce lookupWay = 1 << iota
+	// counted: a hit counts in Stats (a Contains does not).
+	counted
+)
+
 // lookup reads and checks the entry stored under hash (hitRecord is its
-// twin on the fast path). It returns errMiss when there is none. logGet
-// says it is the call's or Get's own read, which pypersist's messages
-// announce; the reads again after a miss are not.
-func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([]reflect.Value, error) {
+// twin on the fast path). It returns errMiss when there is none, and
+// errStale with the results for an entry that may answer while it is
+// refreshed (freshness.go).
+func (m *Memo) lookup(ctx context.Context, hash string, key any, way lookupWay) ([]reflect.Value, error) {
+	logGet := way&announce != 0
 	if logGet {
 		m.logGetting(ctx, key, hash)
 	}
@@ -346,15 +388,38 @@ func (m *Memo) lookup(ctx context.Context, hash string, key any, logGet bool) ([
 			}
 			return nil, errMiss
 		}
+		m.stats.storeErrors.Add(1)
 		return nil, err
 	}
-	if err := m.checkStoredKey(hash, key, rec); err != nil {
+	payload, st, err := m.accept(ctx, hash, key, rec, controlOf(ctx))
+	if err != nil && err != errStale {
+		m.countRejected(err)
 		m.logCollision(ctx, err)
 		return nil, err
 	}
-	out, err := m.unpickleResults(hash, rec.Result)
-	if err == nil {
-		m.logRead(ctx)
+	stale := err
+	out, err := m.unpickleResults(hash, payload)
+	if err != nil {
+		m.countRejected(err)
+		return nil, err
 	}
-	return out, err
+	m.logRead(ctx)
+	if way&counted != 0 {
+		m.stats.hit(len(rec.Result)+len(rec.Key), st)
+		if stale != nil {
+			m.stats.stale.Add(1)
+		}
+	}
+	return out, stale
+}
+
+// countRejected counts in Stats why a stored entry did not answer.
+func (m *Memo) countRejected(err error) {
+	var hce *HashCollisionError
+	switch {
+	case errors.As(err, &hce):
+		m.stats.collisions.Add(1)
+	case errors.Is(err, ErrDamaged):
+		m.stats.damaged.Add(1)
+	}
 }

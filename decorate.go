@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gopersist/persist/stores"
+	"time"
 )
 
 // DefaultCache is where results go when Options.Cache is empty: the
@@ -101,6 +102,25 @@ type Options struct {
 	// recomputed and replaced, and logged once at the problems level. It
 	// needs a function with a trailing error result to report through.
 	FailOnDamaged bool
+	// Version names the version of the function's code. A result stored
+	// by another version is a miss: recomputed and replaced. It defaults
+	// to the fingerprint that persist fingerprint registered for the
+	// function (see RegisterFingerprint), or "": results stored before
+	// versions existed, and without one, are of version "", so that
+	// setting none changes nothing for an existing cache. Two versions
+	// never share an entry, whatever Hash is: the version is kept in the
+	// entry's Stamp.
+	Version string
+	// MaxAge, if positive, makes an entry older than it a miss (cachier's
+	// stale_after): recomputed and replaced. WithMaxAge sets it for one
+	// call.
+	MaxAge time.Duration
+	// StaleWhileRefresh is a grace period past MaxAge (cachier's
+	// next_time): an entry older than MaxAge but not by more than this is
+	// returned at once, and one background computation per key replaces
+	// it; a refresh that fails keeps it, and is logged. Close waits for the
+	// refreshes under way.
+	StaleWhileRefresh time.Duration
 	// ComputeOnStoreError computes the result when the store cannot be
 	// read (a server down, say), logging the failure. By default the call
 	// fails with the store's error.
@@ -137,7 +157,7 @@ type Memo struct {
 	opts     Options
 	store    *stores.Store
 	ownStore bool
-	where    string              // "files", "memory" or "server", for log messages
+	where    string // "files", "memory" or "server", for log messages
 	log      logger
 	flight   flight
 	detached sync.WaitGroup // writes finishing after their caller's context ended; Close waits for them
@@ -147,6 +167,11 @@ type Memo struct {
 	claimMu  sync.Mutex  // serialises claims of the name
 	claimed  atomic.Bool // the store's owner record admits this function
 	fastHits bool        // hits take hitpath.go's way
+
+	version    string   // the version of m's results (version.go)
+	stamped    bool     // results are written with a Stamp
+	stats      counters // what Stats reports
+	refreshing sync.Map // hash → true while a background refresh of it runs
 }
 
 // Decorate memoises fn, any func value. It checks the options against fn's
@@ -174,6 +199,9 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 		return nil, err
 	}
 	if m.hooks, err = compileHooks(name, m.ft, m.resultType(), &opts); err != nil {
+		return nil, err
+	}
+	if err := m.settleVersion(full); err != nil {
 		return nil, err
 	}
 	if err := m.checkDamagePolicy(); err != nil {

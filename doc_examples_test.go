@@ -52,7 +52,11 @@ func Example_persist() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("starts %x: a checksummed frame holding the pickled result\n", data[:4])
+	stamp, pickled, err := persist.SplitStamp(data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("starts %x: a stamp (version %q), then %x: a checksummed frame holding the pickled result\n", data[:4], stamp.Version, pickled[:4])
 
 	cache := memo.Cache()
 	fmt.Println(cache.Get(persist.KeyOf("x", 4)))
@@ -69,7 +73,7 @@ func Example_persist() {
 	// 3 12 3 computed 2 times
 	// ad5eZo5khrhn_3KGdbPlZx0d3Eq6B897N_b71upT56g.out
 	// bI5oZAhqs5NfI3iOC79VfjwQ87eSQB6l9JZdx1TBKGE.out
-	// starts 1c706b63: a checksummed frame holding the pickled result
+	// starts 1c706b76: a stamp (version ""), then 1c706b63: a checksummed frame holding the pickled result
 	// 12 <nil>
 	// 31
 	// bad key: (('x', 5),)

@@ -32,20 +32,61 @@ func (m *Memo) canHitFast() bool {
 const maxStackArgs = 8
 
 // invokeFast is invoke on the fast path, once the FuncName is claimed.
-func (m *Memo) invokeFast(ctx context.Context, in []reflect.Value) ([]reflect.Value, error) {
-	rec, hash, err := m.hitRecord(ctx, in)
+// ctl is the call's control (freshness.go), or nil.
+func (m *Memo) invokeFast(ctx context.Context, in []reflect.Value, ctl *control) ([]reflect.Value, error) {
+	h, err := m.fastLookup(ctx, in, ctl)
 	if err == nil {
 		var out []reflect.Value
-		if out, err = m.unpickleResults(hash, rec.Result); err == nil {
+		if out, err = m.unpickleResults(h.hash, h.payload); err == nil {
+			m.fastHit(ctx, in, h)
 			return out, nil
 		}
+		m.countRejected(err)
 	}
-	return m.afterFastMiss(ctx, in, hash, err)
+	return m.afterFastMiss(ctx, in, h.hash, err)
 }
 
-// hitRecord hashes the call's key and reads its record. It is lookup for
-// the fast path, whose messages are all off: a check added to lookup
-// belongs here too (or in checkStoredKey, which both call).
+// fastHitInfo is what fastLookup found: the pickler's bytes of a usable
+// entry, its stamp and size, and whether it is stale.
+type fastHitInfo struct {
+	hash    string
+	payload []byte
+	stamp   Stamp
+	size    int
+	stale   bool
+}
+
+// fastLookup reads the call's entry and checks it (accept). A stale entry
+// that may answer is no error: fastHit starts its refresh.
+func (m *Memo) fastLookup(ctx context.Context, in []reflect.Value, ctl *control) (fastHitInfo, error) {
+	rec, hash, err := m.hitRecord(ctx, in)
+	h := fastHitInfo{hash: hash, size: len(rec.Result)}
+	if err != nil {
+		return h, err
+	}
+	h.payload, h.stamp, err = m.accept(ctx, hash, nil, rec, ctl)
+	if err == errStale {
+		h.stale, err = true, nil
+	}
+	if err != nil {
+		m.countRejected(err)
+	}
+	return h, err
+}
+
+// fastHit counts a hit that fastLookup found and that decoded, and starts
+// the refresh of a stale one.
+func (m *Memo) fastHit(ctx context.Context, in []reflect.Value, h fastHitInfo) {
+	m.stats.hit(h.size, h.stamp)
+	if h.stale {
+		m.stats.stale.Add(1)
+		m.refreshLater(ctx, in, m.spec.key(in), h.hash)
+	}
+}
+
+// hitRecord hashes the call's key and reads its record: lookup for the
+// fast path, whose messages are all off. The checks are accept's, which
+// both paths call.
 func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record, string, error) {
 	var buf [maxStackArgs]Arg
 	hash, err := hashArgs(m.spec.appendKey(buf[:0], in))
@@ -53,12 +94,10 @@ func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record
 		return stores.Record{}, "", err
 	}
 	rec, err := m.store.Read(ctx, m.name, hash, stores.PartResult)
-	switch {
-	case errors.Is(err, stores.ErrNotFound):
+	if errors.Is(err, stores.ErrNotFound) {
 		err = errMiss
-	case err == nil:
-		// The checks of lookup, which on this path need no key.
-		err = m.checkStoredKey(hash, nil, rec)
+	} else if err != nil {
+		m.stats.storeErrors.Add(1)
 	}
 	return rec, hash, err
 }

@@ -145,6 +145,7 @@ func (m *Memo) putEntry(ctx context.Context, hash string, key any, rec stores.Re
 	if err := m.store.Put(ctx, m.name, hash, rec); err != nil {
 		return err
 	}
+	m.stats.bytesWritten.Add(uint64(len(rec.Result) + len(rec.Key)))
 	for _, f := range files {
 		m.log.log(ctx, vReads, "Done writing "+f+".")
 	}

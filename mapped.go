@@ -80,13 +80,13 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 		if err != nil {
 			return nil, err
 		}
-		r, err := mapSlice[E](ctx, m.store, m.name, hash)
+		r, err := mapSlice[E](ctx, m, hash)
 		if errors.Is(err, stores.ErrNotFound) {
 			// A miss: computed and stored as by any call, then mapped.
 			if _, err := m.invoke(ctx, in); err != nil {
 				return nil, err
 			}
-			r, err = mapSlice[E](ctx, m.store, m.name, hash)
+			r, err = mapSlice[E](ctx, m, hash)
 		}
 		if err == nil || !errors.Is(err, errNotMappable) && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, stores.ErrUnsupported) {
 			return r, err
@@ -104,10 +104,11 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 }
 
 // canMap reports whether a stored result is the default pickling's bytes
-// under the default hash, with no stored key to compare.
+// under the default hash, with no stored key to compare and no age to
+// check (a mapping does not see the entry's time).
 func (m *Memo) canMap() bool {
 	return !m.hooks.pickle.set() && !m.hooks.key.set() && !m.hooks.hash.set() &&
-		!m.hooks.unhash.set() && !m.opts.StoreKey
+		!m.hooks.unhash.set() && !m.opts.StoreKey && m.opts.MaxAge <= 0
 }
 
 // errNotMappable says an entry is not an uncompressed slice of the type
@@ -116,12 +117,13 @@ func (m *Memo) canMap() bool {
 var errNotMappable = errors.New("persist: entry cannot be mapped")
 
 // mapSlice maps the entry and checks it.
-func mapSlice[E SliceElem](ctx context.Context, mapper *stores.Store, name, hash string) (*Mapped[E], error) {
-	data, unmap, err := mapper.MapResult(ctx, name, hash)
+func mapSlice[E SliceElem](ctx context.Context, m *Memo, hash string) (*Mapped[E], error) {
+	mapped, unmap, err := m.store.MapResult(ctx, m.name, hash)
 	if err != nil {
 		return nil, err
 	}
-	if isFrame(data) && data[3] == frameSlice {
+	st, data, err := SplitStamp(mapped)
+	if err == nil && st.Version == m.version && isFrame(data) && data[3] == frameSlice {
 		f, err := parseSliceFrame(data)
 		if err == nil && !f.zstd && sameElem(reflect.TypeFor[E](), f.elem) &&
 			crc32.Checksum(data[:len(data)-crcSize], castagnoli) == f.crc {

@@ -3,7 +3,6 @@ package persist
 import (
 	"reflect"
 
-	"github.com/gopersist/persist/stores"
 )
 
 // Typed wrappers: Wrap for functions of one to three parameters and one
@@ -141,17 +140,19 @@ func typedCall[R any](m *Memo, in []reflect.Value) (R, error) {
 	ctx := m.contextOf(in)
 	var out []reflect.Value
 	var err error
-	if m.fastHits && m.claimed.Load() { // the first call claims the name in invoke
-		var rec stores.Record
-		var hash string
-		rec, hash, err = m.hitRecord(ctx, in)
+	ctl := controlOf(ctx)
+	if m.fastHits && m.claimed.Load() && (ctl == nil || !ctl.bypass && !ctl.refresh) { // the first call claims the name in invoke
+		var h fastHitInfo
+		h, err = m.fastLookup(ctx, in, ctl)
 		if err == nil {
 			var r R
-			if r, err = unpickleTyped[R](m, hash, rec.Result); err == nil {
+			if r, err = unpickleTyped[R](m, h.hash, h.payload); err == nil {
+				m.fastHit(ctx, in, h)
 				return r, nil
 			}
+			m.countRejected(err)
 		}
-		out, err = m.afterFastMiss(ctx, in, hash, err)
+		out, err = m.afterFastMiss(ctx, in, h.hash, err)
 	} else {
 		out, err = m.invoke(ctx, in)
 	}

@@ -32,14 +32,26 @@ const (
 // function's types.
 type Blob struct {
 	Kind  Kind
-	Value any   // the decoded value, for Default
-	Err   error // why it does not decode, for Damaged
+	Value any           // the decoded value, for Default
+	Err   error         // why it does not decode, for Damaged
+	Stamp persist.Stamp // the result's version and compute time, when stamped
 }
 
-// Decode decodes b when it was written with the default pickling. A blob
-// in none of its frames was written by a custom Pickle, which persist
+// Decode decodes b when it was written with the default pickling, after
+// the stamp persist writes in front of a result (persist.SplitStamp). A
+// blob in none of its frames was written by a custom Pickle, which persist
 // cannot decode or check.
 func Decode(b []byte) Blob {
+	st, b, err := persist.SplitStamp(b)
+	if err != nil {
+		return Blob{Kind: Damaged, Err: err}
+	}
+	bl := decode(b)
+	bl.Stamp = st
+	return bl
+}
+
+func decode(b []byte) Blob {
 	if persist.IsDefaultPickle(b) {
 		v, err := persist.UnpickleAny(b)
 		if err != nil {

@@ -1,0 +1,87 @@
+package persist
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+)
+
+// Stamp is what persist writes in front of a stored result: the version of
+// the code that computed it (Options.Version, or the fingerprint that
+// persist fingerprint registered) and how long the computation took, which
+// Stats counts as time saved on every hit.
+//
+// A stamp is a frame of its own (frame.go's magic, kind 'v', the header's
+// length, the header, a CRC-32C of all of it) followed by the result's
+// bytes as the pickler wrote them. It is written in front of every result
+// of the default pickling, and of a custom pickling's when a version is
+// set, so that results of pypersist-compatible picklers stay byte for byte
+// pypersist's until a version asks for more. A result without a stamp is
+// of version "".
+type Stamp struct {
+	// Version is the version of the code that computed the result.
+	Version string
+	// Compute is how long the computation took.
+	Compute time.Duration
+}
+
+// frameStamp is the frame kind of a stamp.
+const frameStamp = 'v'
+
+// maxVersionLen bounds a version, which is written in every entry.
+const maxVersionLen = 256
+
+// appendStamp appends st's frame to dst.
+func appendStamp(dst []byte, st Stamp) []byte {
+	var hdr [2*binary.MaxVarintLen64 + maxVersionLen]byte
+	h := binary.AppendUvarint(hdr[:0], uint64(len(st.Version)))
+	h = append(h, st.Version...)
+	h = binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
+	return appendFrame(dst, frameStamp, h)
+}
+
+// errStamp reports a damaged stamp: the entry is damaged.
+var errStamp = errors.New("damaged stamp")
+
+// SplitStamp separates a stored result into its stamp and the bytes the
+// pickler wrote. A result without a stamp has the zero Stamp and comes back
+// whole. A damaged stamp is an error wrapping [ErrDamaged]: its result is
+// never returned. Tools that read stored results (persist show and verify)
+// use it before they unpickle.
+func SplitStamp(data []byte) (Stamp, []byte, error) {
+	if !isFrame(data) || data[3] != frameStamp {
+		return Stamp{}, data, nil
+	}
+	damaged := func(why string) (Stamp, []byte, error) {
+		return Stamp{}, nil, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
+	}
+	n, w := binary.Uvarint(data[4:])
+	if w <= 0 || n > uint64(len(data)) {
+		return damaged("bad length")
+	}
+	end := 4 + w + int(n)
+	if len(data) < end+crcSize {
+		return damaged("truncated")
+	}
+	if crc32.Checksum(data[:end], castagnoli) != binary.LittleEndian.Uint32(data[end:]) {
+		return damaged("checksum mismatch")
+	}
+	hdr := data[4+w : end]
+	vlen, w := binary.Uvarint(hdr)
+	if w <= 0 || vlen > uint64(len(hdr)-w) || vlen > maxVersionLen {
+		return damaged("bad version length")
+	}
+	var st Stamp
+	st.Version = string(hdr[w : w+int(vlen)])
+	hdr = hdr[w+int(vlen):]
+	ns, w := binary.Uvarint(hdr)
+	if w <= 0 || ns > 1<<63-1 {
+		return damaged("bad compute time")
+	}
+	st.Compute = time.Duration(ns)
+	// Later fields may follow in the header: read by later versions,
+	// passed over here.
+	return st, data[end+crcSize:], nil
+}

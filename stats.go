@@ -1,0 +1,93 @@
+package persist
+
+import (
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Stats are what a Memo has done since Decorate, as diskcache's stats and
+// joblib's verbose output tell: hits, misses, computations, and the time
+// and bytes they took or saved. Every count is of this Memo in this
+// process.
+type Stats struct {
+	// Hits are calls answered from the store; Stale those of them
+	// answered by an entry past MaxAge within StaleWhileRefresh.
+	Hits, Stale uint64
+	// Misses are calls the store could not answer: nothing stored, another
+	// version, too old, damaged, a refresh asked for.
+	Misses uint64
+	// Computes are runs of the function; Waits are calls that waited for
+	// another goroutine's run of the same key instead.
+	Computes, Waits uint64
+	// Refreshes are refreshes begun (WithRefresh, Refresh, or in the
+	// background), RefreshErrors those that failed.
+	Refreshes, RefreshErrors uint64
+	// Errors by kind: Damaged entries found (recomputed unless
+	// FailOnDamaged), hash Collisions, StoreErrors (the store failed a
+	// read or a write) and NotStored (results that could not be pickled or
+	// were too large).
+	Damaged, Collisions, StoreErrors, NotStored uint64
+	// BytesRead and BytesWritten count stored results' bytes.
+	BytesRead, BytesWritten uint64
+	// ComputeTime is the time spent running the function; TimeSaved adds,
+	// for every hit, the time its entry took to compute (recorded in its
+	// Stamp when it was stored; zero for entries written without one).
+	ComputeTime, TimeSaved time.Duration
+}
+
+// counters are the Memo's Stats as atomic counters: a hit adds to three
+// of them and allocates nothing.
+type counters struct {
+	hits, stale, misses, computes, waits      atomic.Uint64
+	refreshes, refreshErrors                  atomic.Uint64
+	damaged, collisions, storeErrors, notKept atomic.Uint64
+	bytesRead, bytesWritten                   atomic.Uint64
+	computeNanos, savedNanos                  atomic.Int64
+}
+
+// hit counts a hit on an entry of n bytes stamped st.
+func (c *counters) hit(n int, st Stamp) {
+	c.hits.Add(1)
+	c.bytesRead.Add(uint64(n))
+	if st.Compute > 0 {
+		c.savedNanos.Add(int64(st.Compute))
+	}
+}
+
+// Stats returns what m has done so far.
+func (m *Memo) Stats() Stats {
+	c := &m.stats
+	return Stats{
+		Hits: c.hits.Load(), Stale: c.stale.Load(), Misses: c.misses.Load(),
+		Computes: c.computes.Load(), Waits: c.waits.Load(),
+		Refreshes: c.refreshes.Load(), RefreshErrors: c.refreshErrors.Load(),
+		Damaged: c.damaged.Load(), Collisions: c.collisions.Load(),
+		StoreErrors: c.storeErrors.Load(), NotStored: c.notKept.Load(),
+		BytesRead: c.bytesRead.Load(), BytesWritten: c.bytesWritten.Load(),
+		ComputeTime: time.Duration(c.computeNanos.Load()), TimeSaved: time.Duration(c.savedNanos.Load()),
+	}
+}
+
+// String returns s as JSON, so that a Stats is an expvar.Var:
+//
+//	expvar.Publish("triple", expvar.Func(func() any { return memo.Stats() }))
+func (s Stats) String() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// LogValue implements slog.LogValuer: logger.Info("cache", "stats",
+// memo.Stats()) logs every count as an attribute of a group.
+func (s Stats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Uint64("hits", s.Hits), slog.Uint64("stale", s.Stale), slog.Uint64("misses", s.Misses),
+		slog.Uint64("computes", s.Computes), slog.Uint64("waits", s.Waits),
+		slog.Uint64("refreshes", s.Refreshes), slog.Uint64("refresh_errors", s.RefreshErrors),
+		slog.Uint64("damaged", s.Damaged), slog.Uint64("collisions", s.Collisions),
+		slog.Uint64("store_errors", s.StoreErrors), slog.Uint64("not_stored", s.NotStored),
+		slog.Uint64("bytes_read", s.BytesRead), slog.Uint64("bytes_written", s.BytesWritten),
+		slog.Duration("compute_time", s.ComputeTime), slog.Duration("time_saved", s.TimeSaved),
+	)
+}
