@@ -2,7 +2,6 @@ package persist
 
 import (
 	"reflect"
-
 )
 
 // Typed wrappers: Wrap for functions of one to three parameters and one
