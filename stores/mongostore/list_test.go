@@ -156,14 +156,18 @@ func TestChunkedParts(t *testing.T) {
 	if n := counted.take(); n > 2<<20 {
 		t.Errorf("Read of the key and metadata received %d bytes, want only chunk 1 (about 1 MiB)", n)
 	}
-	rec, err = st.Get(ctx, fn, "h")
-	if err != nil || !bytes.Equal(rec.Result, want.Result) || !bytes.Equal(rec.Key, want.Key) || !bytes.Equal(rec.Meta, want.Meta) {
-		t.Fatalf("Get: %d bytes of result, key %q, meta %q, %v", len(rec.Result), rec.Key, rec.Meta, err)
+	// A second record's key straddles the chunks, and its metadata is
+	// empty.
+	straddling := stores.Record{Result: result[:chunkSize-10], Key: bytes.Repeat([]byte("k"), 1<<10), Meta: []byte{}}
+	if err := st.Put(ctx, fn, "straddling", straddling); err != nil {
+		t.Fatal(err)
 	}
+	checkParts(t, st, fn, "h", want)
+	checkParts(t, st, fn, "straddling", straddling)
 
 	// Without chunk 0 the result is gone, and Read says so rather than
 	// return part of it; the key and metadata are still whole.
-	if _, err := d.chunks.DeleteOne(ctx, bson.D{{Key: "funcname", Value: fn}, {Key: "_id", Value: bson.D{{Key: "$regex", Value: `\.000000$`}}}}); err != nil {
+	if _, err := d.chunks.DeleteOne(ctx, bson.D{{Key: "funcname", Value: fn}, {Key: "hash", Value: "h"}, {Key: "_id", Value: bson.D{{Key: "$regex", Value: `\.000000$`}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Read(ctx, fn, "h", stores.PartResult); !errors.Is(err, stores.ErrNotFound) {
@@ -171,6 +175,31 @@ func TestChunkedParts(t *testing.T) {
 	}
 	if rec, err := st.Read(ctx, fn, "h", stores.PartMeta); err != nil || !bytes.Equal(rec.Meta, want.Meta) {
 		t.Errorf("Read of the metadata, whose chunk is whole: %q, %v", rec.Meta, err)
+	}
+}
+
+// checkParts checks that every combination of parts reads from (fn, hash)
+// exactly the parts of want it names.
+func checkParts(t *testing.T, st *stores.Store, fn, hash string, want stores.Record) {
+	t.Helper()
+	for parts := stores.Parts(0); parts <= stores.AllParts; parts++ {
+		rec, err := st.Read(t.Context(), fn, hash, parts)
+		if err != nil {
+			t.Fatalf("Read(%s, parts=%03b): %v", hash, parts, err)
+		}
+		for _, p := range []struct {
+			part      stores.Parts
+			name      string
+			got, want []byte
+		}{
+			{stores.PartResult, "result", rec.Result, want.Result},
+			{stores.PartKey, "key", rec.Key, want.Key},
+			{stores.PartMeta, "meta", rec.Meta, want.Meta},
+		} {
+			if parts.Has(p.part) && !bytes.Equal(p.got, p.want) || !parts.Has(p.part) && p.got != nil {
+				t.Errorf("Read(%s, parts=%03b): %s has %d bytes, want %d (asked: %v)", hash, parts, p.name, len(p.got), len(p.want), parts.Has(p.part))
+			}
+		}
 	}
 }
 
