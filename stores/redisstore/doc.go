@@ -25,9 +25,9 @@
 //	prefix=TEXT        begins every key (default "persist"); no '{' or '}'
 //	lease=DURATION     how long a computation lock outlives a holder that
 //	                   died (default 30s, at least 500ms)
-//	chunk=SIZE         the largest part kept as one Redis value; larger
-//	                   parts are written as chunks of this size (default
-//	                   16MiB, from 1KiB to 256MiB)
+//	chunk=SIZE         the size of the chunks that a part larger than
+//	                   InlineMax (256 KiB) is written as (default 4MiB,
+//	                   from 1KiB to 256MiB)
 //	maxrecord=SIZE     the largest record written (default 1GiB); a
 //	                   larger one is refused with stores.ErrTooLarge
 //	timeout=DURATION   for dialling and for each read or write on a
@@ -51,8 +51,9 @@
 //	PREFIX:{F}:r:H        a hash: the result (field r), key (k) and
 //	                      metadata (m), each absent when nil, and the
 //	                      creation time (ct, the server's clock in µs)
-//	PREFIX:{F}:c:GEN:N    chunk N of a part larger than chunk=, whose
-//	                      field (rc, kc or mc) says "GEN COUNT LENGTH"
+//	PREFIX:{F}:c:GEN:N    chunk N of a part larger than InlineMax or
+//	                      chunk=, whose field (rc, kc or mc) says
+//	                      "GEN COUNT LENGTH"
 //	PREFIX:{F}:i          a sorted set of the hashes, all of score 0, so
 //	                      that ZRANGEBYLEX lists them in byte order after
 //	                      any cursor: List never scans the keyspace

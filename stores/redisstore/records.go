@@ -34,8 +34,8 @@ const readAttempts = 10
 // clearBatch is how many records one clearScript call removes.
 const clearBatch = 200
 
-// Write implements [driver.Store]. A part larger than the chunk size is
-// written first as chunks under a new generation, with an expiry; the
+// Write implements [driver.Store]. A part larger than InlineMax (or the
+// chunk size, if smaller) is written first as chunks under a new generation, with an expiry; the
 // commit script then checks that they are all there, makes them permanent,
 // deletes the old record's chunks and replaces the record, its index entry
 // and its listing entry in one step.
@@ -48,7 +48,7 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 	args := []any{hash, size, k.chunkPrefix(), replacedGrace.Milliseconds()}
 	var staged []string
 	addPart := func(field string, b []byte) error {
-		if len(b) <= d.cfg.chunk {
+		if len(b) <= min(d.cfg.chunk, InlineMax) {
 			args = append(args, field, b)
 			return nil
 		}
@@ -83,8 +83,14 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 		d.dropStaged(ctx, staged)
 		return err
 	}
-	// After the record, so that a Delete of the function's last record
-	// that runs meanwhile cannot leave it out (see removeFunc).
+	if ok == 1 {
+		return nil
+	}
+	// The function's first record: its name joins the set of funcnames,
+	// after the record, so that a Delete of the function's last record
+	// that runs meanwhile cannot leave it out (see removeFunc). A write
+	// to a function with records leaves the set alone, which spares a
+	// round trip on every Put but the first.
 	return d.c.ZAdd(ctx, d.funcsKey(), redis.Z{Member: funcname}).Err()
 }
 

@@ -38,7 +38,8 @@ end
 // listing entries. KEYS: record, index, metas. ARGV: hash, size, chunk
 // prefix, grace in milliseconds, then field/value pairs. It returns 0,
 // changing nothing, if a chunk it is to point to has gone (it outlived its
-// staging expiry), else 1. The old record's chunks expire after the grace,
+// staging expiry), 2 if the record is the function's first, else 1. The
+// old record's chunks expire after the grace,
 // so that readers already reading them finish. A retry of the same write
 // (the client resends after a lost reply) finds its own generation in
 // place and keeps it.
@@ -65,8 +66,9 @@ redis.call('DEL', KEYS[1])
 local t = redis.call('TIME')
 local ct = t[1] .. string.format('%06d', tonumber(t[2]))
 redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 5))
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
+local added = redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ct)
+if added == 1 and redis.call('ZCARD', KEYS[2]) == 1 then return 2 end
 return 1
 `)
 
