@@ -139,6 +139,7 @@ func newRootCommand() *cobra.Command {
 		newVerifyCommand(),
 		newGCCommand(),
 		newServeCommand(),
+		newFingerprintCommand(),
 	)
 	return root
 }
