@@ -10,7 +10,7 @@ import (
 
 // BenchmarkCompare measures the MongoDB store beside the file store in one
 // run, with the same conformance benchmarks (Get and Put of 64 B and 64
-// KiB), so their latencies can be read side by side.
+// KiB, and a List page), so their latencies can be read side by side.
 func BenchmarkCompare(b *testing.B) {
 	needServer(b)
 	b.Run("store=file", func(b *testing.B) {
