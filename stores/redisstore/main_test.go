@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -96,6 +97,7 @@ type redisServer struct {
 	port int
 	dir  string
 	args []string
+	tls  *tls.Config // for a server that speaks only TLS
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -108,6 +110,12 @@ var (
 // startServer starts redis-server on port (0 for a free one) with its
 // files in dir and no persistence, and waits until it answers.
 func startServer(dir string, port int, extra ...string) (*redisServer, error) {
+	return startServerTLS(dir, port, nil, extra...)
+}
+
+// startServerTLS is startServer for a server that speaks TLS with tlsConf;
+// extra then holds its --tls options.
+func startServerTLS(dir string, port int, tlsConf *tls.Config, extra ...string) (*redisServer, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server is not installed (apt-get install redis-server): %w", err)
@@ -123,9 +131,14 @@ func startServer(dir string, port int, extra ...string) (*redisServer, error) {
 				return nil, err
 			}
 		}
-		s := &redisServer{port: p, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), dir: dir}
-		s.args = append([]string{"--save", "", "--appendonly", "no", "--port", strconv.Itoa(p),
-			"--bind", "127.0.0.1", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, extra...)
+		s := &redisServer{port: p, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), dir: dir, tls: tlsConf}
+		portFlags := []string{"--port", strconv.Itoa(p)}
+		if tlsConf != nil {
+			portFlags = []string{"--port", "0", "--tls-port", strconv.Itoa(p)}
+		}
+		s.args = append([]string{"--save", "", "--appendonly", "no", portFlags[0], portFlags[1],
+			"--bind", "127.0.0.1", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, portFlags[2:]...)
+		s.args = append(s.args, extra...)
 		if lastErr = s.start(bin); lastErr == nil {
 			return s, nil
 		}
@@ -148,7 +161,7 @@ func (s *redisServer) start(bin string) error {
 	serversMu.Lock()
 	servers = append(servers, s)
 	serversMu.Unlock()
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DisableIdentity: true})
+	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DisableIdentity: true, TLSConfig: s.tls})
 	defer c.Close()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
