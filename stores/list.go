@@ -73,7 +73,7 @@ func (s *Store) decodeToken(token string) (string, error) {
 	if !ok {
 		return "", bad("it is not a token of this store")
 	}
-	hash, err := base64.RawURLEncoding.DecodeString(rest)
+	hash, err := base64.RawURLEncoding.Strict().DecodeString(rest)
 	if err != nil {
 		return "", bad("it is not base64url")
 	}

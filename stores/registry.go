@@ -2,8 +2,10 @@ package stores
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -12,14 +14,34 @@ import (
 )
 
 // Redact returns rawURL with any password replaced by "xxxxx", for error
-// messages and logs.
+// messages and logs: the user information's, and the values of query
+// options whose names say they hold a secret (password, secret, token,
+// credential, signature, authMechanismProperties, as MongoDB's, S3's and
+// Redis's URLs may carry).
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return rawURL
+	}
+	q := u.Query()
+	changed := false
+	for name := range q {
+		if secretOption.MatchString(name) {
+			q[name] = []string{"xxxxx"}
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	if u.User == nil && !changed {
 		return rawURL
 	}
 	return u.Redacted()
 }
+
+// secretOption matches the names of query options that hold secrets.
+var secretOption = regexp.MustCompile(`(?i)pass|secret|token|credential|signature|^sig$|authmechanismproperties`)
 
 // OpenFunc opens a driver for a parsed URL whose scheme it registered.
 type OpenFunc func(ctx context.Context, u *url.URL) (driver.Store, error)
@@ -87,7 +109,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		}
 	}
 	if err != nil {
-		return nil, &OpError{Op: "open", Store: Redact(rawURL), Err: err}
+		return nil, openError(rawURL, err)
 	}
 	registryMu.RLock()
 	open := registry[strings.ToLower(u.Scheme)]
@@ -97,7 +119,77 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	d, err := open(ctx, u)
 	if err != nil {
-		return nil, err
+		return nil, openError(rawURL, err)
 	}
 	return NewStore(d, rawURL), nil
 }
+
+// openError wraps a failure to open rawURL in an OpError, with the URL's
+// password, if it has one, replaced wherever the message holds it: a URL
+// that does not parse, or a driver's message, may quote it whole.
+func openError(rawURL string, err error) error {
+	var op *OpError
+	if errors.As(err, &op) && op.Op == "open" {
+		op.Store = Redact(op.Store)
+	} else {
+		op = &OpError{Op: "open", Store: Redact(rawURL), Code: driver.Unknown, Err: err}
+	}
+	for _, secret := range secrets(rawURL) {
+		if strings.Contains(op.Err.Error(), secret) {
+			op.Err = &scrubbed{err: op.Err, msg: strings.ReplaceAll(op.Err.Error(), secret, "xxxxx")}
+		}
+	}
+	return op
+}
+
+// secrets returns the password and the secret options' values of rawURL,
+// which a driver's message may quote.
+func secrets(rawURL string) []string {
+	var out []string
+	if pw := password(rawURL); pw != "" {
+		out = append(out, pw, url.QueryEscape(pw))
+	}
+	if u, err := url.Parse(rawURL); err == nil {
+		for name, vals := range u.Query() {
+			if secretOption.MatchString(name) {
+				for _, v := range vals {
+					if v != "" {
+						out = append(out, v, url.QueryEscape(v))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// password finds the password of scheme://user:password@host/… without
+// parsing the URL, which may not parse.
+func password(rawURL string) string {
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, ok := strings.Cut(rest[:at], ":")
+	if !ok {
+		return ""
+	}
+	return pw
+}
+
+// scrubbed is an error whose message had a password replaced; errors.Is
+// and As still see the error underneath.
+type scrubbed struct {
+	err error
+	msg string
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }

@@ -3,8 +3,10 @@ package stores_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gopersist/persist/stores"
@@ -106,5 +108,31 @@ func TestOpenBarePath(t *testing.T) {
 			t.Errorf("Open(%q) opened the file store on %v (directory %q, %v), want directory %q", dir, u, got, err, dir)
 		}
 		_ = st.Close()
+	}
+}
+
+// TestOpenErrorHidesPassword opens URLs whose password a failure would
+// quote: a driver that quotes its URL, with the password in the user
+// information and in a query option.
+func TestOpenErrorHidesPassword(t *testing.T) {
+	stores.Register("quotes-its-url", func(_ context.Context, u *url.URL) (driver.Store, error) {
+		return nil, fmt.Errorf("cannot reach %s", u.String())
+	})
+	for _, raw := range []string{
+		"quotes-its-url://user:s3cret-pw@host/x",
+		"quotes-its-url://host/x?tlsCertificateKeyFilePassword=s3cret-pw",
+	} {
+		_, err := stores.Open(context.Background(), raw)
+		if err == nil {
+			t.Errorf("Open(%q) succeeded", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("Open(%q) = %v: the password shows", raw, err)
+		}
+		var op *stores.OpError
+		if !errors.As(err, &op) || op.Op != "open" {
+			t.Errorf("Open(%q) = %v, want an OpError of open", raw, err)
+		}
 	}
 }
