@@ -53,10 +53,11 @@ const (
 )
 
 // listed is one record in a function directory's names: its hash, and
-// which of its companions the reading saw.
+// the names of its .out and of the companions the reading saw ("" for
+// none), kept whole so that stat'ing them costs no concatenation.
 type listed struct {
-	hash      string
-	key, meta bool
+	hash           string // out less its suffix, sharing its bytes
+	out, key, meta string
 }
 
 // dirKey is what changes when a directory's names change.
@@ -152,15 +153,15 @@ func readNames(ctx context.Context, d *funcDir) ([]listed, error) {
 	}
 	defer f.Close()
 	var outs []listed
-	companions := map[string]uint8{}
+	keys, metas := map[string]string{}, map[string]string{}
 	err = scanEntries(ctx, f, fs.FileMode.IsRegular, func(name string) (bool, error) {
 		switch hash, k := classify(name); k {
 		case kindOut:
-			outs = append(outs, listed{hash: hash})
+			outs = append(outs, listed{hash: hash, out: name})
 		case kindKey:
-			companions[hash] |= 1
+			keys[hash] = name
 		case kindMeta:
-			companions[hash] |= 2
+			metas[hash] = name
 		}
 		return true, nil
 	})
@@ -169,8 +170,7 @@ func readNames(ctx context.Context, d *funcDir) ([]listed, error) {
 	}
 	slices.SortFunc(outs, func(a, b listed) int { return strings.Compare(a.hash, b.hash) })
 	for i := range outs {
-		c := companions[outs[i].hash]
-		outs[i].key, outs[i].meta = c&1 != 0, c&2 != 0
+		outs[i].key, outs[i].meta = keys[outs[i].hash], metas[outs[i].hash]
 	}
 	return outs, nil
 }

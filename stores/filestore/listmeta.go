@@ -41,7 +41,7 @@ func (s *Driver) List(ctx context.Context, funcname, after string, n int) ([]dri
 	page := make([]driver.Meta, 0, min(n, len(names)-i))
 	for ; i < len(names) && len(page) < n; i++ {
 		e := names[i]
-		out, ok, err := statAt(d, e.hash+extOut)
+		out, ok, err := statAt(d, e.out)
 		if err != nil {
 			return nil, err
 		}
@@ -51,14 +51,11 @@ func (s *Driver) List(ctx context.Context, funcname, after string, n int) ([]dri
 		m := driver.Meta{Hash: e.hash, Size: out.Size, Created: created(&out)}
 		// Companions the reading did not see are not looked for: one made
 		// since then changed the directory, so the next reading sees it.
-		for _, c := range []struct {
-			has bool
-			ext string
-		}{{e.key, extKey}, {e.meta, extMeta}} {
-			if !c.has {
+		for _, name := range [2]string{e.key, e.meta} {
+			if name == "" {
 				continue
 			}
-			st, ok, err := statAt(d, e.hash+c.ext)
+			st, ok, err := statAt(d, name)
 			if err != nil {
 				return nil, err
 			}
