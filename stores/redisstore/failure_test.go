@@ -162,3 +162,52 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestClusterNodeGoesAway kills one node of a cluster of the test's own:
+// each function's record then reads back whole or fails with
+// ErrUnavailable, naming the cluster, and never reads as missing or wrong.
+func TestClusterNodeGoesAway(t *testing.T) {
+	nodes, err := startCluster(t.TempDir())
+	if err != nil {
+		noServer(t, err)
+	}
+	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.kill()
+		}
+	})
+	st := openStore(t, nodesURL(nodes)+"?timeout=1s")
+	ctx := t.Context()
+	const funcs = 30 // spread over the three nodes' slots
+	for i := range funcs {
+		fn := "node_" + strconv.Itoa(i)
+		if err := st.Put(ctx, fn, "h", stores.Record{Result: []byte(fn)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nodes[1].kill()
+	ok, unavailable := 0, 0
+	for round := range 1 {
+		for i := range funcs {
+			fn := "node_" + strconv.Itoa(i)
+			rec, err := st.Get(ctx, fn, "h")
+			switch {
+			case err == nil && string(rec.Result) == fn:
+				ok++
+			case err == nil:
+				t.Errorf("round %d: Get(%s) = %q", round, fn, rec.Result)
+			case errors.Is(err, stores.ErrUnavailable):
+				unavailable++
+				if !strings.Contains(err.Error(), nodes[0].addr) {
+					t.Errorf("Get(%s): err = %v does not name the cluster", fn, err)
+				}
+			default:
+				t.Errorf("round %d: Get(%s): err = %v, want the record or ErrUnavailable", round, fn, err)
+			}
+		}
+	}
+	if unavailable == 0 {
+		t.Errorf("no Get failed with one node of three gone (%d succeeded)", ok)
+	}
+	t.Logf("with one node gone: %d reads whole, %d ErrUnavailable", ok, unavailable)
+}

@@ -232,31 +232,52 @@ func ownServer(t testing.TB, extra ...string) *redisServer {
 	return s
 }
 
-// clusterURL starts, once, a three-node Redis Cluster and returns a URL
-// listing its nodes.
+// clusterURL starts, once, a three-node Redis Cluster that the tests share
+// and returns a URL listing its nodes.
 var clusterURL = sync.OnceValues(func() (string, error) {
 	if u := os.Getenv(clusterURLEnv); u != "" {
 		return u, nil
 	}
-	if os.Getenv(urlEnv) != "" {
-		return "", fmt.Errorf("%s is set and %s is not", urlEnv, clusterURLEnv)
+	nodes, err := startCluster(filepath.Join(tmpDir, "cluster"))
+	if err != nil {
+		return "", err
 	}
+	return nodesURL(nodes), nil
+})
+
+// nodesURL is the store URL of a cluster's nodes.
+func nodesURL(nodes []*redisServer) string {
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.addr
+	}
+	return "redis://" + strings.Join(addrs, ",") + "/"
+}
+
+// startCluster starts three redis-servers in cluster mode under dir, joins
+// them with redis-cli --cluster create, and waits until every node sees
+// every slot served.
+func startCluster(dir string) ([]*redisServer, error) {
+	var nodes []*redisServer
 	var addrs []string
 	for i := range 3 {
-		dir := filepath.Join(tmpDir, fmt.Sprintf("cluster%d", i))
-		s, err := startServer(dir, 0, "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "5000")
+		d := filepath.Join(dir, fmt.Sprintf("node%d", i))
+		s, err := startServer(d, 0, "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(d, "nodes.conf"), "--cluster-node-timeout", "5000")
 		if err != nil {
-			return "", err
+			for _, n := range nodes {
+				n.kill()
+			}
+			return nil, err
 		}
+		nodes = append(nodes, s)
 		addrs = append(addrs, s.addr)
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("redis-cli --cluster create: %v\n%s", err, out)
+		return nil, fmt.Errorf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	// Wait until every node sees every slot served.
 	deadline := time.Now().Add(30 * time.Second)
 	for _, a := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: a, DisableIdentity: true})
@@ -267,14 +288,14 @@ var clusterURL = sync.OnceValues(func() (string, error) {
 			}
 			if time.Now().After(deadline) {
 				c.Close()
-				return "", fmt.Errorf("the cluster on %v is not ready: %q %v", addrs, info, err)
+				return nil, fmt.Errorf("the cluster on %v is not ready: %q %v", addrs, info, err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		c.Close()
 	}
-	return "redis://" + strings.Join(addrs, ",") + "/", nil
-})
+	return nodes, nil
+}
 
 // needCluster returns the cluster's URL, skipping t without one.
 func needCluster(t testing.TB) string {
