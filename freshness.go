@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -199,30 +200,101 @@ func (m *Memo) refreshLater(ctx context.Context, in []reflect.Value, key any, ha
 	}()
 }
 
-// copyArgs copies the arguments of a call through the pickling's encoding,
-// so that none shares memory with the caller's; the context argument
-// becomes ctx. Values of types without references are used as they are.
+// copyArgs copies the arguments of a call, so that none shares memory
+// with the caller's; the context argument becomes ctx. A parameter left
+// out of the key (persist:"ignore": a logger, a client) is shared, as the
+// caller meant. The copy is of the values themselves (copyValue), not a
+// round trip through an encoding, which would change an interface's
+// dynamic type (an int comes back from CBOR as a uint64) and lose
+// unexported fields, and so compute another call's result under this
+// call's key.
 func (m *Memo) copyArgs(in []reflect.Value, ctx context.Context) ([]reflect.Value, error) {
 	out := make([]reflect.Value, len(in))
+	seen := map[unsafe.Pointer]reflect.Value{}
 	for i, v := range in {
 		switch {
 		case i == m.spec.ctxIndex:
 			out[i] = reflect.ValueOf(ctx)
-		case !hasReferences(v.Type()):
+		case i < len(m.spec.params) && m.spec.params[i].ignore:
 			out[i] = v
 		default:
-			b, err := cborEnc.Marshal(v.Interface())
-			if err != nil {
-				return nil, err
-			}
-			p := reflect.New(v.Type())
-			if err := decodeCBOR(b, p.Interface()); err != nil {
-				return nil, err
-			}
-			out[i] = p.Elem()
+			out[i] = copyValue(v, seen)
 		}
 	}
 	return out, nil
+}
+
+// copyValue returns a copy of v that shares no memory with it, unexported
+// fields included (keys hash them too). Two pointers to one value stay
+// two pointers to one copy, which also ends cycles through pointers;
+// channels and funcs, which cannot be copied, are shared. v must not have
+// been read through an unexported field (reflect's read-only flag):
+// copyValue reads such fields through their address.
+func copyValue(v reflect.Value, seen map[unsafe.Pointer]reflect.Value) reflect.Value {
+	t := v.Type()
+	if !hasReferences(t) {
+		return v
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		if c, ok := seen[v.UnsafePointer()]; ok {
+			return c
+		}
+		c := reflect.New(t.Elem())
+		seen[v.UnsafePointer()] = c
+		c.Elem().Set(copyValue(v.Elem(), seen))
+		return c
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.MakeSlice(t, v.Len(), v.Len())
+		if !hasReferences(t.Elem()) {
+			reflect.Copy(c, v)
+			return c
+		}
+		for i := range v.Len() {
+			c.Index(i).Set(copyValue(v.Index(i), seen))
+		}
+		return c
+	case reflect.Array:
+		c := reflect.New(t).Elem()
+		for i := range v.Len() {
+			c.Index(i).Set(copyValue(v.Index(i), seen))
+		}
+		return c
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.MakeMapWithSize(t, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			c.SetMapIndex(copyValue(it.Key(), seen), copyValue(it.Value(), seen))
+		}
+		return c
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		c := reflect.New(t).Elem()
+		c.Set(copyValue(v.Elem(), seen))
+		return c
+	case reflect.Struct:
+		src := reflect.New(t).Elem()
+		src.Set(v)
+		c := reflect.New(t).Elem()
+		for i := range t.NumField() {
+			ft := t.Field(i).Type
+			from := reflect.NewAt(ft, unsafe.Pointer(src.Field(i).UnsafeAddr())).Elem()
+			to := reflect.NewAt(ft, unsafe.Pointer(c.Field(i).UnsafeAddr())).Elem()
+			to.Set(copyValue(from, seen))
+		}
+		return c
+	}
+	return v // a channel, a func, an unsafe.Pointer: shared
 }
 
 // hasReferences reports whether a value of type t can share memory with
