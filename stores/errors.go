@@ -103,11 +103,11 @@ func (s *Store) fail(op, funcname, hash string, err error) error {
 	code := driver.Unknown
 	var ne *NameError
 	switch {
-	case err == errClosed:
+	case errors.Is(err, errClosed):
 		code = driver.Closed
-	case err == errOwnerTooLarge:
+	case errors.Is(err, errOwnerTooLarge):
 		code = driver.TooLarge
-	case err == errUnsupported:
+	case errors.Is(err, errUnsupported):
 		code = driver.Unsupported
 	case errors.As(err, &ne):
 		code = driver.InvalidName

@@ -94,7 +94,8 @@ func (e *UnknownSchemeError) Is(target error) bool { return target == ErrUnknown
 
 // Open opens the store that rawURL names. A string without a scheme is a
 // directory for the file store, as in pypersist: "results" means
-// "file://results".
+// "file://results". The options max_size (a size: 500MiB, 2GB) and
+// max_entries, on any store that lists its functions, set its Budget.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || len(u.Scheme) < 2 {
@@ -117,11 +118,20 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if open == nil {
 		return nil, &UnknownSchemeError{Scheme: u.Scheme, Known: Schemes()}
 	}
+	budget, err := budgetOptions(u)
+	if err != nil {
+		return nil, openError(rawURL, err)
+	}
 	d, err := open(ctx, u)
 	if err != nil {
 		return nil, openError(rawURL, err)
 	}
-	return NewStore(d, rawURL), nil
+	s := NewStore(d, rawURL)
+	if err := s.SetBudget(budget); err != nil {
+		_ = s.Close()
+		return nil, openError(rawURL, err)
+	}
+	return s, nil
 }
 
 // openError wraps a failure to open rawURL in an OpError, with the URL's

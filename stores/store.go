@@ -57,6 +57,7 @@ type Store struct {
 	opt   optional
 
 	closed atomic.Bool
+	budget atomic.Pointer[budgeter] // nil: no budget (budget.go)
 }
 
 // NewStore returns the portable store over drv. url names it in errors and
@@ -135,6 +136,7 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec Record) erro
 	if err := s.drv.Write(ctx, funcname, hash, rec); err != nil {
 		return s.fail("write", funcname, hash, err)
 	}
+	s.wrote(ctx, len(rec.Result)+len(rec.Key)+len(rec.Meta))
 	return nil
 }
 

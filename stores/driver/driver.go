@@ -59,6 +59,11 @@ type Meta struct {
 	Size int64
 	// Created is when the store wrote the record, as Read reports it.
 	Created time.Time
+	// Used is when the record was last read, as far as the driver tracks
+	// it: at least to the hour (a file store refreshes it on a hit at most
+	// once an hour), or zero when the driver does not, which budgets take
+	// as Created.
+	Used time.Time
 }
 
 // NameRules are the funcnames and hashes a driver can keep, beyond what

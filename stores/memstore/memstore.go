@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/btree"
@@ -40,8 +41,15 @@ type space struct {
 // records are one function's records: a map for reads, and the same hashes
 // in a B-tree for listing in order, so that a page costs its own size.
 type records struct {
-	byHash map[string]driver.Record
+	byHash map[string]*entry
 	order  *btree.BTreeG[string]
+}
+
+// entry is one record and when it was last read, which a read under the
+// space's read lock sets atomically.
+type entry struct {
+	rec  driver.Record
+	used atomic.Int64 // Unix nanoseconds
 }
 
 var (
@@ -75,15 +83,17 @@ var errNotFound = errors.New("no such record")
 // Read implements [driver.Store].
 func (d *memDriver) Read(_ context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
 	d.sp.mu.RLock()
-	var rec driver.Record
-	ok := false
+	var e *entry
 	if r := d.sp.funcs[funcname]; r != nil {
-		rec, ok = r.byHash[hash]
+		e = r.byHash[hash]
 	}
-	d.sp.mu.RUnlock()
-	if !ok {
+	if e == nil {
+		d.sp.mu.RUnlock()
 		return driver.Record{}, errNotFound
 	}
+	rec := e.rec
+	e.used.Store(time.Now().UnixNano())
+	d.sp.mu.RUnlock()
 	out := driver.Record{Created: rec.Created}
 	if parts.Has(driver.PartResult) {
 		out.Result = clone(rec.Result)
@@ -100,18 +110,20 @@ func (d *memDriver) Read(_ context.Context, funcname, hash string, parts driver.
 // Write implements [driver.Store]. It copies rec's bytes, so the caller may
 // reuse them; Read returns copies too.
 func (d *memDriver) Write(_ context.Context, funcname, hash string, rec driver.Record) error {
-	rec = driver.Record{Result: clone(rec.Result), Key: clone(rec.Key), Meta: clone(rec.Meta), Created: time.Now()}
+	now := time.Now()
+	e := &entry{rec: driver.Record{Result: clone(rec.Result), Key: clone(rec.Key), Meta: clone(rec.Meta), Created: now}}
+	e.used.Store(now.UnixNano())
 	d.sp.mu.Lock()
 	defer d.sp.mu.Unlock()
 	r := d.sp.funcs[funcname]
 	if r == nil {
-		r = &records{byHash: map[string]driver.Record{}, order: btree.NewOrderedG[string](16)}
+		r = &records{byHash: map[string]*entry{}, order: btree.NewOrderedG[string](16)}
 		d.sp.funcs[funcname] = r
 	}
 	if _, had := r.byHash[hash]; !had {
 		r.order.ReplaceOrInsert(hash)
 	}
-	r.byHash[hash] = rec
+	r.byHash[hash] = e
 	return nil
 }
 
@@ -157,8 +169,11 @@ func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]dr
 		if h == after {
 			return true
 		}
-		rec := r.byHash[h]
-		page = append(page, driver.Meta{Hash: h, Size: int64(len(rec.Result) + len(rec.Key) + len(rec.Meta)), Created: rec.Created})
+		e := r.byHash[h]
+		page = append(page, driver.Meta{
+			Hash: h, Size: int64(len(e.rec.Result) + len(e.rec.Key) + len(e.rec.Meta)),
+			Created: e.rec.Created, Used: time.Unix(0, e.used.Load()),
+		})
 		return len(page) < n
 	})
 	return page, nil

@@ -1,0 +1,277 @@
+package stores
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Budgets: a bound on what a store keeps, enforced as it is written
+// (diskcache's size_limit) and by persist gc, with one implementation:
+// Plan chooses, Store.Trim removes.
+//
+// A write adds its bytes to a running estimate; when the estimate passes
+// the budget, one trim lists every function's metadata (no record is
+// read), takes the true totals, and removes the least recently used
+// entries until the store is at trimTarget of its budget. The margin left
+// is what makes the check amortised: a trim is followed by at least a
+// tenth of the budget's writes before the next. Other processes' writes
+// are not in the estimate, so it is taken afresh from the listing every
+// rescanEvery writes.
+
+// Budget bounds a store: its entries' bytes (results, keys and metadata)
+// and their number, across its functions. A zero field is no bound.
+type Budget struct {
+	MaxBytes   int64
+	MaxEntries int
+}
+
+func (b Budget) set() bool { return b.MaxBytes > 0 || b.MaxEntries > 0 }
+
+// over reports whether bytes and entries exceed b scaled by frac.
+func (b Budget) over(bytes int64, entries int, frac float64) bool {
+	return b.MaxBytes > 0 && float64(bytes) > frac*float64(b.MaxBytes) ||
+		b.MaxEntries > 0 && float64(entries) > frac*float64(b.MaxEntries)
+}
+
+const (
+	// trimTarget is the fraction of its budget a trim brings a store to.
+	trimTarget = 0.9
+	// rescanEvery is how many writes pass before the estimate is taken
+	// afresh from the listing, for the writes of other processes.
+	rescanEvery = 1000
+)
+
+// Policy says which entries Plan chooses for removal.
+type Policy struct {
+	// Budget: the least recently used entries go until the rest fits in
+	// Target of it.
+	Budget Budget
+	// Target is the fraction of the budget to trim to; zero means all of
+	// it (persist gc), trims while writing use 0.9.
+	Target float64
+	// OlderThan, if positive: entries created longer ago than this go,
+	// whatever their size.
+	OlderThan time.Duration
+}
+
+// Doomed is an entry that Plan chose, and why: "age" or "size".
+type Doomed struct {
+	Func string
+	Meta
+	Reason string
+}
+
+// lastUse is when an entry was last used: Used, or Created for a driver
+// that does not track use.
+func lastUse(m Meta) time.Time {
+	if m.Used.IsZero() || m.Used.Before(m.Created) {
+		return m.Created
+	}
+	return m.Used
+}
+
+// Plan lists funcs (every function of s when nil; the store must then list
+// its functions) by their metadata and chooses the entries p removes:
+// those older than p.OlderThan, then the least recently used until the rest
+// fits in the budget. It reads no record. kept and keptBytes are what
+// remains.
+func (s *Store) Plan(ctx context.Context, funcs []string, p Policy, now time.Time) (doomed []Doomed, kept int, keptBytes int64, err error) {
+	if funcs == nil {
+		if funcs, err = s.allFuncs(ctx); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	var all []Doomed
+	var total int64
+	for _, fn := range funcs {
+		for m, err := range s.ListAll(ctx, fn) {
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			all = append(all, Doomed{Func: fn, Meta: m})
+			total += m.Size
+		}
+	}
+	slices.SortFunc(all, func(a, b Doomed) int {
+		return cmp.Or(lastUse(a.Meta).Compare(lastUse(b.Meta)), cmp.Compare(a.Func, b.Func), cmp.Compare(a.Hash, b.Hash))
+	})
+	target := p.Target
+	if target <= 0 {
+		target = 1
+	}
+	cutoff := now.Add(-p.OlderThan)
+	count := len(all)
+	for _, e := range all {
+		switch {
+		case p.OlderThan > 0 && e.Created.Before(cutoff):
+			e.Reason = "age"
+		case p.Budget.over(total, count, target):
+			e.Reason = "size"
+		default:
+			continue
+		}
+		doomed = append(doomed, e)
+		total -= e.Size
+		count--
+	}
+	return doomed, count, total, nil
+}
+
+// allFuncs lists the store's functions.
+func (s *Store) allFuncs(ctx context.Context) ([]string, error) {
+	if !s.CanListFuncs() {
+		return nil, s.fail("plan", "", "", errUnsupported)
+	}
+	var funcs []string
+	for fn, err := range s.Funcs(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		funcs = append(funcs, fn)
+	}
+	return funcs, nil
+}
+
+// Trim removes the doomed entries and returns those it removed. One gone
+// already (removed by another process meanwhile) is skipped, and so is
+// one that the store refuses to remove with an error for which skip
+// reports true (the file store's planted files, say); another error ends
+// the trim.
+func (s *Store) Trim(ctx context.Context, doomed []Doomed, skip func(error) bool) (removed []Doomed, skipped int, err error) {
+	for _, d := range doomed {
+		err := s.Delete(ctx, d.Func, d.Hash)
+		switch {
+		case err == nil:
+			removed = append(removed, d)
+		case IsNotFound(err):
+		case skip != nil && skip(err):
+			skipped++
+		default:
+			return removed, skipped, err
+		}
+	}
+	return removed, skipped, nil
+}
+
+// budgeter keeps a store within its budget as it is written.
+type budgeter struct {
+	budget Budget
+	log    *slog.Logger
+
+	bytes, entries atomic.Int64 // the estimate; valid once scanned
+	writes         atomic.Int64 // writes since the estimate was taken
+	scanned        atomic.Bool
+	trimming       sync.Mutex // one trim at a time; others go on writing
+}
+
+// SetBudget bounds what s keeps, as the URL options max_size and
+// max_entries do: every write that takes the store past b trims it (see
+// Budget). The store must list its functions. A zero Budget removes the
+// bound.
+func (s *Store) SetBudget(b Budget) error {
+	if b.MaxBytes < 0 || b.MaxEntries < 0 {
+		return fmt.Errorf("stores: negative budget %+v", b)
+	}
+	if b.set() && !s.CanListFuncs() {
+		return s.fail("budget", "", "", fmt.Errorf("%w: a budget needs a store that lists its functions", errUnsupported))
+	}
+	if !b.set() {
+		s.budget.Store(nil)
+		return nil
+	}
+	s.budget.Store(&budgeter{budget: b, log: slog.Default()})
+	return nil
+}
+
+// wrote counts a write of n bytes, and trims the store when it is over its
+// budget. A failed trim is logged: the write itself succeeded.
+func (s *Store) wrote(ctx context.Context, n int) {
+	bg := s.budget.Load()
+	if bg == nil {
+		return
+	}
+	bg.bytes.Add(int64(n))
+	bg.entries.Add(1)
+	writes := bg.writes.Add(1)
+	if bg.scanned.Load() && writes < rescanEvery && !bg.budget.over(bg.bytes.Load(), int(bg.entries.Load()), 1) {
+		return
+	}
+	if !bg.trimming.TryLock() {
+		return // another write is trimming
+	}
+	defer bg.trimming.Unlock()
+	if err := s.trimToBudget(context.WithoutCancel(ctx), bg); err != nil {
+		bg.log.Warn("Cannot keep the store within its budget.", "store", s.url, "err", err)
+	}
+}
+
+// trimToBudget takes the true totals from the listing and trims to
+// trimTarget of the budget if they are over it.
+func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
+	doomed, kept, keptBytes, err := s.Plan(ctx, nil, Policy{Budget: bg.budget, Target: trimTarget}, time.Now())
+	if err != nil {
+		return err
+	}
+	var bytes int64
+	for _, d := range doomed {
+		bytes += d.Size
+	}
+	total, count := keptBytes+bytes, kept+len(doomed)
+	if bg.budget.over(total, count, 1) {
+		removed, _, err := s.Trim(ctx, doomed, nil)
+		for _, d := range removed {
+			total -= d.Size
+			count--
+		}
+		if err != nil {
+			return err
+		}
+	}
+	bg.bytes.Store(total)
+	bg.entries.Store(int64(count))
+	bg.writes.Store(0)
+	bg.scanned.Store(true)
+	return nil
+}
+
+// errBadBudget reports a budget option of a URL that is not a size or a
+// count.
+var errBadBudget = errors.New("bad budget option")
+
+// budgetOptions removes max_size and max_entries from u's query and
+// returns the budget they give.
+func budgetOptions(u *url.URL) (Budget, error) {
+	q := u.Query()
+	var b Budget
+	if v := q.Get("max_size"); v != "" {
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n == 0 || n > 1<<62 {
+			return b, fmt.Errorf("%w: max_size=%s: want a size such as 500MiB or 2GB", errBadBudget, v)
+		}
+		b.MaxBytes = int64(n)
+	}
+	if v := q.Get("max_entries"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return b, fmt.Errorf("%w: max_entries=%s: want a positive number", errBadBudget, v)
+		}
+		b.MaxEntries = n
+	}
+	if b.set() {
+		q.Del("max_size")
+		q.Del("max_entries")
+		u.RawQuery = q.Encode()
+	}
+	return b, nil
+}
