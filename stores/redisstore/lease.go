@@ -26,9 +26,12 @@ func (d *redisDriver) Lock(ctx context.Context, funcname, hash string) (unlock f
 	token := newToken()
 	ms := d.cfg.lease.Milliseconds()
 	poll := firstPoll
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		took, err := acquireScript.Run(ctx, d.c, []string{key}, token, ms).Int()
 		if err != nil {
@@ -38,7 +41,12 @@ func (d *redisDriver) Lock(ctx context.Context, funcname, hash string) (unlock f
 			return d.hold(key, token), nil
 		}
 		// Jitter keeps waiters that started together from polling together.
-		timer.Reset(poll/2 + rand.N(poll))
+		wait := poll/2 + rand.N(poll)
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
