@@ -340,3 +340,37 @@ func umask(t *testing.T) os.FileMode {
 	}
 	return 0o666 &^ fi.Mode().Perm()
 }
+
+// TestLastUse checks that a hit marks an entry used when its last use is
+// more than an hour old, keeps its creation time, and that List reports
+// both.
+func TestLastUse(t *testing.T) {
+	ctx := t.Context()
+	st := openStore(t, t.TempDir(), filestore.Options{})
+	if err := st.Put(ctx, "f", "h", stores.Record{Result: []byte("r")}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(st.Dir(), "f", "h.out")
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(out, old, old); err != nil {
+		t.Fatal(err)
+	}
+	meta := func() stores.Meta {
+		t.Helper()
+		page, _, err := st.List(ctx, "f", "", 10)
+		if err != nil || len(page) != 1 {
+			t.Fatalf("List = %v, %v", page, err)
+		}
+		return page[0]
+	}
+	if m := meta(); !m.Used.Equal(old) || !m.Created.Equal(old) {
+		t.Fatalf("before the hit: Used %v, Created %v; want both %v", m.Used, m.Created, old)
+	}
+	if _, err := st.Read(ctx, "f", "h", stores.PartResult); err != nil {
+		t.Fatal(err)
+	}
+	m := meta()
+	if time.Since(m.Used) > time.Minute || !m.Created.Equal(old) {
+		t.Errorf("after the hit: Used %v, Created %v; want Used now and Created %v", m.Used, m.Created, old)
+	}
+}

@@ -48,7 +48,7 @@ func (s *Driver) List(ctx context.Context, funcname, after string, n int) ([]dri
 		if !ok {
 			continue // removed, or replaced by something else, since the read
 		}
-		m := driver.Meta{Hash: e.hash, Size: out.Size, Created: created(&out)}
+		m := driver.Meta{Hash: e.hash, Size: out.Size, Created: created(&out), Used: used(&out)}
 		// Companions the reading did not see are not looked for: one made
 		// since then changed the directory, so the next reading sees it.
 		for _, name := range [2]string{e.key, e.meta} {

@@ -69,6 +69,7 @@ func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driv
 		if rec.Result, err = readAll(fd, st.Size); err != nil {
 			return rec, false, s.pathErr("read", funcname, hash+extOut, err)
 		}
+		markUsed(fd, &st)
 	}
 	rec.Created = created(&st)
 	withKey, withMeta := parts.Has(driver.PartKey), parts.Has(driver.PartMeta)
@@ -160,14 +161,20 @@ func created(out *unix.Stat_t) time.Time { return time.Unix(out.Mtim.Unix()) }
 
 // Delete implements [driver.Store]. It removes .out first, so a reader never
 // pairs a .out with the absence of its .key; stray companions of a missing
-// .out are removed too. Only regular files are removed: a foreign file in
-// their place is reported, and left.
+// .out are removed too. Only regular files are removed: a record with a
+// foreign file in the place of one of its files is reported and left
+// whole, so that no record loses its .out and keeps a planted companion.
 func (s *Driver) Delete(ctx context.Context, funcname, hash string) error {
 	err := s.withFuncDir(ctx, funcname, false, func(d *funcDir) error {
 		_, err := d.lstat(hash + extOut)
 		missing := errors.Is(err, fs.ErrNotExist)
 		if err != nil && !missing {
 			return err
+		}
+		for _, ext := range []string{extOut, extKey, extMeta} {
+			if err := d.notForeign(hash + ext); err != nil {
+				return err
+			}
 		}
 		for _, ext := range []string{extOut, extKey, extMeta} {
 			if err := d.removeRegular(hash + ext); err != nil {
