@@ -230,7 +230,7 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 	}()
 	// Another goroutine's flight or another process may have stored the
 	// result since the first lookup.
-	if out, err := m.lookup(ctx, hash, key, counted); err == nil || !m.mayCompute(ctx, err, false) {
+	if out, err := m.lookup(ctx, hash, key, 0); err == nil || !m.mayCompute(ctx, err, false) {
 		return out, err
 	}
 	var rec stores.Record
@@ -363,7 +363,9 @@ const (
 	// announce: the call's or Get's own read, which pypersist's messages
 	// announce; the reads again after a miss are not.
 	announce lookupWay = 1 << iota
-	// counted: a hit counts in Stats (a Contains does not).
+	// counted: what the lookup finds counts in Stats, a hit or a rejected
+	// entry (a Contains does not count, nor the lookup that compute
+	// repeats under the lock, whose call has counted its miss already).
 	counted
 )
 
@@ -393,14 +395,18 @@ func (m *Memo) lookup(ctx context.Context, hash string, key any, way lookupWay) 
 	}
 	payload, st, err := m.accept(ctx, hash, key, rec, controlOf(ctx))
 	if err != nil && err != errStale {
-		m.countRejected(err)
+		if way&counted != 0 {
+			m.countRejected(err)
+		}
 		m.logCollision(ctx, err)
 		return nil, err
 	}
 	stale := err
 	out, err := m.unpickleResults(hash, payload)
 	if err != nil {
-		m.countRejected(err)
+		if way&counted != 0 {
+			m.countRejected(err)
+		}
 		return nil, err
 	}
 	m.logRead(ctx)
