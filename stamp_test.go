@@ -1,0 +1,100 @@
+package persist
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStampRoundTrip: what appendStamp writes SplitStamp reads back, with
+// the pickler's bytes after it untouched.
+func TestStampRoundTrip(t *testing.T) {
+	for _, st := range []Stamp{
+		{},
+		{Version: "v1"},
+		{Version: strings.Repeat("x", maxVersionLen), Compute: time.Hour},
+		{Compute: -time.Second}, // written as zero
+	} {
+		data := append(appendStamp(nil, st), "payload"...)
+		got, rest, err := SplitStamp(data)
+		want := st
+		want.Compute = max(want.Compute, 0)
+		if err != nil || got != want || string(rest) != "payload" {
+			t.Errorf("SplitStamp(appendStamp(%+v)) = %+v, %q, %v", st, got, rest, err)
+		}
+	}
+}
+
+// TestSplitStampDamage: every change of one byte of a stamp's frame is
+// found, or leaves the bytes read as unstamped and whole.
+func TestSplitStampDamage(t *testing.T) {
+	stamp := appendStamp(nil, Stamp{Version: "v1", Compute: 3 * time.Millisecond})
+	for i := range stamp {
+		for _, flip := range []byte{0x01, 0x80, 0xFF} {
+			data := append(bytes.Clone(stamp), "payload"...)
+			data[i] ^= flip
+			checkSplit(t, data, "v1")
+		}
+	}
+	for n := range len(stamp) {
+		checkSplit(t, stamp[:n], "v1")
+	}
+}
+
+// checkSplit holds SplitStamp to its promise on data, which may be a stamp
+// of version want changed in any way: a damaged stamp is an error
+// wrapping ErrDamaged; bytes that are no stamp come back whole; no stamp
+// of another version is read from a change of want's.
+func checkSplit(t *testing.T, data []byte, want string) {
+	t.Helper()
+	st, rest, err := SplitStamp(data)
+	switch {
+	case err != nil:
+		if !errors.Is(err, ErrDamaged) {
+			t.Fatalf("SplitStamp(%x): %v, not an ErrDamaged", data, err)
+		}
+		if rest != nil || st != (Stamp{}) {
+			t.Fatalf("SplitStamp(%x) returned bytes or a stamp with its error", data)
+		}
+	case st == (Stamp{}) && bytes.Equal(rest, data):
+		// no stamp: the bytes are the pickler's, whole
+	case st.Version != want:
+		t.Fatalf("SplitStamp(%x) read version %q, want %q or an error", data, st.Version, want)
+	case len(rest) > len(data):
+		t.Fatalf("SplitStamp(%x) returned more bytes than it was given", data)
+	}
+}
+
+func FuzzSplitStamp(f *testing.F) {
+	f.Add([]byte{}, "v1", int64(0), []byte("payload"))
+	f.Add(appendStamp(nil, Stamp{Version: "v", Compute: time.Second}), "v2", int64(5), []byte{})
+	f.Add([]byte{frameMagic0, frameMagic1, frameMagic2, frameStamp, 0xFF}, "", int64(-1), []byte("x"))
+	f.Fuzz(func(t *testing.T, data []byte, version string, nanos int64, payload []byte) {
+		// Any bytes: no panic, and the promise of checkSplit for what a
+		// stamp of unknown version may become.
+		st, rest, err := SplitStamp(data)
+		if err != nil && !errors.Is(err, ErrDamaged) {
+			t.Fatalf("SplitStamp: %v, not an ErrDamaged", err)
+		}
+		if err == nil && st == (Stamp{}) && !bytes.Equal(rest, data) {
+			t.Fatal("no stamp, yet the bytes did not come back whole")
+		}
+		if len(version) > maxVersionLen {
+			version = version[:maxVersionLen]
+		}
+		want := Stamp{Version: version, Compute: max(time.Duration(nanos), 0)}
+		stamped := append(appendStamp(nil, want), payload...)
+		got, rest, err := SplitStamp(stamped)
+		if err != nil || got != want || !bytes.Equal(rest, payload) {
+			t.Fatalf("round trip of %+v: %+v, %q, %v", want, got, rest, err)
+		}
+		// A change of one byte of the stamp, chosen by the data.
+		if len(data) >= 2 && data[1] != 0 {
+			changed := bytes.Clone(stamped)
+			changed[int(data[0])%(len(stamped)-len(payload))] ^= data[1]
+			checkSplit(t, changed, version)
+		}
+	})
+}
