@@ -75,7 +75,8 @@ func TestLeaseRace(t *testing.T) {
 // (its store closed, as a process that died would) stays taken until it
 // expires, and is then taken over.
 func TestLeaseTakeover(t *testing.T) {
-	const lease = time.Second
+	t.Parallel()
+	const lease = 2 * time.Second
 	for name, base := range leaseURLs(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -113,7 +114,8 @@ func TestLeaseTakeover(t *testing.T) {
 // TestLeaseRenewed checks that a holder that keeps running keeps its
 // lease for several times the lease's duration.
 func TestLeaseRenewed(t *testing.T) {
-	const lease = time.Second
+	t.Parallel()
+	const lease = 2 * time.Second
 	u := withOptions(t, needServer(t), "lease", lease.String())
 	holder, waiter := openStore(t, u), openStore(t, u)
 	fn := "lease_renewed_" + newToken()
@@ -138,6 +140,7 @@ func TestLeaseRenewed(t *testing.T) {
 // TestLeaseOnlyOwnerReleases checks that a holder whose lease expired and
 // was taken by another neither renews nor deletes the other's lease.
 func TestLeaseOnlyOwnerReleases(t *testing.T) {
+	t.Parallel()
 	const lease = time.Second
 	u := withOptions(t, needServer(t), "lease", lease.String())
 	st := openStore(t, u)
