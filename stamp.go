@@ -51,11 +51,21 @@ var errStamp = errors.New("damaged stamp")
 // never returned. Tools that read stored results (persist show and verify)
 // use it before they unpickle.
 func SplitStamp(data []byte) (Stamp, []byte, error) {
-	if !isFrame(data) || data[3] != frameStamp {
-		return Stamp{}, data, nil
+	version, compute, payload, err := splitStamp(data)
+	if err != nil {
+		return Stamp{}, nil, err
 	}
-	damaged := func(why string) (Stamp, []byte, error) {
-		return Stamp{}, nil, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
+	return Stamp{Version: string(version), Compute: compute}, payload, nil
+}
+
+// splitStamp is SplitStamp with the version as a sub-slice of data, so
+// that a hit compares it with the Memo's without allocating a string.
+func splitStamp(data []byte) (version []byte, compute time.Duration, payload []byte, err error) {
+	if !isFrame(data) || data[3] != frameStamp {
+		return nil, 0, data, nil
+	}
+	damaged := func(why string) ([]byte, time.Duration, []byte, error) {
+		return nil, 0, nil, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
 	}
 	n, w := binary.Uvarint(data[4:])
 	if w <= 0 || n > uint64(len(data)) {
@@ -73,15 +83,13 @@ func SplitStamp(data []byte) (Stamp, []byte, error) {
 	if w <= 0 || vlen > uint64(len(hdr)-w) || vlen > maxVersionLen {
 		return damaged("bad version length")
 	}
-	var st Stamp
-	st.Version = string(hdr[w : w+int(vlen)])
+	version = hdr[w : w+int(vlen)]
 	hdr = hdr[w+int(vlen):]
 	ns, w := binary.Uvarint(hdr)
 	if w <= 0 || ns > 1<<63-1 {
 		return damaged("bad compute time")
 	}
-	st.Compute = time.Duration(ns)
 	// Later fields may follow in the header: read by later versions,
 	// passed over here.
-	return st, data[end+crcSize:], nil
+	return version, time.Duration(ns), data[end+crcSize:], nil
 }
