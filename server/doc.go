@@ -19,6 +19,9 @@
 //	                                    204; 404, 412 (etag differs), 428 (no If-Match)
 //	GET    /persist/.owner/<funcname>   the owner record               200, 404
 //	POST   /persist/.owner/<funcname>   claim it, if none is stored    200
+//	POST   /persist/.lease/<funcname>/<hash>   take the lease          201, 409
+//	PUT    /persist/.lease/<funcname>/<hash>   renew it                200, 404, 409
+//	DELETE /persist/.lease/<funcname>/<hash>   release it              204, 404, 409
 //
 // The two .owner paths are persist's extension, which pypersist clients
 // never use: the owner record (see [stores.Store.ClaimOwner]) says which
@@ -76,6 +79,36 @@
 // with _issues {"hash": "value '...' is not unique"}, as an Eve schema that
 // marks hash unique would; stores/reststore then replaces the item with a
 // conditional DELETE and a new POST.
+//
+// # Leases
+//
+// The three .lease paths are persist's extension for single flight across
+// machines, which pypersist's protocol lacks: a client that misses takes
+// the entry's lease, computes, posts the item and releases the lease, while
+// other clients that miss the same entry wait for it (stores/reststore's
+// Lock does this). A POST asks for a time to live in ttl_ms (default 10 s,
+// kept within 100 ms and 5 min) and may wait up to wait_ms (at most 10 s;
+// default 0) for a lease another client holds; it answers 201
+// {"token", "ttl_ms", "store_lock"}, or 409 when the wait ended first. A
+// PUT with the token in the Persist-Lease-Token header renews the lease for
+// ttl_ms more (200); a DELETE with it releases the lease (204). Both answer
+// 404 when the lease has ended and 409 when the token is not its owner's,
+// so only the owner renews or releases a lease. The lease paths are writes
+// for [Options.Token].
+//
+// When the store can lock ([stores.Store.CanLock]: files, MongoDB, Redis,
+// S3), the server takes the store's computation lock when a lease begins
+// and releases it when the lease ends ("store_lock": true), so a lease
+// excludes the clients of every server on that store and the store's own
+// callers too; the store keeps its lock alive itself while the server
+// lives, by its own rules. Otherwise (a memory store) the server keeps the
+// leases in a table of its own, which excludes only its own clients. Either
+// way the server renews nothing for a client: a lease whose client stops
+// renewing (it died, or lost the network) ends when its time to live runs
+// out, measured by a timer in the server, and the next client gets it. A
+// lease does not survive the server's restart. With RefuseDuplicates, a
+// POST of an item whose lease this server holds does not wait for the
+// store's lock, which the lease holds already.
 //
 // # Mapping to a store
 //

@@ -48,7 +48,10 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, funcname string)
 	if s.opts.RefuseDuplicates {
 		// The mutex orders this server's requests; the store's lock, where
 		// it has one, orders them with other servers on the same store.
-		if s.store.CanLock() {
+		// A lease of the entry that this server holds for a client holds
+		// the store's lock already: waiting for it would wait for the
+		// client that is posting.
+		if s.store.CanLock() && !s.leases.holdsStoreLock(leaseKey{funcname, hash}) {
 			unlockStore, err := s.store.Lock(r.Context(), funcname, hash)
 			if err != nil {
 				s.storeFailed(w, r, "lock", err)

@@ -75,6 +75,8 @@ type server struct {
 	log   *slog.Logger
 	seed  maphash.Seed
 	locks [lockStripes]sync.Mutex
+	// leases are the computation leases held for clients (lease.go).
+	leases leaseTable
 }
 
 // New returns a handler that serves store under /persist with the protocol
@@ -104,6 +106,11 @@ func New(store *stores.Store, opts Options) http.Handler {
 	const owner = wire.OwnerPath + "/{funcname}"
 	mux.HandleFunc("GET "+owner, s.withFuncname(s.owner))
 	mux.HandleFunc("POST "+owner, s.withFuncname(s.claimOwner))
+	const lease = wire.LeasePath + "/{funcname}/{hash}"
+	mux.HandleFunc("POST "+lease, s.withItem(s.takeLease))
+	mux.HandleFunc("PUT "+lease, s.withItem(s.renewLease))
+	mux.HandleFunc("DELETE "+lease, s.withItem(s.releaseLease))
+	mux.HandleFunc(lease, methodNotAllowed("DELETE, OPTIONS, POST, PUT"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "The requested URL was not found on the server: the protocol serves /persist/<funcname> and /persist/<funcname>/<hash>.")
 	})
