@@ -88,11 +88,25 @@
 // which cannot set a header, put it in the URL as http://<token>@host; the
 // server accepts that too.)
 //
+// # Locks
+//
+// pypersist's protocol has no locks; persist serve adds leases (see package
+// server), and the store locks with them (CanLock is true): Lock takes the
+// entry's lease with POST <base>/.lease/<funcname>/<hash>, asking the
+// server to wait up to 5 s at a time for a lease another client holds (so
+// a released lease is handed over at once, without polling), renews it
+// with PUT every third of its time to live from a goroutine of its own,
+// and unlock releases it with DELETE. The time to live is
+// [Options.LeaseTTL] (the URL's lease=, default 10 s): a holder that dies
+// or loses the network keeps its waiters out for at most that long after
+// its last renewal, plus one wait of theirs. A server without the
+// extension (Eve, an older persist serve) answers 404 or 405; the store
+// remembers it, and every later Lock fails at once, without a request, with
+// stores.ErrUnsupported, so that callers compute without the lock as they
+// did before. Close releases the leases held.
+//
 // # What is not provided
 //
-// The protocol has no locks, so the store cannot lock (CanLock is false):
-// two processes that miss the same key at once both compute it, and the
-// last write wins. Nor does it list function names (CanListFuncs is
-// false). It counts with one HEAD request (the driver is a
-// driver.Counter).
+// The protocol does not list function names (CanListFuncs is false). It
+// counts with one HEAD request (the driver is a driver.Counter).
 package reststore

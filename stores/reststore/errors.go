@@ -25,8 +25,10 @@ func (s *restDriver) ErrorCode(err error) driver.Code {
 		return driver.NotFound
 	case errors.Is(err, errUnavailable):
 		return driver.Unavailable
-	case errors.Is(err, errNoOwners):
+	case errors.Is(err, errNoOwners), errors.Is(err, errNoLeases):
 		return driver.Unsupported
+	case errors.Is(err, errClosed):
+		return driver.Closed
 	case errors.As(err, &he):
 		switch {
 		case he.StatusCode == http.StatusNotFound:

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopersist/persist/server/wire"
@@ -58,6 +60,11 @@ type Options struct {
 	// items, Eve 50), and List asks again until it has what it was asked
 	// for. 0 means DefaultPageSize.
 	PageSize int
+	// LeaseTTL is the time to live of the leases Lock takes (0 means
+	// DefaultLeaseTTL; the server keeps it within its bounds, 100 ms to
+	// 5 min for persist serve): a holder that dies keeps its waiters out
+	// for at most this long after its last renewal.
+	LeaseTTL time.Duration
 }
 
 // restDriver is a handle on one server, the driver under the
@@ -71,6 +78,13 @@ type restDriver struct {
 	retries   int
 	backoff   time.Duration
 	pageSize  int
+
+	// Leases (lease.go).
+	leaseTTL  time.Duration
+	leaseWait time.Duration  // the longest wait one lease request asks for
+	noLeases  atomic.Bool    // the server answered that it has no leases
+	closed    chan struct{}  // closed by Close: heartbeats stop
+	leaseWG   sync.WaitGroup // the heartbeats, which Close waits for
 }
 
 // Open returns a store on the server at rawURL (http:// or https://). It
@@ -84,9 +98,10 @@ func Open(rawURL string, opts Options) (*stores.Store, error) {
 }
 
 // OpenURL is Open for a parsed URL. Its query may set timeout (a Go
-// duration) and retries; any other parameter is refused, so that a typo is
-// not silently ignored. The store's URL (stores.Store.URL) is the server's
-// base URL, for example http://localhost:5000/persist.
+// duration), retries and lease (Options.LeaseTTL, a Go duration); any
+// other parameter is refused, so that a typo is not silently ignored. The
+// store's URL (stores.Store.URL) is the server's base URL, for example
+// http://localhost:5000/persist.
 func OpenURL(u *url.URL, opts Options) (*stores.Store, error) {
 	d, err := openDriver(u, opts)
 	if err != nil {
@@ -126,8 +141,14 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 				n = -1 // in the URL, 0 means what it says
 			}
 			opts.Retries = n
+		case "lease":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fail("lease=%q is not a positive duration", v)
+			}
+			opts.LeaseTTL = d
 		default:
-			return fail("unknown parameter %q (known: timeout, retries)", name)
+			return fail("unknown parameter %q (known: timeout, retries, lease)", name)
 		}
 	}
 	path := strings.TrimRight(u.EscapedPath(), "/")
@@ -141,6 +162,11 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 		retries:  opts.Retries,
 		backoff:  opts.Backoff,
 		pageSize: opts.PageSize,
+		leaseTTL: opts.LeaseTTL,
+		closed:   make(chan struct{}),
+	}
+	if s.leaseTTL <= 0 {
+		s.leaseTTL = DefaultLeaseTTL
 	}
 	if s.token == "" {
 		s.token = os.Getenv(TokenEnv)
@@ -166,6 +192,11 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 		s.client = &http.Client{Transport: newTransport(), Timeout: timeout}
 		s.ownClient = true
 	}
+	// A lease request that waits must end before the client's timeout.
+	s.leaseWait = leaseWait
+	if s.client.Timeout > 0 {
+		s.leaseWait = min(s.leaseWait, s.client.Timeout/2)
+	}
 	return s, nil
 }
 
@@ -186,9 +217,12 @@ func newTransport() *http.Transport {
 	}
 }
 
-// Close implements [driver.Store]: the idle connections of the store's own
-// client are closed.
+// Close implements [driver.Store]: it ends the waits of Lock, releases the
+// leases held (their unlock then does nothing) and closes the idle
+// connections of the store's own client.
 func (s *restDriver) Close() error {
+	close(s.closed)
+	s.leaseWG.Wait()
 	if s.ownClient {
 		s.client.CloseIdleConnections()
 	}
