@@ -194,19 +194,13 @@ func (d *redisDriver) readOnce(ctx context.Context, k funcKeys, hash string, par
 // readChunks reads the chunks that desc ("GEN COUNT LENGTH") describes,
 // one GET at a time into one buffer, and checks that they add up.
 func (d *redisDriver) readChunks(ctx context.Context, k funcKeys, desc string) ([]byte, error) {
-	f := strings.Fields(desc)
-	var n, length int
-	var err1, err2 error
-	if len(f) == 3 {
-		n, err1 = strconv.Atoi(f[1])
-		length, err2 = strconv.Atoi(f[2])
-	}
-	if len(f) != 3 || err1 != nil || err2 != nil || n < 1 || length < 0 {
-		return nil, fmt.Errorf("chunk descriptor %q is damaged", desc)
+	gen, n, length, err := parseDescriptor(desc)
+	if err != nil {
+		return nil, err
 	}
 	buf := make([]byte, 0, length)
 	for i := range n {
-		s, err := d.c.Get(ctx, k.chunk(f[0], i)).Result()
+		s, err := d.c.Get(ctx, k.chunk(gen, i)).Result()
 		if err == redis.Nil {
 			return nil, errChanged
 		}
@@ -222,6 +216,23 @@ func (d *redisDriver) readChunks(ctx context.Context, k funcKeys, desc string) (
 		return nil, fmt.Errorf("the chunks of %q hold %d bytes, not %d: damaged", desc, len(buf), length)
 	}
 	return buf, nil
+}
+
+// parseDescriptor reads a chunk descriptor, "GEN COUNT LENGTH", as Write
+// makes it: COUNT chunks of at most MaxChunkSize bytes hold LENGTH bytes,
+// which a record of at most the largest maxrecord= could not exceed.
+func parseDescriptor(desc string) (gen string, n, length int, err error) {
+	f := strings.Split(desc, " ")
+	if len(f) == 3 && f[0] != "" {
+		n, err = strconv.Atoi(f[1])
+		if err == nil {
+			length, err = strconv.Atoi(f[2])
+		}
+		if err == nil && n >= 1 && length >= n && length <= n*MaxChunkSize && strconv.Itoa(n) == f[1] && strconv.Itoa(length) == f[2] {
+			return f[0], n, length, nil
+		}
+	}
+	return "", 0, 0, fmt.Errorf("chunk descriptor %q is damaged", desc)
 }
 
 // parseCreated reads a creation time as the scripts write it: the server's

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,27 @@ func FuzzParseURL(f *testing.F) {
 		}
 		if _, err := parseURL(u); err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("parseURL(%s): the error %q quotes the password", u.Redacted(), err)
+		}
+	})
+}
+
+// FuzzParseDescriptor checks that a damaged chunk descriptor is refused,
+// never taken for a record of another size, and that every accepted one is
+// what Write would have made.
+func FuzzParseDescriptor(f *testing.F) {
+	for _, s := range []string{"0123abcd 4 16777216", "g 1 1", "g 0 0", "g -1 5", "g 2 1", " 1 1", "g 1 1 1", "g 01 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, desc string) {
+		gen, n, length, err := parseDescriptor(desc)
+		if err != nil {
+			return
+		}
+		if again := gen + " " + strconv.Itoa(n) + " " + strconv.Itoa(length); again != desc {
+			t.Errorf("parseDescriptor(%q) = %q, %d, %d, which Write writes as %q", desc, gen, n, length, again)
+		}
+		if n < 1 || length < n || length > n*MaxChunkSize {
+			t.Errorf("parseDescriptor(%q) accepted %d chunks of %d bytes", desc, n, length)
 		}
 	})
 }
