@@ -94,7 +94,7 @@ func runTests(m *testing.M) int {
 	os.Setenv("AWS_ACCESS_KEY_ID", testAccess)
 	os.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
 	os.Unsetenv("AWS_SESSION_TOKEN")
-	serverURL = fmt.Sprintf("s3://%s/run-%s?endpoint=%s", testBucket, randomHex(4), url.QueryEscape(srv.Endpoint))
+	serverURL = fmt.Sprintf("s3://%s/run-%s?endpoint=%s", testBucket, randomHex(4), srv.Endpoint)
 	return m.Run()
 }
 

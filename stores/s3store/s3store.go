@@ -24,7 +24,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return openDriver(ctx, opts, stores.Redact(u.String()))
+		return openDriver(ctx, opts, redact(u))
 	})
 }
 
@@ -88,7 +88,7 @@ func Open(ctx context.Context, rawURL string) (*stores.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := openDriver(ctx, opts, stores.Redact(rawURL))
+	d, err := openDriver(ctx, opts, redact(u))
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,9 @@ func (o Options) URL() string {
 	if o.Lease != 0 && o.Lease != DefaultLease {
 		q.Set("lease", o.Lease.String())
 	}
-	u.RawQuery = q.Encode()
+	// The endpoint stays readable in errors and logs: ':' and '/' need no
+	// escape in a query.
+	u.RawQuery = strings.NewReplacer("%3A", ":", "%2F", "/").Replace(q.Encode())
 	return u.String()
 }
 
@@ -130,7 +132,7 @@ var ErrInvalidURL = errors.New("invalid s3 store URL")
 
 // parseURL reads an s3:// URL into Options; its error is an OpError.
 func parseURL(u *url.URL) (Options, error) {
-	name := stores.Redact(u.String())
+	name := redact(u)
 	bad := func(format string, args ...any) (Options, error) {
 		return Options{}, &stores.OpError{Op: "open", Store: name, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidURL}, args...)...)}
 	}
@@ -177,6 +179,23 @@ func parseURL(u *url.URL) (Options, error) {
 		o.PathStyle = true
 	}
 	return o, nil
+}
+
+// redact returns u as errors name it: without a password, in the URL or
+// in its endpoint option (which Open refuses, with this name).
+func redact(u *url.URL) string {
+	q := u.Query()
+	e := q.Get("endpoint")
+	if eu, err := url.Parse(e); err == nil && eu.User != nil {
+		q.Set("endpoint", eu.Redacted())
+		v := *u
+		v.RawQuery = q.Encode()
+		u = &v
+	}
+	if u.User != nil {
+		return u.Redacted()
+	}
+	return u.String()
 }
 
 // s3Driver is one store: a client on one bucket, under one prefix.

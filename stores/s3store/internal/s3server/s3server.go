@@ -71,6 +71,9 @@ type Server struct {
 
 	api  *s3api.S3ApiServer
 	done chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start serves be on addr ("127.0.0.1:0" for a free port) with one root
@@ -115,11 +118,14 @@ func Start(be backend.Backend, addr, access, secret string) (*Server, error) {
 	return s, nil
 }
 
-// Stop shuts the server down; the backend's data stays.
+// Stop shuts the server down; the backend's data stays. A second Stop
+// does nothing.
 func (s *Server) Stop() error {
-	err := s.api.ShutDown()
-	<-s.done
-	return err
+	s.stopOnce.Do(func() {
+		s.stopErr = s.api.ShutDown()
+		<-s.done
+	})
+	return s.stopErr
 }
 
 // freePort returns a loopback address whose port was free a moment ago:
