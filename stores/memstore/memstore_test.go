@@ -9,6 +9,7 @@ import (
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/storetest"
+	"github.com/gopersist/persist/stores/storetest/memotest"
 )
 
 var spaceCounter atomic.Int64
@@ -28,6 +29,7 @@ func openSpace[T testing.TB]() func(T) *stores.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, openSpace[*testing.T]())
+	memotest.Run(t, openSpace[*testing.T]())
 }
 
 func BenchmarkConformance(b *testing.B) {
