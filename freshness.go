@@ -179,8 +179,12 @@ func (m *Memo) refreshLater(ctx context.Context, in []reflect.Value, key any, ha
 	if _, busy := m.refreshing.LoadOrStore(hash, true); busy {
 		return
 	}
-	rctx := withControl(context.WithoutCancel(ctx), func(c *control) { c.notBefore = time.Now() })
-	args, err := m.copyArgs(in, rctx)
+	base := context.WithoutCancel(ctx)
+	rctx := withControl(base, func(c *control) { c.notBefore = time.Now() })
+	// The function gets base: rctx's notBefore is for this entry's lookups
+	// only, and would make every memoised call the function makes with its
+	// context recompute a fresh result.
+	args, err := m.copyArgs(in, base)
 	if err != nil {
 		m.refreshing.Delete(hash)
 		m.log.log(ctx, vProblems, "Cannot refresh the stale entry in the background.", "err", err)
