@@ -305,6 +305,39 @@ func TestStaleRefreshKeepsUnexportedFields(t *testing.T) {
 	})
 }
 
+// TestStaleRefreshLeavesInnerCallsAlone: the background refresh of a
+// stale entry recomputes that entry, not the fresh results of memoised
+// functions that its function calls with the context it is given.
+func TestStaleRefreshLeavesInnerCallsAlone(t *testing.T) {
+	eachStore(t, func(t *testing.T, s lifecycleStore) {
+		var inner, outer atomic.Int64
+		in, innerMemo, err := persist.Wrap2E(func(ctx context.Context, x int) (int, error) {
+			return x*1000 + int(inner.Add(1)), nil
+		}, persist.Options{Cache: s.url, FuncName: "inner"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeMemo(t, innerMemo)
+		out, outerMemo, err := persist.Wrap2E(func(ctx context.Context, x int) (int, error) {
+			outer.Add(1)
+			return in(ctx, x)
+		}, swrOptions(s, "outer"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		out(ctx, 1)
+		makeOld(t, s, "outer", hashOfCtx(t, 1))
+		if v, _ := out(ctx, 1); v != 1001 {
+			t.Fatalf("stale call: %d, want 1001", v)
+		}
+		closeMemo(t, outerMemo) // waits for the refresh
+		if outer.Load() != 2 || inner.Load() != 1 {
+			t.Fatalf("outer computed %d times, inner %d; want 2 and 1 (the inner result is fresh)", outer.Load(), inner.Load())
+		}
+	})
+}
+
 func TestRefresh(t *testing.T) {
 	eachStore(t, func(t *testing.T, s lifecycleStore) {
 		var n atomic.Int64
