@@ -452,8 +452,8 @@ func TestWithoutCache(t *testing.T) {
 		if got := entries(t, s.url, "bypass"); got != 1 {
 			t.Errorf("%d entries, want 1: WithoutCache must not write", got)
 		}
-		if st := memo.Stats(); st.Hits != 0 || st.BytesRead != 0 || st.Misses != 1 {
-			t.Errorf("Stats %+v: want no hit and no read, and the first call's miss only", st)
+		if st := memo.Stats(); st.Hits != 0 || st.BytesRead != 0 || st.Misses != 1 || st.Computes != 3 {
+			t.Errorf("Stats %+v: want no hit and no read, the first call's miss only, and 3 runs of the function", st)
 		}
 		if v, _ := f(ctx, 1); v != 1001 {
 			t.Fatalf("without the bypass: %d, want the stored 1001", v)
