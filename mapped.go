@@ -74,7 +74,7 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.canMap() {
+	if m.canMap() && controlOf(m.contextOf(in)) == nil { // what a context asks for (freshness.go), Call does
 		ctx := m.contextOf(in)
 		hash, err := hashArgs(m.spec.key(in))
 		if err != nil {
