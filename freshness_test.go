@@ -514,3 +514,49 @@ func TestContains(t *testing.T) {
 		}
 	})
 }
+
+// TestMapResultHonoursContext: MapResult, which can read a result in place
+// from the store's file, does what a call's context asks as a call does.
+func TestMapResultHonoursContext(t *testing.T) {
+	var n atomic.Int64
+	fn := func(ctx context.Context, x int) ([]float64, error) {
+		k := n.Add(1)
+		out := make([]float64, 2048) // 16 KiB, stored uncompressed: mapped in place
+		for i := range out {
+			out[i] = float64(k) + 1/float64(i+3)
+		}
+		return out, nil
+	}
+	memo, err := persist.Decorate(fn, persist.Options{Cache: t.TempDir(), FuncName: "mapped"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeMemo(t, memo)
+	ctx := context.Background()
+	first := func(ctx context.Context) float64 {
+		t.Helper()
+		r, err := persist.MapResult[float64](memo, ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		return float64(int(r.Values()[0]))
+	}
+	if v := first(ctx); v != 1 || n.Load() != 1 {
+		t.Fatalf("first MapResult: computation %v of %d, want 1 of 1", v, n.Load())
+	}
+	if v := first(ctx); v != 1 || n.Load() != 1 {
+		t.Fatalf("second MapResult: computation %v of %d, want the stored 1", v, n.Load())
+	}
+	if v := first(persist.WithRefresh(ctx)); v != 2 {
+		t.Errorf("MapResult under WithRefresh: computation %v, want a new one, 2", v)
+	}
+	if v := first(persist.WithoutCache(ctx)); v != float64(n.Load()) || v == first(ctx) {
+		t.Errorf("MapResult under WithoutCache: computation %v, want a new one (%d computations)", v, n.Load())
+	}
+	time.Sleep(5 * time.Millisecond)
+	before := n.Load()
+	if v := first(persist.WithMaxAge(ctx, time.Millisecond)); v != float64(before+1) {
+		t.Errorf("MapResult under WithMaxAge(1ms) of an older entry: computation %v, want a new one, %d", v, before+1)
+	}
+}
