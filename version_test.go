@@ -3,11 +3,13 @@ package persist_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -309,6 +311,51 @@ func TestRegisterFingerprint(t *testing.T) {
 			if st := stampOf(t, s.url, fn, hashOf(t, 1)); st.Version != c.want {
 				t.Errorf("Version %q: stored version %q, want %q", c.version, st.Version, c.want)
 			}
+		}
+	})
+}
+
+// TestCacheSeesOneVersion: the Cache view of a Memo, its Get and its
+// iterations, sees only entries of the Memo's version, as its calls do.
+func TestCacheSeesOneVersion(t *testing.T) {
+	eachStore(t, func(t *testing.T, s lifecycleStore) {
+		var n atomic.Int64
+		fn := counted(&n)
+		open := func(version string) *persist.Memo {
+			memo, err := persist.Decorate(fn, persist.Options{Cache: s.url, FuncName: "cacheview", Version: version, StoreKey: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeMemo(t, memo) })
+			return memo
+		}
+		v1, v2 := open("v1"), open("v2")
+		v1.Call(1)
+		v2.Call(2)
+		if _, err := v2.Cache().Get(persist.Key{{Name: "arg0", Value: 1}}); !errors.Is(err, persist.ErrNotFound) {
+			t.Errorf("v2's Get of v1's entry: %v, want ErrNotFound", err)
+		}
+		if err := v1.Cache().Set(persist.Key{{Name: "arg0", Value: 3}}, 7); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			memo *persist.Memo
+			want []int
+		}{{v1, []int{1, 3}}, {v2, []int{2}}} {
+			var got []int
+			for k, err := range c.memo.Cache().Keys() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, k.(persist.Key)[0].Value.(int))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("keys seen by one version: %v, want %v", got, c.want)
+			}
+		}
+		if v, err := v1.Call(3); v != 7 || err != nil {
+			t.Errorf("v1's call of the key it Set: %v, %v; want 7", v, err)
 		}
 	})
 }
