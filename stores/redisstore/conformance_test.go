@@ -10,20 +10,25 @@ import (
 	"github.com/gopersist/persist/stores/driver"
 	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/storetest"
+	"github.com/gopersist/persist/stores/storetest/memotest"
 )
 
 type driverStore = driver.Store
 
 func TestConformance(t *testing.T) {
 	base := needServer(t)
-	storetest.Run(t, func(t *testing.T) *stores.Store { return openStore(t, base) })
+	open := func(t *testing.T) *stores.Store { return openStore(t, base) }
+	storetest.Run(t, open)
+	memotest.Run(t, open)
 }
 
 // TestConformanceCluster runs the suite on a three-node cluster, with
 // chunks smaller than the default.
 func TestConformanceCluster(t *testing.T) {
 	base := withOptions(t, needCluster(t), "chunk", "1MiB")
-	storetest.Run(t, func(t *testing.T) *stores.Store { return openStore(t, base) })
+	open := func(t *testing.T) *stores.Store { return openStore(t, base) }
+	storetest.Run(t, open)
+	memotest.Run(t, open)
 }
 
 func BenchmarkStore(b *testing.B) {
