@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,9 +33,11 @@ import (
 	"github.com/gopersist/persist/stores/storetest"
 )
 
-// maxAge is the MaxAge of the tests of ages. Entries are made old by
-// waiting until the store's own Created of them is past it (agePast).
-const maxAge = 50 * time.Millisecond
+// minAge is the least MaxAge of the tests of ages; a store whose Created
+// is coarser (the persist server's HTTP dates are of whole seconds) or
+// behind this clock gets more (ageFor). Entries are made old by waiting
+// until the store's own Created of them is past it (agePast).
+const minAge = 50 * time.Millisecond
 
 // Run runs the suite on the store that open returns. Each call of open
 // must return a new handle; the suite closes it.
@@ -42,7 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 	t.Helper()
 	tests := []struct {
 		name string
-		run  func(t *testing.T, st *stores.Store)
+		run  func(t *testing.T, st *stores.Store, maxAge time.Duration)
 	}{
 		{"VersionMismatch", testVersion},
 		{"MaxAge", testMaxAge},
@@ -54,14 +57,55 @@ func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 	}
 	// One group, so that the names do not meet storetest's beside them.
 	t.Run("Memo", func(t *testing.T) {
+		var maxAge time.Duration
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				st := open(t)
 				t.Cleanup(func() { _ = st.Close() })
-				tc.run(t, st)
+				if maxAge == 0 {
+					maxAge = ageFor(t, st)
+				}
+				tc.run(t, st, maxAge)
 			})
 		}
 	})
+}
+
+// ageFor returns a MaxAge that an entry just written on st is younger
+// than by the store's Created: minAge, plus the precision of Created (a
+// store that truncates it makes entries look older by up to that much),
+// plus how far Created lags behind this clock.
+func ageFor(t *testing.T, st *stores.Store) time.Duration {
+	t.Helper()
+	name := funcName(t, st, "probe")
+	precision, lag := time.Second, time.Duration(0)
+	for i := range 2 {
+		hash := fmt.Sprint("p", i)
+		if err := st.Put(context.Background(), name, hash, stores.Record{Result: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := st.Read(context.Background(), name, hash, stores.PartResult)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lag = max(lag, time.Since(rec.Created))
+		p := time.Nanosecond
+		for _, unit := range []time.Duration{time.Second, time.Millisecond, time.Microsecond} {
+			if rec.Created.Truncate(unit).Equal(rec.Created) {
+				p = unit
+				break
+			}
+		}
+		precision = min(precision, p) // a finer reading is the true precision
+	}
+	if lag > storetest.ClockSkew+precision {
+		t.Fatalf("the store's Created lags %v behind this clock, more than storetest.ClockSkew", lag)
+	}
+	d := minAge + precision + lag
+	if d > minAge+time.Millisecond {
+		t.Logf("MaxAge %v for the store's Created (precision %v, lag %v)", d, precision, lag)
+	}
+	return d
 }
 
 // funcName returns a funcname no other test uses, and clears it when the
@@ -128,7 +172,7 @@ func agePast(t *testing.T, st *stores.Store, fn, hash string, d time.Duration) {
 	time.Sleep(wait)
 }
 
-func testVersion(t *testing.T, st *stores.Store) {
+func testVersion(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	fn := counted(&n)
 	name := funcName(t, st, "version")
@@ -154,7 +198,7 @@ func testVersion(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testMaxAge(t *testing.T, st *stores.Store) {
+func testMaxAge(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	name := funcName(t, st, "maxage")
 	m := memo(t, counted(&n), persist.Options{Store: st, FuncName: name, MaxAge: maxAge})
@@ -188,7 +232,7 @@ func testMaxAge(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testWithRefresh(t *testing.T, st *stores.Store) {
+func testWithRefresh(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	fn := func(ctx context.Context, x int) (int, error) { return x*1000 + int(n.Add(1)), nil }
 	name := funcName(t, st, "refresh")
@@ -215,7 +259,7 @@ func testWithRefresh(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testStaleWhileRefresh(t *testing.T, st *stores.Store) {
+func testStaleWhileRefresh(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	release := make(chan struct{})
 	fn := func(x int) int {
@@ -261,7 +305,7 @@ func testStaleWhileRefresh(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testWithoutCache(t *testing.T, st *stores.Store) {
+func testWithoutCache(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	fn := func(ctx context.Context, x int) (int, error) { return x*1000 + int(n.Add(1)), nil }
 	name := funcName(t, st, "bypass")
@@ -280,7 +324,7 @@ func testWithoutCache(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testStats(t *testing.T, st *stores.Store) {
+func testStats(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	name := funcName(t, st, "stats")
 	m := memo(t, counted(&n), persist.Options{Store: st, FuncName: name})
@@ -320,7 +364,7 @@ func testStats(t *testing.T, st *stores.Store) {
 	}
 }
 
-func testContains(t *testing.T, st *stores.Store) {
+func testContains(t *testing.T, st *stores.Store, maxAge time.Duration) {
 	var n atomic.Int64
 	name := funcName(t, st, "contains")
 	m := memo(t, counted(&n), persist.Options{Store: st, FuncName: name, Version: "v1"})
