@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	persist "github.com/gopersist/persist"
 )
 
 // agedFixture is a fixture whose entries were written 1 to 7 days ago, in
@@ -154,4 +158,46 @@ func TestGCUsage(t *testing.T) {
 	if !f.exists(t, "triple", hash(t, 1)) {
 		t.Error("a refused gc removed entries")
 	}
+}
+
+func versionedTriple(x int) int { return 3 * x }
+
+// TestGCOtherVersions stores triple(1) and triple(2) under version v1 and
+// triple(2) again, with triple(3), under v2: gc --other-versions v2 removes
+// the one entry left of v1, and --max-entries then trims what remains.
+func TestGCOtherVersions(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cache")
+	for _, v := range []struct {
+		version string
+		args    []int
+	}{{"v1", []int{1, 2}}, {"v2", []int{2, 3}}} {
+		f, memo, err := persist.Wrap1(versionedTriple, persist.Options{Cache: dir, FuncName: "triple", Version: v.version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range v.args {
+			f(a)
+		}
+		memo.Close()
+	}
+	r := run(t, root, "", "gc", "--json", "--other-versions", "v2", "cache", "triple")
+	wantCode(t, r, 0)
+	var doc gcDoc
+	decodeJSON(t, r, &doc)
+	h1 := hash(t, 1)
+	if len(doc.Removed) != 1 || doc.Removed[0].Hash != h1 || doc.Removed[0].Reason != "version" || doc.Kept != 2 {
+		t.Fatalf("gc --other-versions v2: %+v, want triple(1) of v1 removed and two kept", doc)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "triple", h1+".out")); !os.IsNotExist(err) {
+		t.Errorf("triple(1)'s entry after gc: %v, want it gone", err)
+	}
+	r = run(t, root, "", "gc", "--json", "--max-entries", "1", "cache", "triple")
+	wantCode(t, r, 0)
+	decodeJSON(t, r, &doc)
+	if len(doc.Removed) != 1 || doc.Removed[0].Reason != "size" || doc.Kept != 1 {
+		t.Errorf("gc --max-entries 1: %+v, want one removed, one kept", doc)
+	}
+	r = run(t, root, "", "gc", "--other-versions", "v2", "cache")
+	wantCode(t, r, 2)
 }
