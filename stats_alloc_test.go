@@ -17,22 +17,29 @@ func TestLifecycleHitAllocations(t *testing.T) {
 	plain := persist.Options{Cache: "mem://" + t.Name(), FuncName: "triple"}
 	full := plain
 	full.FuncName, full.Version, full.MaxAge, full.StaleWhileRefresh = "triple_v", "v1", time.Hour, time.Hour
-	allocs := func(opts persist.Options) float64 {
-		f, memo, err := persist.Wrap1(plainTriple, opts)
-		if err != nil {
-			t.Fatal(err)
+	for _, form := range []string{"Wrap1", "Func"} {
+		allocs := func(opts persist.Options) float64 {
+			opts.FuncName += form
+			f, memo, err := persist.Wrap1(plainTriple, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeMemo(t, memo)
+			if form == "Func" {
+				f = memo.Func().(func(int) int)
+			}
+			f(5)
+			before := memo.Stats().Hits
+			n := testing.AllocsPerRun(100, func() { f(5) })
+			if hits := memo.Stats().Hits - before; hits < 100 {
+				t.Fatalf("%d hits counted, want every run's", hits)
+			}
+			return n
 		}
-		defer closeMemo(t, memo)
-		f(5)
-		n := testing.AllocsPerRun(100, func() { f(5) })
-		if st := memo.Stats(); st.Hits < 100 {
-			t.Fatalf("%d hits counted, want every run's", st.Hits)
+		floor, got := allocs(plain), allocs(full)
+		t.Logf("%s hit on mem: %v allocations plain, %v with Version, MaxAge and StaleWhileRefresh", form, floor, got)
+		if got > floor {
+			t.Errorf("%s hit with Version, MaxAge and StaleWhileRefresh: %v allocations, want the plain hit's %v", form, got, floor)
 		}
-		return n
-	}
-	floor, got := allocs(plain), allocs(full)
-	t.Logf("Wrap1 hit on mem: %v allocations plain, %v with Version, MaxAge and StaleWhileRefresh", floor, got)
-	if got > floor {
-		t.Errorf("Wrap1 hit with Version, MaxAge and StaleWhileRefresh: %v allocations, want the plain hit's %v", got, floor)
 	}
 }
