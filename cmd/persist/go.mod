@@ -6,6 +6,8 @@ require (
 	github.com/dustin/go-humanize v1.1.0
 	github.com/gopersist/persist v0.0.0-00010101000000-000000000000
 	github.com/gopersist/persist/stores/mongostore v0.0.0-00010101000000-000000000000
+	github.com/gopersist/persist/stores/redisstore v0.0.0-00010101000000-000000000000
+	github.com/gopersist/persist/stores/s3store v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.22.0
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.64.0

@@ -42,7 +42,9 @@ import (
 	_ "github.com/gopersist/persist/stores/filestore"
 	_ "github.com/gopersist/persist/stores/memstore"
 	_ "github.com/gopersist/persist/stores/mongostore"
+	_ "github.com/gopersist/persist/stores/redisstore"
 	_ "github.com/gopersist/persist/stores/reststore"
+	_ "github.com/gopersist/persist/stores/s3store"
 )
 
 func main() {

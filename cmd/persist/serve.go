@@ -47,6 +47,13 @@ func newServeCommand() *cobra.Command {
 http://ADDR/persist, so that Go programs (cache URL http://ADDR/persist) and
 unmodified pypersist clients (cache="mongodb://ADDR/persist") share it.
 
+--store names the store it serves, any that persist opens: a directory
+(file://DIR), a MongoDB collection (mongodb://…), Redis (redis://…), an S3
+bucket (s3://BUCKET/PREFIX?endpoint=…) or another persist server
+(http://…); mem://NAME serves a memory store of the server's own. Go
+clients share single flight through the server's locks (the lease
+extension of the protocol) where the store can lock.
+
 It prints "listening on http://ADDR/persist" once it accepts connections,
 writes a structured access log to standard error, and on SIGINT or SIGTERM
 stops accepting, finishes the requests in flight and exits 0.
@@ -69,7 +76,7 @@ dashboard at http://ADDR/ui/ (--ui); both obey the token rules of reads.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:5000", "`address` to listen on (port 0 picks a free one)")
-	fl.StringVar(&f.store, "store", "file://persist/", "`URL` of the store to serve (file://DIR, mem://NAME, ...)")
+	fl.StringVar(&f.store, "store", "file://persist/", "`URL` of the store to serve (file://DIR, mem://NAME, mongodb://, redis://, s3://, http://)")
 	fl.StringVar(&f.token, "token", "", "`token` that requests must present (default $PERSIST_TOKEN)")
 	fl.StringVar(&f.tokenFor, "token-for", "writes", "which requests need the token: writes or all")
 	fl.Var(&f.maxBody, "max-body", "largest request body accepted, e.g. 32MiB")
