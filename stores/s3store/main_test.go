@@ -44,6 +44,9 @@ var (
 	// serverErr says why no server started.
 	serverErr error
 
+	// packageDir is the working directory the tests started in.
+	packageDir string
+
 	// dataDir is the started servers' directory; every server of the
 	// process serves it (see s3server).
 	dataDir string
@@ -61,6 +64,9 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	// The posix backend changes the working directory to its data; what
+	// needs the package's directory (go build) finds it here.
+	packageDir, _ = os.Getwd()
 	tmp, err := os.MkdirTemp("", "s3store-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
