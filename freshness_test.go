@@ -560,3 +560,48 @@ func TestMapResultHonoursContext(t *testing.T) {
 		t.Errorf("MapResult under WithMaxAge(1ms) of an older entry: computation %v, want a new one, %d", v, before+1)
 	}
 }
+
+// TestStaleWhileRefreshGeneralPath: with StoreKey, hits take the general
+// path (call.go's lookup), which refreshes as the fast one does.
+func TestStaleWhileRefreshGeneralPath(t *testing.T) {
+	eachStore(t, func(t *testing.T, s lifecycleStore) {
+		var n atomic.Int64
+		opts := swrOptions(s, "swrgeneral")
+		opts.StoreKey = true
+		memo, err := persist.Decorate(counted(&n), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		memo.Call(1)
+		makeOld(t, s, "swrgeneral", hashOf(t, 1))
+		if v, err := memo.Call(1); v != 1001 || err != nil {
+			t.Fatalf("stale call: %v, %v; want the stale 1001", v, err)
+		}
+		if ok, err := memo.Contains(1); !ok || err != nil {
+			t.Fatalf("Contains of a stale entry: %v, %v; want true", ok, err)
+		}
+		closeMemo(t, memo)
+		if st := memo.Stats(); n.Load() != 2 || st.Stale != 1 || st.Refreshes != 1 {
+			t.Fatalf("%d computations, Stats %+v; want 2, one stale hit, one refresh", n.Load(), st)
+		}
+		memo, err = persist.Decorate(counted(&n), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeMemo(t, memo)
+		if v, _ := memo.Call(1); v != 1002 {
+			t.Fatalf("after the refresh: %v, want 1002", v)
+		}
+		// Past the grace too: a miss, and Contains says so.
+		opts.StaleWhileRefresh = 0
+		strict, err := persist.Decorate(counted(&n), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeMemo(t, strict)
+		makeOld(t, s, "swrgeneral", hashOf(t, 1))
+		if ok, err := strict.Contains(1); ok || err != nil {
+			t.Fatalf("Contains of an entry past MaxAge: %v, %v; want false", ok, err)
+		}
+	})
+}

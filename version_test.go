@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -358,4 +359,17 @@ func TestCacheSeesOneVersion(t *testing.T) {
 			t.Errorf("v1's call of the key it Set: %v, %v; want 7", v, err)
 		}
 	})
+}
+
+func TestVersionLength(t *testing.T) {
+	url := fmt.Sprintf("mem://lifecycle-%d", memSpaces.Add(1))
+	long := strings.Repeat("v", 256)
+	memo, err := persist.Decorate(plainTriple, persist.Options{Cache: url, FuncName: "long", Version: long})
+	if err != nil {
+		t.Fatalf("a Version of 256 bytes: %v", err)
+	}
+	closeMemo(t, memo)
+	if _, err := persist.Decorate(plainTriple, persist.Options{Cache: url, FuncName: "toolong", Version: long + "v"}); err == nil {
+		t.Fatal("a Version of 257 bytes: no error")
+	}
 }
