@@ -106,8 +106,12 @@
 // instead; the result is the same, only the time is spent twice. Expiry is
 // judged by the clocks of the clients, which must agree to well within the
 // lease. The server must support conditional writes (Amazon S3 since
-// 2024, MinIO, versitygw). Closing a store stops its renewals; its leases
-// then expire on their own.
+// 2024, MinIO, versitygw): a store's first Lock checks, with the object
+// <prefix>/.persist-conditional-write-probe, that the server refuses a
+// create-if-absent of an object that exists, and on a server that does not,
+// Lock fails with an error wrapping stores.ErrUnsupported rather than let
+// every caller in. Closing a store stops its renewals; its leases then
+// expire on their own.
 //
 // # Failures
 //

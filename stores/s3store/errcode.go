@@ -58,6 +58,10 @@ func (d *s3Driver) ErrorCode(err error) driver.Code {
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, errDamaged):
 		return driver.NotFound
+	case errors.Is(err, errClosing):
+		return driver.Closed
+	case errors.Is(err, errNoConditional):
+		return driver.Unsupported
 	}
 	code, status := s3Code(err)
 	switch code {

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +33,9 @@ type leaseBody struct {
 // Lock implements [driver.Locker] with a lease object per (funcname,
 // hash), see the package documentation.
 func (d *s3Driver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
+	if err := d.conditional(ctx); err != nil {
+		return nil, err
+	}
 	id := make([]byte, 12)
 	_, _ = rand.Read(id) // crypto/rand.Read never fails
 	l := &lease{d: d, key: d.dir(funcname) + hash + leaseSuffix, holder: hex.EncodeToString(id)}
@@ -59,8 +62,43 @@ func (d *s3Driver) Lock(ctx context.Context, funcname, hash string) (unlock func
 	}
 }
 
+// errNoConditional reports a server that ignores If-None-Match on PUT: on
+// it every caller would take every lease.
+var errNoConditional = errors.New("the server ignores conditional writes (If-None-Match), so it cannot hold computation locks")
+
+// probeName is the object, beside the functions' prefixes, that checks
+// once per store that the server honours conditional writes.
+const probeName = ".persist-conditional-write-probe"
+
+// conditional checks, on the store's first Lock, that the server refuses
+// a create-if-absent of an object that exists. A server that answers
+// otherwise makes Lock fail with an error of code Unsupported rather than
+// let every caller in.
+func (d *s3Driver) conditional(ctx context.Context) error {
+	d.probeMu.Lock()
+	defer d.probeMu.Unlock()
+	if d.probed {
+		return d.probeErr
+	}
+	key := d.prefix + probeName
+	opts := minio.PutObjectOptions{}
+	opts.SetMatchETagExcept("*")
+	for range 2 {
+		_, err := d.putSmall(ctx, key, []byte("probe"), opts)
+		switch {
+		case isPreconditionFailed(err):
+			d.probed = true
+			return nil
+		case err != nil:
+			return err // not known yet: try again with the next Lock
+		}
+	}
+	d.probed, d.probeErr = true, errNoConditional
+	return d.probeErr
+}
+
 // errClosing ends a Lock that was waiting when the store was closed.
-var errClosing = fmt.Errorf("the store was closed while waiting for a lock")
+var errClosing = errors.New("the store was closed while waiting for a lock")
 
 // lease is one holder's claim on a lease object.
 type lease struct {

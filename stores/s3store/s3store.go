@@ -210,6 +210,11 @@ type s3Driver struct {
 
 	transport *http.Transport
 
+	// The conditional-write probe's outcome (see conditional).
+	probeMu  sync.Mutex
+	probed   bool
+	probeErr error
+
 	// done is closed by Close, which then waits for wg: the lease
 	// heartbeats.
 	done      chan struct{}
