@@ -111,7 +111,7 @@ func TestOpenMissingBucket(t *testing.T) {
 	srv := ownServer(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	_, err := Open(ctx, "s3://no-such-bucket-"+randomHex(4)+"/p?endpoint="+srv.Endpoint)
+	_, err := New(ctx, Options{Bucket: "no-such-bucket-" + randomHex(4), Endpoint: srv.Endpoint, Credentials: ownCredentials()})
 	if err == nil || !strings.Contains(err.Error(), "no-such-bucket-") || !strings.Contains(err.Error(), srv.Addr) {
 		t.Errorf("Open of a missing bucket: %v, want an error naming the bucket and the server", err)
 	}
@@ -123,7 +123,12 @@ func TestOpenMissingBucket(t *testing.T) {
 // there again.
 func TestServerStopped(t *testing.T) {
 	srv := ownServer(t)
-	st := openURL(t, "s3://"+testBucket+"/stopped-"+randomHex(4)+"?retries=1&lease=1s&endpoint="+srv.Endpoint)
+	st, err := New(t.Context(), Options{Bucket: testBucket, Prefix: "stopped-" + randomHex(4), Endpoint: srv.Endpoint,
+		Retries: 1, Lease: time.Second, Credentials: ownCredentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	ctx := t.Context()
 	rec := stores.Record{Result: []byte("kept"), Key: []byte("k")}
 	if err := st.Put(ctx, "f", "h", rec); err != nil {

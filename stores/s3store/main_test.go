@@ -161,6 +161,12 @@ func ownServer(t *testing.T) *s3server.Server {
 	return srv
 }
 
+// ownCredentials are those of the servers the tests start, which differ
+// from the environment's when urlEnv names another server.
+func ownCredentials() *credentials.Credentials {
+	return credentials.NewStaticV4(testAccess, testSecret, "")
+}
+
 // storeURL is serverURL with the given options added.
 func storeURL(t testing.TB, base string, opts url.Values) string {
 	t.Helper()
