@@ -220,7 +220,15 @@ func (s *server) takeLease(w http.ResponseWriter, r *http.Request, funcname, has
 			ctx, cancel := context.WithTimeout(r.Context(), wait)
 			defer cancel()
 			var l wire.Lease
-			l, err = s.leases.take(ctx, s.store, leaseKey{funcname, hash}, ttl)
+			k := leaseKey{funcname, hash}
+			l, err = s.leases.take(ctx, s.store, k, ttl)
+			if err == nil && r.Context().Err() != nil {
+				// The client went away while it waited: nobody would
+				// renew or release the lease, which would keep the
+				// others out for its whole time to live.
+				_ = s.leases.release(k, l.Token)
+				return
+			}
 			if err == nil {
 				writeJSON(w, http.StatusCreated, l)
 				return

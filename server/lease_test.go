@@ -18,7 +18,12 @@ import (
 // 201, the lease.
 func takeLease(t *testing.T, fx *fixture, hash, query string) (answer, wire.Lease) {
 	t.Helper()
-	a := fx.do(t, http.MethodPost, wire.LeasePath+"/f/"+hash+query, nil, "")
+	return takeLeaseAnswer(t, fx.do(t, http.MethodPost, wire.LeasePath+"/f/"+hash+query, nil, ""))
+}
+
+// takeLeaseAnswer returns a and, if it is a 201, the lease it grants.
+func takeLeaseAnswer(t *testing.T, a answer) (answer, wire.Lease) {
+	t.Helper()
 	var l wire.Lease
 	if a.status == http.StatusCreated {
 		if err := json.Unmarshal(a.body, &l); err != nil || l.Token == "" || l.TTLMillis <= 0 {
