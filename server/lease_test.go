@@ -97,12 +97,14 @@ func TestLeaseOwnerOnly(t *testing.T) {
 // to live and lets the next client in, and that renewals keep it.
 func TestLeaseExpires(t *testing.T) {
 	fx := newFixture(t, server.Options{})
-	ttl := server.MinLeaseTTL
+	// Long enough that a renewal every quarter of it is not late on a
+	// loaded machine.
+	const ttl = 400 * time.Millisecond
 	q := "?ttl_ms=" + jsonNumber(ttl.Milliseconds())
 	_, l := takeLease(t, fx, "h", q)
 	// Renewed for three times its time to live, it stays held.
-	for range 6 {
-		time.Sleep(ttl / 2)
+	for range 12 {
+		time.Sleep(ttl / 4)
 		if a := fx.do(t, http.MethodPut, wire.LeasePath+"/f/h"+q, withToken(l.Token), ""); a.status != http.StatusOK {
 			t.Fatalf("renewal: %d %s, want 200", a.status, a.body)
 		}
