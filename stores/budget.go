@@ -25,9 +25,9 @@ import (
 // read), takes the true totals, and removes the least recently used
 // entries until the store is at trimTarget of its budget. The margin left
 // is what makes the check amortised: a trim is followed by at least a
-// tenth of the budget's writes before the next. Other processes' writes
+// fifth of the budget's writes before the next. Other processes' writes
 // are not in the estimate, so it is taken afresh from the listing every
-// rescanEvery writes.
+// so many writes (rescanEvery, or a fifth of the store's entries).
 
 // Budget bounds a store: its entries' bytes (results, keys and metadata)
 // and their number, across its functions. A zero field is no bound.
@@ -45,11 +45,16 @@ func (b Budget) over(bytes int64, entries int, frac float64) bool {
 }
 
 const (
-	// trimTarget is the fraction of its budget a trim brings a store to.
-	trimTarget = 0.9
-	// rescanEvery is how many writes pass before the estimate is taken
-	// afresh from the listing, for the writes of other processes.
-	rescanEvery = 1000
+	// trimTarget is the fraction of its budget a trim brings a store to:
+	// a fifth of the budget's writes pass between trims, each of which
+	// lists the store once.
+	trimTarget = 0.8
+	// The estimate is taken afresh from the listing, for the writes of
+	// other processes, after rescanEvery writes or a rescanFraction of the
+	// store's entries, whichever is more: a listing costs every write a
+	// share of at most rescanFraction entries.
+	rescanEvery    = 1000
+	rescanFraction = 5
 )
 
 // Policy says which entries Plan chooses for removal.
@@ -58,7 +63,7 @@ type Policy struct {
 	// Target of it.
 	Budget Budget
 	// Target is the fraction of the budget to trim to; zero means all of
-	// it (persist gc), trims while writing use 0.9.
+	// it (persist gc), trims while writing use 0.8.
 	Target float64
 	// OlderThan, if positive: entries created longer ago than this go,
 	// whatever their size.
@@ -87,25 +92,10 @@ func lastUse(m Meta) time.Time {
 // fits in the budget. It reads no record. kept and keptBytes are what
 // remains.
 func (s *Store) Plan(ctx context.Context, funcs []string, p Policy, now time.Time) (doomed []Doomed, kept int, keptBytes int64, err error) {
-	if funcs == nil {
-		if funcs, err = s.allFuncs(ctx); err != nil {
-			return nil, 0, 0, err
-		}
+	all, total, err := s.byLastUse(ctx, funcs)
+	if err != nil {
+		return nil, 0, 0, err
 	}
-	var all []Doomed
-	var total int64
-	for _, fn := range funcs {
-		for m, err := range s.ListAll(ctx, fn) {
-			if err != nil {
-				return nil, 0, 0, err
-			}
-			all = append(all, Doomed{Func: fn, Meta: m})
-			total += m.Size
-		}
-	}
-	slices.SortFunc(all, func(a, b Doomed) int {
-		return cmp.Or(lastUse(a.Meta).Compare(lastUse(b.Meta)), cmp.Compare(a.Func, b.Func), cmp.Compare(a.Hash, b.Hash))
-	})
 	target := p.Target
 	if target <= 0 {
 		target = 1
@@ -117,7 +107,6 @@ func (s *Store) Plan(ctx context.Context, funcs []string, p Policy, now time.Tim
 		case p.OlderThan > 0 && e.Created.Before(cutoff):
 			e.Reason = "age"
 		case p.Budget.over(total, count, target):
-			e.Reason = "size"
 		default:
 			continue
 		}
@@ -126,6 +115,29 @@ func (s *Store) Plan(ctx context.Context, funcs []string, p Policy, now time.Tim
 		count--
 	}
 	return doomed, count, total, nil
+}
+
+// byLastUse lists the entries of funcs (every function when nil), least
+// recently used first, and their total size.
+func (s *Store) byLastUse(ctx context.Context, funcs []string) (all []Doomed, total int64, err error) {
+	if funcs == nil {
+		if funcs, err = s.allFuncs(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	for _, fn := range funcs {
+		for m, err := range s.ListAll(ctx, fn) {
+			if err != nil {
+				return nil, 0, err
+			}
+			all = append(all, Doomed{Func: fn, Meta: m, Reason: "size"})
+			total += m.Size
+		}
+	}
+	slices.SortFunc(all, func(a, b Doomed) int {
+		return cmp.Or(lastUse(a.Meta).Compare(lastUse(b.Meta)), cmp.Compare(a.Func, b.Func), cmp.Compare(a.Hash, b.Hash))
+	})
+	return all, total, nil
 }
 
 // allFuncs lists the store's functions.
@@ -204,7 +216,8 @@ func (s *Store) wrote(ctx context.Context, n int) {
 	bg.bytes.Add(int64(n))
 	bg.entries.Add(1)
 	writes := bg.writes.Add(1)
-	if bg.scanned.Load() && writes < rescanEvery && !bg.budget.over(bg.bytes.Load(), int(bg.entries.Load()), 1) {
+	entries := bg.entries.Load()
+	if bg.scanned.Load() && writes < max(rescanEvery, entries/rescanFraction) && !bg.budget.over(bg.bytes.Load(), int(entries), 1) {
 		return
 	}
 	if !bg.trimming.TryLock() {
@@ -216,26 +229,29 @@ func (s *Store) wrote(ctx context.Context, n int) {
 	}
 }
 
-// trimToBudget takes the true totals from the listing and trims to
-// trimTarget of the budget if they are over it.
+// trimToBudget takes the true totals and the order of last use from the
+// listing, and trims the store to trimTarget of its budget if it is over
+// it. (Keeping the listing's order between trims, to list less often,
+// would remove entries read since: last use would be as old as the
+// listing.)
 func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
-	doomed, kept, keptBytes, err := s.Plan(ctx, nil, Policy{Budget: bg.budget, Target: trimTarget}, time.Now())
+	all, total, err := s.byLastUse(ctx, nil)
 	if err != nil {
 		return err
 	}
-	var bytes int64
-	for _, d := range doomed {
-		bytes += d.Size
-	}
-	total, count := keptBytes+bytes, kept+len(doomed)
+	count := len(all)
 	if bg.budget.over(total, count, 1) {
-		removed, _, err := s.Trim(ctx, doomed, nil)
-		for _, d := range removed {
-			total -= d.Size
+		for _, d := range all {
+			if !bg.budget.over(total, count, trimTarget) {
+				break
+			}
+			if err := s.Delete(ctx, d.Func, d.Hash); err != nil && !IsNotFound(err) {
+				bg.bytes.Store(total)
+				bg.entries.Store(int64(count))
+				return err
+			}
+			total -= d.Size // one gone already was in the total too
 			count--
-		}
-		if err != nil {
-			return err
 		}
 	}
 	bg.bytes.Store(total)

@@ -9,7 +9,7 @@ import (
 
 // ExampleStore_SetBudget bounds a store to three entries with a URL option,
 // as file://cache/?max_size=2GiB bounds a directory: writing a fourth trims
-// the least recently used until the store is at 90% of its budget, two
+// the least recently used until the store is at 80% of its budget, two
 // entries here: b and c go, and a, read after them, stays.
 func ExampleStore_SetBudget() {
 	ctx := context.Background()
