@@ -292,17 +292,22 @@ const (
 	s3Secret = "crosshost-secret-key"
 )
 
-// startS3 builds the S3 gateway of testdata/s3gw (versitygw over a
-// directory) and starts it on the server host.
+// s3Package is the S3 store's test server as a program of its own
+// (versitygw over a directory).
+const s3Package = "github.com/gopersist/persist/stores/s3store/internal/s3server/s3serverd"
+
+// startS3 builds the S3 store's test server and starts it on the server
+// host, with the bucket the workers use.
 func startS3(t *testing.T, ns string) string {
 	dir := t.TempDir()
-	bin := build(t, dir, "s3gw", "./testdata/s3gw")
+	bin := build(t, dir, "s3serverd", s3Package)
 	data := filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	addr := serverAddr + ":9000"
-	p := start(t, ns, nil, bin, "-dir", data, "-addr", addr, "-access", s3Access, "-secret", s3Secret, "-bucket", "crosshost")
+	keys := []string{"AWS_ACCESS_KEY_ID=" + s3Access, "AWS_SECRET_ACCESS_KEY=" + s3Secret}
+	p := start(t, ns, keys, bin, "-dir", data, "-addr", addr, "-bucket", "crosshost")
 	if _, err := p.waitLine("listening on", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
