@@ -51,7 +51,9 @@ func withControl(ctx context.Context, edit func(*control)) context.Context {
 // WithRefresh returns a context under which a memoised call computes its
 // result and replaces the stored one, whatever is stored (cachier's
 // overwrite_cache). Callers of the same key at the same time share the one
-// computation, as on a miss.
+// computation, as on a miss. The function receives the context, so the
+// memoised calls it makes with it are refreshed too, as a refresh of a
+// result should refresh what it is made of.
 func WithRefresh(ctx context.Context) context.Context {
 	return withControl(ctx, func(c *control) { c.refresh = true })
 }

@@ -99,9 +99,17 @@ func checkSize(n int) error {
 	return nil
 }
 
-// Unpickle decodes data written by Pickle into the value that ptr points to.
-// A damaged, truncated or foreign input is an error, never a wrong value.
+// Unpickle decodes data written by Pickle into the value that ptr points to,
+// or a stored result, whose stamp (see Stamp) it passes over. A damaged,
+// truncated or foreign input is an error, never a wrong value.
 func Unpickle(data []byte, ptr any) error {
+	if isFrame(data) && data[3] == frameStamp {
+		_, pickled, err := SplitStamp(data)
+		if err != nil {
+			return err
+		}
+		data = pickled
+	}
 	if isFrame(data) {
 		if data[3] == frameSlice {
 			return unpickleSlice(data, ptr)
@@ -127,6 +135,13 @@ func Unpickle(data []byte, ptr any) error {
 // integers as int64 or uint64, so that tools can show any stored value, for
 // example as JSON.
 func UnpickleAny(data []byte) (any, error) {
+	if isFrame(data) && data[3] == frameStamp {
+		_, pickled, err := SplitStamp(data)
+		if err != nil {
+			return nil, err
+		}
+		data = pickled
+	}
 	if isFrame(data) && data[3] == frameSlice {
 		var v any
 		if err := unpickleSlice(data, &v); err != nil {

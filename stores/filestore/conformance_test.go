@@ -9,17 +9,20 @@ import (
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/filestore"
 	"github.com/gopersist/persist/stores/storetest"
+	"github.com/gopersist/persist/stores/storetest/memotest"
 )
 
 func TestConformance(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "persist") // shared by every handle
-	storetest.Run(t, func(t *testing.T) *stores.Store {
+	open := func(t *testing.T) *stores.Store {
 		s, err := filestore.Open(dir, filestore.Options{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
-	})
+	}
+	storetest.Run(t, open)
+	memotest.Run(t, open)
 }
 
 func BenchmarkConformance(b *testing.B) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/reststore"
 	"github.com/gopersist/persist/stores/storetest"
+	"github.com/gopersist/persist/stores/storetest/memotest"
 )
 
 // newServer serves a fresh in-memory store with the persist server on a
@@ -51,13 +52,15 @@ func open(t testing.TB, ts *httptest.Server, opts reststore.Options) *stores.Sto
 func TestConformance(t *testing.T) {
 	const token = "s3cret-token"
 	ts := newServer(t, server.Options{Token: token, TokenFor: server.TokenForAll}, nil)
-	storetest.Run(t, func(t *testing.T) *stores.Store {
+	open := func(t *testing.T) *stores.Store {
 		st, err := reststore.Open(ts.URL+"/persist/", reststore.Options{Token: token, PageSize: 7})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
 		return st
-	})
+	}
+	storetest.Run(t, open)
+	memotest.Run(t, open)
 }
 
 func TestTokenFromEnvironment(t *testing.T) {
