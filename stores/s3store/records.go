@@ -40,6 +40,9 @@ type layout struct{ result, key, meta int64 }
 // parseLayout reads the Persist-Parts of info, checking it against the
 // object's size.
 func parseLayout(info minio.ObjectInfo) (layout, error) {
+	if info.Size < 0 {
+		return layout{}, fmt.Errorf("the server did not state the length of %s", info.Key)
+	}
 	v := userMeta(info, metaParts)
 	if v == "" {
 		return layout{result: info.Size, key: -1, meta: -1}, nil
@@ -221,6 +224,10 @@ func userMeta(info minio.ObjectInfo, name string) string {
 	return info.Metadata.Get("X-Amz-Meta-" + name)
 }
 
+// maxSmall bounds what get reads of an object whose length the server
+// did not state.
+const maxSmall = 1 << 20
+
 // get reads a whole small object.
 func (d *s3Driver) get(ctx context.Context, object string) ([]byte, minio.ObjectInfo, error) {
 	body, info, _, err := d.core.GetObject(ctx, d.bucket, object, minio.GetObjectOptions{})
@@ -231,7 +238,11 @@ func (d *s3Driver) get(ctx context.Context, object string) ([]byte, minio.Object
 		return nil, info, err
 	}
 	defer body.Close()
-	data := make([]byte, max(info.Size, 0))
+	if info.Size < 0 { // no length stated: owner records and leases are small
+		data, err := io.ReadAll(io.LimitReader(body, maxSmall))
+		return data, info, err
+	}
+	data := make([]byte, info.Size)
 	if _, err := io.ReadFull(body, data); err != nil {
 		return nil, info, fmt.Errorf("reading %s: %w", object, err)
 	}
