@@ -217,6 +217,12 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 			unlock = u
 		case ctx.Err() != nil:
 			return nil, err
+		case errors.Is(err, stores.ErrUnsupported):
+			// A server without the lease extension: single flight stays
+			// within the process, as for a store that cannot lock.
+			m.lockUnsupported.Do(func() {
+				m.log.log(ctx, vDetails, "The store cannot lock; computing without the lock.", "err", err)
+			})
 		default:
 			m.log.log(ctx, vProblems, "Cannot lock the entry; computing without the lock.", "err", err)
 		}

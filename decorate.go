@@ -172,6 +172,8 @@ type Memo struct {
 	stamped    bool     // results are written with a Stamp
 	stats      counters // what Stats reports
 	refreshing sync.Map // hash → true while a background refresh of it runs
+
+	lockUnsupported sync.Once // logs, once, that the store's Lock is unsupported
 }
 
 // Decorate memoises fn, any func value. It checks the options against fn's
