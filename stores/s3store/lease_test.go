@@ -117,9 +117,10 @@ func TestLeaseTakeover(t *testing.T) {
 
 // TestLeaseRenew checks that a holder's heartbeat keeps its lease for
 // several lease durations, and that the waiter gets it once it is
-// released.
+// released. The lease of 2 s leaves a loaded machine more than a second
+// to send each renewal, due every 667 ms.
 func TestLeaseRenew(t *testing.T) {
-	short := url.Values{"lease": {"1s"}}
+	short := url.Values{"lease": {"2s"}}
 	holder := openStore(t, short)
 	waiter := openStore(t, short)
 	fn := "LeaseRenew_" + randomHex(4)
@@ -129,11 +130,11 @@ func TestLeaseRenew(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := readLease(t, driverOf(t, waiter), fn, "h")
-	ctx, cancel := context.WithTimeout(t.Context(), 3500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	_, err = waiter.Lock(ctx, fn, "h")
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Lock while another holder renews its 1s lease for 3.5s: %v, want the deadline", err)
+		t.Fatalf("Lock while another holder renews its 2s lease for 5s: %v, want the deadline", err)
 	}
 	if later := readLease(t, driverOf(t, waiter), fn, "h"); later.Holder != first.Holder || !later.Expires.After(first.Expires) {
 		t.Errorf("the lease went from %+v to %+v; want the same holder with a later expiry", first, later)
