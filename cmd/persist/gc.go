@@ -65,6 +65,7 @@ where reason is "version", "age" or "size", least recently used first.`,
 				return usageErrorf("--other-versions needs the function: a version is one function's")
 			}
 			f.byAge = fl.Changed("older-than")
+			f.sizeGiven, f.entriesGiven = fl.Changed("max-size"), fl.Changed("max-entries")
 			c, names, err := openFuncs(cmd.Context(), args)
 			if err != nil {
 				return err
@@ -84,12 +85,13 @@ where reason is "version", "age" or "size", least recently used first.`,
 }
 
 type gcFlags struct {
-	olderThan        age
-	maxSize          sizeLimit
-	maxEntries       int
-	current          string
-	byAge, byVersion bool
-	dryRun, asJSON   bool
+	olderThan               age
+	maxSize                 sizeLimit
+	maxEntries              int
+	current                 string
+	byAge, byVersion        bool
+	sizeGiven, entriesGiven bool
+	dryRun, asJSON          bool
 }
 
 // gcEntry is an entry as gc weighs it: no contents, so that a large cache
@@ -124,6 +126,12 @@ func runGC(cmd *cobra.Command, c *cache, names []string, f gcFlags) error {
 	}
 	policy := stores.Policy{
 		Budget: stores.Budget{MaxBytes: int64(f.maxSize.byteSize), MaxEntries: f.maxEntries},
+	}
+	// A budget of zero is none, but a limit of zero asked for on the
+	// command line means every entry goes: a budget of one entry trimmed
+	// to half of it.
+	if f.sizeGiven && policy.Budget.MaxBytes == 0 || f.entriesGiven && policy.Budget.MaxEntries == 0 {
+		policy.Budget, policy.Target = stores.Budget{MaxEntries: 1}, 0.5
 	}
 	if f.byAge {
 		policy.OlderThan = max(time.Duration(f.olderThan), time.Nanosecond)

@@ -233,8 +233,11 @@ func TestListOldDocuments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := fmt.Sprint(page)
-	want := fmt.Sprintf("[{a 11 %v} {b 3 %v} {c 2 %v} {d %d %v}]", created.UTC(), page[1].Created, created.UTC(), 20<<20+4, created.UTC())
+	var got string
+	for _, m := range page {
+		got += fmt.Sprintf("{%s %d %v} ", m.Hash, m.Size, m.Created)
+	}
+	want := fmt.Sprintf("{a 11 %v} {b 3 %v} {c 2 %v} {d %d %v} ", created.UTC(), page[1].Created, created.UTC(), 20<<20+4, created.UTC())
 	if len(page) != 4 || got != want {
 		t.Errorf("List of old documents and a new one =\n%s\nwant\n%s", got, want)
 	}
