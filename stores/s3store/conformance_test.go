@@ -9,11 +9,14 @@ import (
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/storetest"
+	"github.com/gopersist/persist/stores/storetest/memotest"
 )
 
 func TestConformance(t *testing.T) {
 	needServer(t)
-	storetest.Run(t, func(t *testing.T) *stores.Store { return openStore(t, nil) })
+	open := func(t *testing.T) *stores.Store { return openStore(t, nil) }
+	storetest.Run(t, open)
+	memotest.Run(t, open)
 }
 
 func BenchmarkStore(b *testing.B) {

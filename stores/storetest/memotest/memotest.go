@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 		{"WithoutCache", testWithoutCache},
 		{"Stats", testStats},
 		{"Contains", testContains},
+		{"SeedSection8", testSeedSection8},
 	}
 	// One group, so that the names do not meet storetest's beside them.
 	t.Run("Memo", func(t *testing.T) {
@@ -68,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) *stores.Store) {
 				tc.run(t, st, maxAge)
 			})
 		}
+		t.Run("SingleFlightAcrossHandles", func(t *testing.T) { testSingleFlightAcrossHandles(t, open) })
 	})
 }
 
