@@ -108,8 +108,6 @@ func lowerFirst(s string) string {
 	return string(unicode.ToLower(r)) + s[n:]
 }
 
-var ctxType = reflect.TypeFor[context.Context]()
-
 // compileSpec checks spec against the function type ft and compiles it. A
 // nil spec names the parameters arg0, arg1, … with no defaults.
 func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {

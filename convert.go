@@ -85,8 +85,6 @@ func exactNumberHook(_, to reflect.Type, data any) (any, error) {
 	return data, nil
 }
 
-var jsonNumberType = reflect.TypeFor[json.Number]()
-
 // wholeNumberFits checks a float bound for an integer type. The range is
 // checked before converting: converting an out-of-range float to an integer
 // is implementation-defined in Go.

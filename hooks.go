@@ -9,13 +9,6 @@ import (
 // Hooks are Options fields of type any that hold a func. Their shapes are
 // checked once, at Decorate, and called through reflection afterwards.
 
-var (
-	errorType  = reflect.TypeFor[error]()
-	stringType = reflect.TypeFor[string]()
-	bytesType  = reflect.TypeFor[[]byte]()
-	anySlice   = reflect.TypeFor[[]any]()
-)
-
 // hook is a checked user function. fn is invalid when the hook is not set.
 type hook struct {
 	fn      reflect.Value

@@ -61,11 +61,6 @@ const KeyFormat = 2
 // maxDepth bounds nesting, as a guard against values too deep to be keys.
 const maxDepth = 1000
 
-var (
-	timeType = reflect.TypeFor[time.Time]()
-	keyType  = reflect.TypeFor[Key]()
-)
-
 // encoder appends canonical encodings to buf. It tracks the pointers on the
 // current path, to reject cycles.
 type encoder struct {

@@ -1,12 +1,8 @@
 package persist
 
 import (
-	"encoding"
-	"math/big"
 	"reflect"
 	"strings"
-
-	"github.com/fxamacker/cbor/v2"
 )
 
 // What the default pickling can store, decided once per type at Decorate
@@ -18,14 +14,6 @@ import (
 // one tagged "-", is not written and comes back as its zero value; a
 // pointer to a nil pointer, slice or map comes back as a nil pointer. Types
 // that marshal and unmarshal themselves are taken at their word.
-
-var (
-	cborMarshaler     = reflect.TypeFor[cbor.Marshaler]()
-	cborUnmarshaler   = reflect.TypeFor[cbor.Unmarshaler]()
-	binaryMarshaler   = reflect.TypeFor[encoding.BinaryMarshaler]()
-	binaryUnmarshaler = reflect.TypeFor[encoding.BinaryUnmarshaler]()
-	bigIntType        = reflect.TypeFor[big.Int]() // CBOR's bignums
-)
 
 // unstorable returns the path to the first part of t that the default
 // pickling cannot store and bring back exactly, that part's type and why;

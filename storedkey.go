@@ -142,8 +142,6 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 	return k, nil
 }
 
-var anyType = reflect.TypeFor[any]()
-
 // paramByKeyName finds a parameter by its name in keys ("x", or "*args").
 func (s *argSpec) paramByKeyName(name string) *param {
 	i, ok := s.byName[strings.TrimPrefix(name, "*")]

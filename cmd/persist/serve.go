@@ -15,10 +15,12 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/cmd/persist/internal/metrics"
 	"github.com/gopersist/persist/server"
 	"github.com/gopersist/persist/server/wire"
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/reststore"
 )
 
 // serveFlags are the settings of persist serve.
@@ -69,15 +71,15 @@ dashboard at http://ADDR/ui/ (--ui); both obey the token rules of reads.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("token") {
-				f.token = os.Getenv("PERSIST_TOKEN")
+				f.token = os.Getenv(reststore.TokenEnv)
 			}
 			return runServe(cmd, f)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:5000", "`address` to listen on (port 0 picks a free one)")
-	fl.StringVar(&f.store, "store", "file://persist/", "`URL` of the store to serve (file://DIR, mem://NAME, mongodb://, redis://, s3://, http://)")
-	fl.StringVar(&f.token, "token", "", "`token` that requests must present (default $PERSIST_TOKEN)")
+	fl.StringVar(&f.store, "store", persist.DefaultCache, "`URL` of the store to serve (file://DIR, mem://NAME, mongodb://, redis://, s3://, http://)")
+	fl.StringVar(&f.token, "token", "", "`token` that requests must present (default $"+reststore.TokenEnv+")")
 	fl.StringVar(&f.tokenFor, "token-for", "writes", "which requests need the token: writes or all")
 	fl.Var(&f.maxBody, "max-body", "largest request body accepted, e.g. 32MiB")
 	fl.DurationVar(&f.readTimeout, "read-timeout", time.Minute, "longest time to read a request, body included")
