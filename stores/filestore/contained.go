@@ -36,15 +36,18 @@ import (
 // readFlags open a file of the layout to read it.
 const readFlags = unix.O_RDONLY | unix.O_NONBLOCK
 
-// openIn opens name in the directory of funcname with flag (O_NOFOLLOW and
-// O_CLOEXEC are added), following no link below the store's directory. A
-// link or a non-directory in the way gives a *ForeignError; other errors
-// may be bare system errors (see pathErr).
-func (s *Driver) openIn(funcname, name string, flag int, perm uint32) (int, error) {
-	path := filepath.Join(s.dir, funcname, name)
+// openIn opens base+ext in the directory of funcname with flag (O_NOFOLLOW
+// and O_CLOEXEC are added), following no link below the store's
+// directory; base and ext empty open the directory itself. A link or a
+// non-directory in the way gives a *ForeignError; other errors may be bare
+// system errors (see pathErr). The name comes in two pieces, and the path
+// is built on the stack, because a hit opens a .out through here: its
+// joined path string would be two allocations of the few a hit may make.
+func (s *Driver) openIn(funcname, base, ext string, flag int, perm uint32) (int, error) {
 	fellBack := false
 	if !s.rootLinked.Load() {
-		fd, tried, err := openBeneath(path, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+		var buf [pathBufLen]byte
+		fd, tried, err := openBeneath(s.cpath(buf[:0], funcname, base, ext), flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
 		switch {
 		case !tried:
 		case err == nil:
@@ -62,8 +65,8 @@ func (s *Driver) openIn(funcname, name string, flag int, perm uint32) (int, erro
 		return -1, err
 	}
 	fd := d
-	if name != "" {
-		fd, err = openat(d, path, name, flag, perm)
+	if name := base + ext; name != "" {
+		fd, err = openat(d, s.join(funcname, name), name, flag, perm)
 		unix.Close(d)
 	}
 	if err == nil && fellBack {
@@ -74,17 +77,43 @@ func (s *Driver) openIn(funcname, name string, flag int, perm uint32) (int, erro
 	return fd, err
 }
 
-// openRegular opens name in funcname's directory to read it, and returns
-// it with its fstat, or a *ForeignError if it is not a regular file.
-func (s *Driver) openRegular(funcname, name string) (int, unix.Stat_t, error) {
-	fd, err := s.openIn(funcname, name, readFlags, 0)
-	if err != nil {
-		return -1, unix.Stat_t{}, err
+// pathBufLen is the stack room for a path that openIn builds: a longer
+// path (a deep cache directory) grows onto the heap.
+const pathBufLen = 320
+
+// cpath appends to b the NUL-terminated path of base+ext in the directory
+// of funcname (the directory itself when both are empty). It is the path
+// that s.join names, but not cleaned: the cache directory was cleaned
+// once, and funcname and base+ext are single path elements (the portable
+// store checks them).
+func (s *Driver) cpath(b []byte, funcname, base, ext string) []byte {
+	b = append(b, s.root...)
+	b = append(b, '/')
+	b = append(b, funcname...)
+	if base != "" || ext != "" {
+		b = append(b, '/')
+		b = append(b, base...)
+		b = append(b, ext...)
 	}
-	st, err := fstatRegular(fd, filepath.Join(s.dir, funcname, name))
+	return append(b, 0)
+}
+
+// openRegular opens base+ext in funcname's directory to read it, and
+// returns it with its fstat, or a *ForeignError if it is not a regular
+// file. Errors of the open itself may be bare (see pathErr).
+func (s *Driver) openRegular(funcname, base, ext string) (int, unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := s.openIn(funcname, base, ext, readFlags, 0)
 	if err != nil {
-		unix.Close(fd)
 		return -1, st, err
+	}
+	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		unix.Close(fd)
+		return -1, st, &fs.PathError{Op: "stat", Path: s.join(funcname, base+ext), Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, st, &ForeignError{Path: s.join(funcname, base+ext), Type: fileType(uint32(st.Mode))}
 	}
 	return fd, st, nil
 }
@@ -173,7 +202,7 @@ type funcDir struct {
 // openFuncDir opens the function directory of funcname.
 func (s *Driver) openFuncDir(funcname string) (*funcDir, error) {
 	path := filepath.Join(s.dir, funcname)
-	fd, err := s.openIn(funcname, "", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	fd, err := s.openIn(funcname, "", "", unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, err
 	}

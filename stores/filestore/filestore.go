@@ -77,6 +77,7 @@ type Options struct {
 // own arguments.
 type Driver struct {
 	dir  string
+	root string // dir cleaned, the start of every path the store opens
 	url  string
 	opts Options
 	log  *slog.Logger
@@ -142,7 +143,7 @@ func openDriver(dir string, opts Options) (*Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Driver{dir: dir, url: u, opts: opts, log: log.With("store", u)}, nil
+	return &Driver{dir: dir, root: filepath.Clean(dir), url: u, opts: opts, log: log.With("store", u)}, nil
 }
 
 var errNotDir = errors.New("not a directory")

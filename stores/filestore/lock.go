@@ -109,7 +109,7 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 // leaves a lock that names no holder, which only its age can break, so
 // nothing else comes first.
 func (s *Driver) createLock(funcname, name, info string) (*os.File, error) {
-	fd, err := s.openIn(funcname, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
+	fd, err := s.openIn(funcname, name, "", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
 	if err != nil {
 		return nil, s.pathErr("open", funcname, name, err)
 	}
@@ -260,7 +260,7 @@ const maxLockInfo = 512
 // readLockInfo reads the end of the lock file name in the directory of
 // funcname and parses it.
 func (s *Driver) readLockInfo(funcname, name string) (lockInfo, bool) {
-	fd, st, err := s.openRegular(funcname, name)
+	fd, st, err := s.openRegular(funcname, name, "")
 	if err != nil {
 		return lockInfo{}, false
 	}

@@ -28,7 +28,7 @@ import (
 // foreign file refused with ErrForeign). An empty result, which cannot be
 // mapped, is an error of code Unsupported: the caller reads it instead.
 func (s *Driver) MapResult(_ context.Context, funcname, hash string) (data []byte, unmap func() error, err error) {
-	fd, st, err := s.openRegular(funcname, hash+extOut)
+	fd, st, err := s.openRegular(funcname, hash, extOut)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, errNotFound

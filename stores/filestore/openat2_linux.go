@@ -4,24 +4,36 @@ package filestore
 
 import (
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// openBeneath opens path as open(2) does with flag, but fails with ELOOP
-// if any element of it is a symbolic link, in one openat2(2). tried is
-// false when the kernel has no openat2 (before Linux 5.6, or a sandbox
-// that forbids it).
-func openBeneath(path string, flag int, perm uint32) (fd int, tried bool, err error) {
+// openBeneath opens path, NUL-terminated, as open(2) does with flag, but
+// fails with ELOOP if any element of it is a symbolic link, in one
+// openat2(2). tried is false when the kernel has no openat2 (before Linux
+// 5.6, or a sandbox that forbids it). It makes the system call itself
+// because unix.Openat2 copies its path string to the heap, an allocation
+// on every hit.
+func openBeneath(path []byte, flag int, perm uint32) (fd int, tried bool, err error) {
 	if !openat2Works() {
 		return -1, false, nil
 	}
 	how := unix.OpenHow{Flags: uint64(flag), Mode: uint64(perm), Resolve: unix.RESOLVE_NO_SYMLINKS}
-	err = ignoringEINTR(func() (err error) {
-		fd, err = unix.Openat2(unix.AT_FDCWD, path, &how)
-		return err
-	})
-	return fd, true, err
+	cwd := unix.AT_FDCWD
+	for {
+		r, _, errno := unix.Syscall6(unix.SYS_OPENAT2, uintptr(cwd), uintptr(unsafe.Pointer(&path[0])),
+			uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
+		switch errno {
+		case 0:
+			return int(r), true, nil
+		case unix.EINTR:
+			continue
+		case unix.ENOENT:
+			return -1, true, unix.ENOENT // a constant: no allocation
+		}
+		return -1, true, errno
+	}
 }
 
 // openat2Works reports whether openat2(2) can be used, tried once.

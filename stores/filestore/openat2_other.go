@@ -4,7 +4,7 @@ package filestore
 
 // openBeneath is openat2(2)'s one-call open without links, which only
 // Linux has: elsewhere the store opens one directory at a time.
-func openBeneath(string, int, uint32) (int, bool, error) { return -1, false, nil }
+func openBeneath([]byte, int, uint32) (int, bool, error) { return -1, false, nil }
 
 // openat2Works reports that there is no openat2(2).
 func openat2Works() bool { return false }

@@ -320,7 +320,7 @@ type dirPath struct {
 
 func (p dirPath) open(name string, flag int, perm uint32) (int, error) {
 	for range 3 {
-		fd, err := p.s.openIn(p.funcname, name, flag, perm)
+		fd, err := p.s.openIn(p.funcname, name, "", flag, perm)
 		if flag&unix.O_CREAT == 0 || !errors.Is(err, fs.ErrNotExist) {
 			return fd, err
 		}

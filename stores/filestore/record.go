@@ -57,7 +57,7 @@ func (s *Driver) Read(_ context.Context, funcname, hash string, parts driver.Par
 // first removes .out, so a stable read pairs each file with the .out it was
 // written with. A read of the .out alone is stable by itself.
 func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driver.Record, stable bool, err error) {
-	fd, st, err := s.openRegular(funcname, hash+extOut)
+	fd, st, err := s.openRegular(funcname, hash, extOut)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return rec, false, errNotFound
@@ -77,12 +77,12 @@ func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driv
 		return rec, true, nil
 	}
 	if withKey {
-		if rec.Key, err = s.readCompanion(funcname, hash+extKey); err != nil {
+		if rec.Key, err = s.readCompanion(funcname, hash, extKey); err != nil {
 			return rec, false, err
 		}
 	}
 	if withMeta {
-		if rec.Meta, err = s.readCompanion(funcname, hash+extMeta); err != nil {
+		if rec.Meta, err = s.readCompanion(funcname, hash, extMeta); err != nil {
 			return rec, false, err
 		}
 	}
@@ -101,18 +101,18 @@ func (s *Driver) readRecord(funcname, hash string, parts driver.Parts) (rec driv
 // not exist. It is on the hot path of every Read with a key, where the file is most
 // often absent: a missing file costs one failed open and no allocation for
 // an error.
-func (s *Driver) readCompanion(funcname, name string) ([]byte, error) {
-	fd, st, err := s.openRegular(funcname, name)
+func (s *Driver) readCompanion(funcname, hash, ext string) ([]byte, error) {
+	fd, st, err := s.openRegular(funcname, hash, ext)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, s.pathErr("open", funcname, name, err)
+		return nil, s.pathErr("open", funcname, hash+ext, err)
 	}
 	defer unix.Close(fd)
 	b, err := readAll(fd, st.Size)
 	if err != nil {
-		return nil, s.pathErr("read", funcname, name, err)
+		return nil, s.pathErr("read", funcname, hash+ext, err)
 	}
 	return b, nil
 }
