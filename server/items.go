@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,6 +110,10 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, funcname, hash stri
 		s.storeFailed(w, r, "read", err)
 		return
 	}
+	if wire.AcceptsFrame(r.Header.Get("Accept")) {
+		writeFrame(w, hash, rec, parts)
+		return
+	}
 	it := toItem(funcname, hash, rec, parts)
 	if it.ETag != "" {
 		w.Header().Set("ETag", `"`+it.ETag+`"`)
@@ -117,6 +122,27 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, funcname, hash stri
 		w.Header().Set("Last-Modified", rec.Created.UTC().Format(http.TimeFormat))
 	}
 	writeJSON(w, http.StatusOK, it)
+}
+
+// writeFrame answers an item as a record frame (wire.FrameType), for a
+// client that asked for one: the same headers as the JSON item, and Vary,
+// since the answer depends on Accept.
+func writeFrame(w http.ResponseWriter, hash string, rec stores.Record, parts stores.Parts) {
+	// The creation time of _created, Eve's whole seconds, which lists
+	// answer too: a client's Read and List agree.
+	rec.Created = rec.Created.Truncate(time.Second)
+	h := w.Header()
+	h["Content-Type"] = []string{wire.FrameType}
+	h["Content-Length"] = []string{strconv.Itoa(wire.FrameSize(hash, rec))}
+	h["Vary"] = []string{"Accept"}
+	if parts == stores.AllParts {
+		h["Etag"] = []string{`"` + etag(rec) + `"`}
+	}
+	if !rec.Created.IsZero() {
+		h["Last-Modified"] = []string{rec.Created.UTC().Format(http.TimeFormat)}
+	}
+	w.WriteHeader(http.StatusOK)
+	_ = wire.WriteFrame(w, hash, rec) // a client that went away is not an error to report
 }
 
 // delete removes one item if the client's If-Match names its current etag,

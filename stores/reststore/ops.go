@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,15 +22,42 @@ const maxAttempts = 8
 // Read implements [driver.Store]. A read of some parts asks for those
 // only, with Eve's projection, so that a hit that needs the result carries
 // (and makes the server's store read) the result alone; a server that
-// ignores the projection sends more, which is dropped.
+// ignores the projection sends more, which is dropped. It asks for a
+// record frame (wire.FrameType), the record's bytes as they are, and reads
+// the JSON item of a server that answers that instead.
 func (s *restDriver) Read(ctx context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
-	it, err := s.getItem(ctx, funcname, hash, parts)
+	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.itemURL(funcname, hash) + projection(parts), accept: acceptFrame, read: true})
 	if err != nil {
 		return driver.Record{}, err
 	}
-	rec, err := wire.DecodeRecord(it)
-	if err != nil {
-		return driver.Record{}, fmt.Errorf("%w: the server's item: %w", errUnavailable, err)
+	var rec driver.Record
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		discard(resp)
+		return driver.Record{}, errNotFound
+	case resp.StatusCode != http.StatusOK:
+		return driver.Record{}, unexpected(resp)
+	case isFrame(resp.Header.Get("Content-Type")):
+		body, err := readBody(resp)
+		if err != nil {
+			return driver.Record{}, err
+		}
+		got, r, err := wire.DecodeFrame(body)
+		if err != nil {
+			return driver.Record{}, fmt.Errorf("%w: the server's item: %w", errUnavailable, err)
+		}
+		if string(got) != hash {
+			return driver.Record{}, fmt.Errorf("%w: asked for hash %q, the server answered item %q", errUnavailable, hash, got)
+		}
+		rec = r
+	default:
+		it, err := decodeItem(resp, hash)
+		if err != nil {
+			return driver.Record{}, err
+		}
+		if rec, err = wire.DecodeRecord(it); err != nil {
+			return driver.Record{}, fmt.Errorf("%w: the server's item: %w", errUnavailable, err)
+		}
 	}
 	if !parts.Has(driver.PartResult) {
 		rec.Result = nil
@@ -41,6 +69,19 @@ func (s *restDriver) Read(ctx context.Context, funcname, hash string, parts driv
 		rec.Meta = nil
 	}
 	return rec, nil
+}
+
+// acceptFrame asks for a record frame and takes JSON too: Eve's content
+// negotiation picks JSON, the only one of the two it knows.
+const acceptFrame = wire.FrameType + ", application/json;q=0.9"
+
+// isFrame reports whether a Content-Type names a record frame.
+func isFrame(contentType string) bool {
+	if contentType == wire.FrameType {
+		return true // persist serve's answer, without a parse
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == wire.FrameType
 }
 
 // projection is the query that asks for parts of an item, "" for all.
@@ -76,6 +117,11 @@ func (s *restDriver) getItem(ctx context.Context, funcname, hash string, parts d
 	default:
 		return wire.Item{}, unexpected(resp)
 	}
+	return decodeItem(resp, hash)
+}
+
+// decodeItem reads the JSON item of an answer that must be hash's.
+func decodeItem(resp *http.Response, hash string) (wire.Item, error) {
 	var it wire.Item
 	if err := decode(resp, &it); err != nil {
 		return wire.Item{}, err

@@ -69,6 +69,7 @@ type request struct {
 	url     string
 	body    []byte // sent as JSON when not nil
 	ifMatch string
+	accept  string // the Accept header; "" means JSON
 	// read marks requests that change nothing on the server, which are
 	// retried after connection errors and 502/503/504.
 	read bool
@@ -89,7 +90,11 @@ func (s *restDriver) do(ctx context.Context, req request) (*http.Response, error
 			hr.ContentLength = int64(len(req.body))
 			hr.Header.Set("Content-Type", "application/json")
 		}
-		hr.Header.Set("Accept", "application/json")
+		accept := req.accept
+		if accept == "" {
+			accept = "application/json"
+		}
+		hr.Header.Set("Accept", accept)
 		if req.ifMatch != "" {
 			hr.Header.Set("If-Match", req.ifMatch)
 		}
@@ -166,6 +171,20 @@ const maxPrealloc = 64 << 20
 // costs one copy of a large result where a streaming decoder's growing
 // buffer costs several.
 func decode(resp *http.Response, v any) error {
+	body, err := readBody(resp)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%w: reading the server's answer: %w", errUnavailable, err)
+	}
+	return nil
+}
+
+// readBody reads a whole answer and closes its body, into a buffer of its
+// announced length when it has one. An answer shorter than its
+// Content-Length is an error (io.ErrUnexpectedEOF), never a short body.
+func readBody(resp *http.Response) ([]byte, error) {
 	defer discard(resp)
 	var body []byte
 	var err error
@@ -175,11 +194,8 @@ func decode(resp *http.Response, v any) error {
 	} else {
 		body, err = io.ReadAll(resp.Body)
 	}
-	if err == nil {
-		err = json.Unmarshal(body, v)
-	}
 	if err != nil {
-		return fmt.Errorf("%w: reading the server's answer: %w", errUnavailable, err)
+		return nil, fmt.Errorf("%w: reading the server's answer: %w", errUnavailable, err)
 	}
-	return nil
+	return body, nil
 }
