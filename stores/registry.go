@@ -95,7 +95,10 @@ func (e *UnknownSchemeError) Is(target error) bool { return target == ErrUnknown
 // Open opens the store that rawURL names. A string without a scheme is a
 // directory for the file store, as in pypersist: "results" means
 // "file://results". The options max_size (a size: 500MiB, 2GB) and
-// max_entries, on any store that lists its functions, set its Budget.
+// max_entries, on any store that lists its functions, set its Budget. The
+// options memory (a size: 64MiB), memory_entries and memory_ttl (a
+// duration, or forever), on any store, put a memory tier in front of it
+// (see [Store.SetMemoryTier] and [Tier]).
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || len(u.Scheme) < 2 {
@@ -122,12 +125,20 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, openError(rawURL, err)
 	}
+	tier, err := tierOptions(u)
+	if err != nil {
+		return nil, openError(rawURL, err)
+	}
 	d, err := open(ctx, u)
 	if err != nil {
 		return nil, openError(rawURL, err)
 	}
 	s := NewStore(d, rawURL)
 	if err := s.SetBudget(budget); err != nil {
+		_ = s.Close()
+		return nil, openError(rawURL, err)
+	}
+	if err := s.SetMemoryTier(tier); err != nil {
 		_ = s.Close()
 		return nil, openError(rawURL, err)
 	}

@@ -58,6 +58,7 @@ type Store struct {
 
 	closed atomic.Bool
 	budget atomic.Pointer[budgeter] // nil: no budget (budget.go)
+	tier   atomic.Pointer[memTier]  // nil: no memory tier (tier.go)
 }
 
 // NewStore returns the portable store over drv. url names it in errors and
@@ -114,14 +115,35 @@ func (s *Store) Get(ctx context.Context, funcname, hash string) (Record, error) 
 
 // Read returns the parts of the record stored under hash that parts names,
 // leaving the others nil, or an error wrapping [ErrNotFound]. A hit that
-// needs only the result reads only the result.
+// needs only the result reads only the result. With a memory tier
+// ([Store.SetMemoryTier]), a read of parts that the tier holds reads
+// nothing from the store.
 func (s *Store) Read(ctx context.Context, funcname, hash string, parts Parts) (Record, error) {
+	return s.read(ctx, funcname, hash, parts, true)
+}
+
+// read is Read; fill says whether a record read from the store goes into
+// the memory tier, which a walk over every record (Entries) should not
+// sweep of what the calls use.
+func (s *Store) read(ctx context.Context, funcname, hash string, parts Parts, fill bool) (Record, error) {
 	if err := s.beginHash(ctx, "read", funcname, hash); err != nil {
 		return Record{}, err
+	}
+	t := s.tier.Load()
+	var tk ticket
+	if t != nil {
+		var rec Record
+		var hit bool
+		if rec, hit, tk = t.get(funcname, hash, parts); hit {
+			return rec, nil
+		}
 	}
 	rec, err := s.drv.Read(ctx, funcname, hash, parts)
 	if err != nil {
 		return Record{}, s.fail("read", funcname, hash, err)
+	}
+	if t != nil && fill {
+		t.fill(funcname, hash, parts, rec, tk)
 	}
 	return rec, nil
 }
@@ -133,7 +155,11 @@ func (s *Store) Put(ctx context.Context, funcname, hash string, rec Record) erro
 	if err := s.beginHash(ctx, "write", funcname, hash); err != nil {
 		return err
 	}
-	if err := s.drv.Write(ctx, funcname, hash, rec); err != nil {
+	err := s.drv.Write(ctx, funcname, hash, rec)
+	if t := s.tier.Load(); t != nil {
+		t.invalidate(funcname, hash) // even after a failure: the record may have changed
+	}
+	if err != nil {
 		return s.fail("write", funcname, hash, err)
 	}
 	s.wrote(ctx, len(rec.Result)+len(rec.Key)+len(rec.Meta))
@@ -146,7 +172,11 @@ func (s *Store) Delete(ctx context.Context, funcname, hash string) error {
 	if err := s.beginHash(ctx, "delete", funcname, hash); err != nil {
 		return err
 	}
-	if err := s.drv.Delete(ctx, funcname, hash); err != nil {
+	err := s.drv.Delete(ctx, funcname, hash)
+	if t := s.tier.Load(); t != nil {
+		t.invalidate(funcname, hash)
+	}
+	if err != nil {
 		return s.fail("delete", funcname, hash, err)
 	}
 	return nil
@@ -158,7 +188,11 @@ func (s *Store) Clear(ctx context.Context, funcname string) error {
 	if err := s.begin(ctx, "clear", funcname); err != nil {
 		return err
 	}
-	if err := s.drv.Clear(ctx, funcname); err != nil {
+	err := s.drv.Clear(ctx, funcname)
+	if t := s.tier.Load(); t != nil {
+		t.clear(funcname)
+	}
+	if err != nil {
 		return s.fail("clear", funcname, "", err)
 	}
 	return nil
@@ -218,7 +252,7 @@ func (s *Store) Entries(ctx context.Context, funcname string, parts Parts) iter.
 				}
 				continue
 			}
-			rec, err := s.Read(ctx, funcname, m.Hash, parts)
+			rec, err := s.read(ctx, funcname, m.Hash, parts, false)
 			if IsNotFound(err) {
 				continue // removed since it was listed
 			}
@@ -235,6 +269,7 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return s.fail("close", "", "", errClosed)
 	}
+	s.tier.Store(nil) // its memory goes with the store
 	if err := s.drv.Close(); err != nil {
 		return s.fail("close", "", "", err)
 	}
