@@ -168,8 +168,8 @@ type tierKey struct{ fn, hash string }
 // entry, once in the ring, never changes but for its used bit.
 type tierShard struct {
 	mu         sync.RWMutex
-	m          map[tierKey]*tierEntry
-	hand       *tierEntry // the CLOCK's hand on a ring of the entries; nil when empty
+	m          map[uint64]*tierEntry // by the names' seeded hash; a hit compares the names
+	hand       *tierEntry            // the CLOCK's hand on a ring of the entries; nil when empty
 	bytes      int64
 	maxBytes   int64 // 0: no bound
 	maxEntries int   // 0: no bound
@@ -181,6 +181,7 @@ type tierShard struct {
 // tierEntry is one record the tier keeps: its parts packed in buf.
 type tierEntry struct {
 	key        tierKey
+	sum        uint64 // its key in the shard's map
 	buf        []byte // result, key and metadata, in that order
 	nRes, nKey int
 	have       Parts // the parts read from the store
@@ -207,7 +208,7 @@ func newMemTier(cfg Tier) *memTier {
 	}
 	for i := range t.shards {
 		sh := &t.shards[i]
-		sh.m = map[tierKey]*tierEntry{}
+		sh.m = map[uint64]*tierEntry{}
 		sh.maxBytes = cfg.MaxBytes / int64(n)
 		if cfg.MaxEntries > 0 {
 			sh.maxEntries = max(1, cfg.MaxEntries/n)
@@ -239,9 +240,9 @@ func (t *memTier) get(fn, hash string, parts Parts) (Record, bool, ticket) {
 	sum := t.sum(fn, hash)
 	sh := t.shard(sum)
 	sh.mu.RLock()
-	e := sh.m[tierKey{fn, hash}]
+	e := sh.m[sum]
 	sh.mu.RUnlock()
-	if e != nil && e.have.Has(parts) && (t.ttl <= 0 || t.now()-e.filled <= t.ttl) {
+	if e != nil && e.key == (tierKey{fn, hash}) && e.have.Has(parts) && (t.ttl <= 0 || t.now()-e.filled <= t.ttl) {
 		if !e.used.Load() { // a store only when it changes: readers share the line
 			e.used.Store(true)
 		}
@@ -330,15 +331,15 @@ func (t *memTier) fill(fn, hash string, parts Parts, rec Record, tk ticket) {
 	if t.stripe(tk.sum).Load() != tk.stripe || t.clears.Load() != tk.clear {
 		return // written, deleted or cleared while it was read
 	}
-	if old := sh.m[e.key]; old != nil {
-		sh.remove(old)
+	if old := sh.m[tk.sum]; old != nil {
+		sh.remove(old) // this key's, or one of the same hash's, which may go
 	}
 	for sh.hand != nil && (sh.maxBytes > 0 && sh.bytes+e.size > sh.maxBytes ||
 		sh.maxEntries > 0 && len(sh.m)+1 > sh.maxEntries) {
 		sh.evictOne()
 	}
-	e.filled = t.now()
-	sh.insert(e)
+	e.filled, e.sum = t.now(), tk.sum
+	sh.insert(e, tk.sum)
 }
 
 // invalidate forgets the record of (fn, hash), once the store has changed
@@ -349,7 +350,7 @@ func (t *memTier) invalidate(fn, hash string) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	t.stripe(sum).Add(1)
-	if e := sh.m[tierKey{fn, hash}]; e != nil {
+	if e := sh.m[sum]; e != nil && e.key == (tierKey{fn, hash}) {
 		sh.remove(e)
 	}
 }
@@ -362,8 +363,8 @@ func (t *memTier) clear(fn string) {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		for k, e := range sh.m {
-			if k.fn == fn {
+		for _, e := range sh.m {
+			if e.key.fn == fn {
 				sh.remove(e)
 			}
 		}
@@ -373,8 +374,8 @@ func (t *memTier) clear(fn string) {
 
 // insert puts e on the ring just behind the hand, so that the hand reaches
 // it last. sh.mu is held.
-func (sh *tierShard) insert(e *tierEntry) {
-	sh.m[e.key] = e
+func (sh *tierShard) insert(e *tierEntry, sum uint64) {
+	sh.m[sum] = e
 	sh.bytes += e.size
 	if sh.hand == nil {
 		e.prev, e.next = e, e
@@ -388,7 +389,7 @@ func (sh *tierShard) insert(e *tierEntry) {
 
 // remove takes e off the ring and out of the map. sh.mu is held.
 func (sh *tierShard) remove(e *tierEntry) {
-	delete(sh.m, e.key)
+	delete(sh.m, e.sum)
 	sh.bytes -= e.size
 	if e.next == e {
 		sh.hand = nil
