@@ -181,7 +181,18 @@ func TestGCOtherVersions(t *testing.T) {
 		}
 		memo.Close()
 	}
-	r := run(t, root, "", "gc", "--json", "--other-versions", "v2", "cache", "triple")
+	r := run(t, root, "", "ls", "--json", "--versions", "cache", "triple")
+	wantCode(t, r, 0)
+	var listed lsEntriesDoc
+	decodeJSON(t, r, &listed)
+	versions := map[string]string{}
+	for _, e := range listed.Entries {
+		versions[e.Hash] = deref(e.Version)
+	}
+	if len(versions) != 3 || versions[hash(t, 1)] != "v1" || versions[hash(t, 2)] != "v2" || versions[hash(t, 3)] != "v2" {
+		t.Fatalf("ls --versions: %+v, want triple(1) of v1, triple(2) and triple(3) of v2", listed)
+	}
+	r = run(t, root, "", "gc", "--json", "--other-versions", "v2", "cache", "triple")
 	wantCode(t, r, 0)
 	var doc gcDoc
 	decodeJSON(t, r, &doc)

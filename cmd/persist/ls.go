@@ -7,22 +7,25 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	persist "github.com/gopersist/persist"
 	"github.com/gopersist/persist/stores"
 )
 
 func newLsCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, versions bool
 	cmd := &cobra.Command{
 		Use:   "ls [URL] [FUNCNAME]",
 		Short: "list the functions of a cache, or the entries of one",
 		Long: `Ls lists the functions of the cache at URL (default ./persist) with their
-numbers of entries and total sizes, sorted by name. Stores that cannot
-list their functions (a persist server) need FUNCNAME.
+numbers of entries, total sizes, oldest and newest entries and last use,
+sorted by name, from the store's listing alone: it reads no entry. Stores
+that cannot list their functions (a persist server) need FUNCNAME.
 
 A function's own directory (persist/triple) is not a cache: persist says
 to name the cache and the function apart (persist triple). A memory store
@@ -32,17 +35,24 @@ With FUNCNAME it lists that function's entries, oldest first: hash, size
 (result, key and metadata together), when it was written, the key when it
 is stored (persist.Options.StoreKey), printed as persist prints keys,
 (('x', 4),), and the metadata (persist.Options.Metadata). Long keys and
-metadata are cut in the table; --json has them whole.
+metadata are cut in the table; --json has them whole. It reads keys and
+metadata, not results; --versions reads each result's stamp too, to show
+the version of the code that computed it (persist.Options.Version, or the
+fingerprint persist fingerprint wrote; "" for none).
 
 With --json, the functions are
   {"store": "./persist",
-   "functions": [{"name": "triple", "entries": 3, "bytes": 171}]}
+   "functions": [{"name": "triple", "entries": 3, "bytes": 171,
+                  "oldest": "2025-01-02T15:04:05Z", "newest": "2025-01-03T09:00:00Z",
+                  "last_used": "2025-01-04T10:00:00Z"}]}
 and the entries of one function
   {"store": "./persist", "function": "triple",
    "entries": [{"hash": "...", "bytes": 57, "created": "2025-01-02T15:04:05Z",
                 "key": "(('x', 4),)", "meta": "text"}]}
 where key and meta are null when not stored, created null when the store
-does not know it. A function whose entries cannot all be read has an
+does not know it; with --versions each entry has a "version" too. Times
+are null for a function without entries, last_used where the store keeps
+no last use. A function whose entries cannot all be read has an
 "error" (and counts those read before it), and makes the exit status 1;
 so does a FUNCNAME the cache does not have.`,
 		Example: `  persist ls
@@ -57,11 +67,12 @@ so does a FUNCNAME the cache does not have.`,
 			}
 			defer c.Close()
 			if len(args) == 2 {
-				return lsEntries(cmd, c, args[1], asJSON)
+				return lsEntries(cmd, c, args[1], asJSON, versions)
 			}
 			return lsFuncs(cmd, c, asJSON)
 		},
 	}
+	cmd.Flags().BoolVar(&versions, "versions", false, "with FUNCNAME, show each entry's version (reads each result's stamp)")
 	jsonFlag(cmd, &asJSON)
 	return cmd
 }
@@ -84,6 +95,11 @@ type funcSummary struct {
 	Name    string `json:"name"`
 	Entries int    `json:"entries"`
 	Bytes   int64  `json:"bytes"`
+	// Oldest and Newest are the earliest and latest creation of an entry,
+	// LastUsed the latest use the store keeps (nil where it keeps none).
+	Oldest   *time.Time `json:"oldest"`
+	Newest   *time.Time `json:"newest"`
+	LastUsed *time.Time `json:"last_used"`
 	// Error is why the entries could not all be read: then Entries and
 	// Bytes count those read before it.
 	Error string `json:"error,omitempty"`
@@ -109,6 +125,11 @@ func lsFuncs(cmd *cobra.Command, c *cache, asJSON bool) error {
 			}
 			sum.Entries++
 			sum.Bytes += e.Size
+			sum.Oldest = earliest(sum.Oldest, e.Created)
+			sum.Newest = latest(sum.Newest, e.Created)
+			if !e.Used.IsZero() {
+				sum.LastUsed = latest(sum.LastUsed, e.Used)
+			}
 		}
 		funcs = append(funcs, sum)
 	}
@@ -134,15 +155,31 @@ func printFuncs(cmd *cobra.Command, c *cache, funcs []funcSummary, asJSON bool) 
 		return nil
 	}
 	tw := newTable(out)
-	fmt.Fprintln(tw, "FUNCTION\tENTRIES\tSIZE")
+	fmt.Fprintln(tw, "FUNCTION\tENTRIES\tSIZE\tOLDEST\tNEWEST\tLAST USED")
 	for _, f := range funcs {
 		more := ""
 		if f.Error != "" {
 			more = " (unreadable)"
 		}
-		fmt.Fprintf(tw, "%s\t%d%s\t%s\n", f.Name, f.Entries, more, humanSize(f.Bytes))
+		fmt.Fprintf(tw, "%s\t%d%s\t%s\t%s\t%s\t%s\n", f.Name, f.Entries, more, humanSize(f.Bytes),
+			timeText(deref(f.Oldest)), timeText(deref(f.Newest)), timeText(deref(f.LastUsed)))
 	}
 	return tw.Flush()
+}
+
+// earliest and latest keep the earlier or later of *p and t in p.
+func earliest(p *time.Time, t time.Time) *time.Time {
+	if p == nil || t.Before(*p) {
+		return &t
+	}
+	return p
+}
+
+func latest(p *time.Time, t time.Time) *time.Time {
+	if p == nil || t.After(*p) {
+		return &t
+	}
+	return p
 }
 
 // entryLine is one line of persist ls URL FUNCNAME.
@@ -152,18 +189,23 @@ type entryLine struct {
 	Created *time.Time `json:"created"`
 	Key     *string    `json:"key"`
 	Meta    *string    `json:"meta"`
+	Version *string    `json:"version,omitempty"`
 }
 
 // lsEntries lists one function's entries: sizes and times from the
 // store's listing, keys and metadata read beside them, results never.
-func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error {
+func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON, versions bool) error {
 	var lines []entryLine
 	ctx := cmd.Context()
+	parts := stores.PartKey | stores.PartMeta
+	if versions {
+		parts |= stores.PartResult
+	}
 	for m, err := range c.ListAll(ctx, funcname) {
 		if err != nil {
 			return err
 		}
-		rec, err := c.Read(ctx, funcname, m.Hash, stores.PartKey|stores.PartMeta)
+		rec, err := c.Read(ctx, funcname, m.Hash, parts)
 		if stores.IsNotFound(err) {
 			continue // removed since it was listed
 		}
@@ -174,6 +216,13 @@ func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error
 		if rec.Key != nil {
 			k, _ := keyText(rec.Key)
 			line.Key = &k
+		}
+		if versions {
+			v := "(damaged)"
+			if st, _, err := persist.SplitStamp(rec.Result); err == nil {
+				v = st.Version
+			}
+			line.Version = &v
 		}
 		lines = append(lines, line)
 	}
@@ -201,13 +250,21 @@ func lsEntries(cmd *cobra.Command, c *cache, funcname string, asJSON bool) error
 		return nil
 	}
 	tw := newTable(out)
-	fmt.Fprintln(tw, "HASH\tSIZE\tCREATED\tKEY\tMETADATA")
+	head := "HASH\tSIZE\tCREATED\tKEY\tMETADATA"
+	if versions {
+		head += "\tVERSION"
+	}
+	fmt.Fprintln(tw, head)
 	for _, l := range lines {
 		var created time.Time
 		if l.Created != nil {
 			created = *l.Created
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Hash, humanSize(l.Bytes), timeText(created), cell(deref(l.Key), 60), cell(deref(l.Meta), 40))
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", l.Hash, humanSize(l.Bytes), timeText(created), cell(deref(l.Key), 60), cell(deref(l.Meta), 40))
+		if versions {
+			row += "\t" + cell(strconv.Quote(deref(l.Version)), 40)
+		}
+		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
 }
@@ -249,9 +306,11 @@ func compareTimes(a, b *time.Time) int {
 	return a.Compare(*b)
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	return *s
+	return *p
 }

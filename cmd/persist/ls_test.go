@@ -25,18 +25,27 @@ func TestLsFunctions(t *testing.T) {
 		}
 	}
 
+	// square(5) was written two days ago and read an hour ago.
+	twoDays := f.age(t, "square", hash(t, 5), 48*time.Hour)
+	used := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(f.path("square", hash(t, 5), ".out"), used, twoDays); err != nil {
+		t.Fatal(err)
+	}
 	r := run(t, f.root, "", "ls", "cache")
 	wantCode(t, r, 0)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 5 || strings.Fields(lines[0])[0] != "FUNCTION" {
+	if len(lines) != 5 || strings.Join(strings.Fields(lines[0]), " ") != "FUNCTION ENTRIES SIZE OLDEST NEWEST LAST USED" {
 		t.Fatalf("want a header and 4 functions:\n%s", r)
 	}
 	for i, name := range []string{"describe", "noise", "square", "triple"} {
 		fields := strings.Fields(lines[i+1])
 		want := []string{name, strconv.Itoa(len(wantFuncs[name])), humanSize(wantBytes[name])}
-		if strings.Join(fields, " ") != strings.Join(want, " ") {
-			t.Errorf("line %d: got %q, want %q", i+1, fields, want)
+		if strings.Join(fields[:4], " ") != strings.Join(want, " ") || len(fields) != 10 {
+			t.Errorf("line %d: got %q, want %q and three times", i+1, fields, want)
 		}
+	}
+	if square := strings.Fields(lines[3]); strings.Join(square[4:6], " ") != timeText(twoDays) {
+		t.Errorf("square's oldest entry: %q, want %s", square[4:6], timeText(twoDays))
 	}
 
 	r = run(t, f.root, "", "ls", "--json", "cache")
@@ -55,6 +64,12 @@ func TestLsFunctions(t *testing.T) {
 		}
 		if fs.Entries != len(wantFuncs[fs.Name]) || fs.Bytes != wantBytes[fs.Name] || fs.Error != "" {
 			t.Errorf("%s: got %+v, want %d entries of %d bytes", fs.Name, fs, len(wantFuncs[fs.Name]), wantBytes[fs.Name])
+		}
+		if fs.Oldest == nil || fs.Newest == nil || fs.LastUsed == nil || fs.Oldest.After(*fs.Newest) {
+			t.Errorf("%s: oldest %v, newest %v, last used %v", fs.Name, fs.Oldest, fs.Newest, fs.LastUsed)
+		}
+		if fs.Name == "square" && (!fs.Oldest.Equal(twoDays) || fs.LastUsed.Before(used)) {
+			t.Errorf("square: oldest %v, last used %v; want %v and at least %v", fs.Oldest, fs.LastUsed, twoDays, used)
 		}
 	}
 }
