@@ -97,7 +97,11 @@ func isJSON(contentType string) bool {
 // the parts its projection keeps: a client that needs only the result
 // gets, and makes the store read, only the result.
 func (s *server) get(w http.ResponseWriter, r *http.Request, funcname, hash string) {
-	parts, err := parseProjection(r.URL.Query().Get(wire.ProjectionParam))
+	parts, known := knownProjections[r.URL.RawQuery]
+	var err error
+	if !known {
+		parts, err = parseProjection(r.URL.Query().Get(wire.ProjectionParam))
+	}
 	if err == nil && parts == 0 {
 		err = errors.New("a projection of an item must keep result, key or metadata")
 	}
@@ -124,6 +128,26 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, funcname, hash stri
 	writeJSON(w, http.StatusOK, it)
 }
 
+// knownProjections are the queries of an item's GET that the Go client
+// sends (wire.ProjectionQuery), and no query, with the parts they keep: a
+// hit is answered without parsing its query. Any other query is parsed.
+var knownProjections = func() map[string]stores.Parts {
+	m := map[string]stores.Parts{"": stores.AllParts}
+	for parts := range stores.AllParts + 1 {
+		if q := wire.ProjectionQuery(parts); q != "" {
+			m[q] = parts
+		}
+	}
+	return m
+}()
+
+// Header values of every frame, shared: net/http only reads them, and an
+// Add to a slice that is full copies it.
+var (
+	frameContentType = []string{wire.FrameType}
+	varyAccept       = []string{"Accept"}
+)
+
 // writeFrame answers an item as a record frame (wire.FrameType), for a
 // client that asked for one: the same headers as the JSON item, and Vary,
 // since the answer depends on Accept.
@@ -132,9 +156,9 @@ func writeFrame(w http.ResponseWriter, hash string, rec stores.Record, parts sto
 	// answer too: a client's Read and List agree.
 	rec.Created = rec.Created.Truncate(time.Second)
 	h := w.Header()
-	h["Content-Type"] = []string{wire.FrameType}
+	h["Content-Type"] = frameContentType
 	h["Content-Length"] = []string{strconv.Itoa(wire.FrameSize(hash, rec))}
-	h["Vary"] = []string{"Accept"}
+	h["Vary"] = varyAccept
 	if parts == stores.AllParts {
 		h["Etag"] = []string{`"` + etag(rec) + `"`}
 	}

@@ -129,17 +129,19 @@ func parseProjection(p string) (stores.Parts, error) {
 	if p == "" {
 		return stores.AllParts, nil
 	}
-	bad := fmt.Errorf(`projection %q is not supported: it must be an object of result, key and metadata, all 1 (keep) or all 0 (leave out)`, p)
+	bad := func() error {
+		return fmt.Errorf(`projection %q is not supported: it must be an object of result, key and metadata, all 1 (keep) or all 0 (leave out)`, p)
+	}
 	var fields map[string]int
 	if err := json.Unmarshal([]byte(p), &fields); err != nil || len(fields) == 0 {
-		return 0, bad
+		return 0, bad()
 	}
 	var named stores.Parts
 	keep := -1
 	for name, v := range fields {
 		part, ok := projectionFields[name]
 		if !ok || v != 0 && v != 1 || keep >= 0 && v != keep {
-			return 0, bad
+			return 0, bad()
 		}
 		named |= part
 		keep = v

@@ -123,9 +123,18 @@ func New(store *stores.Store, opts Options) http.Handler {
 	// /healthz needs no token: load balancers do not carry one.
 	top := http.NewServeMux()
 	top.HandleFunc("GET /healthz", s.healthz)
-	top.Handle("/", s.authorize(mux))
+	authorized := s.authorize(mux)
+	top.Handle("/", authorized)
 
-	var h http.Handler = top
+	// Every path but /healthz goes where top would send it, without a
+	// second routing.
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			top.ServeHTTP(w, r)
+			return
+		}
+		authorized.ServeHTTP(w, r)
+	})
 	h = canonicalPath(h)
 	h = s.recoverPanics(h)
 	if s.log != nil {
@@ -180,6 +189,10 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 func canonicalPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		if isCleanPath(p) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		clean := path.Clean("/" + p)
 		if strings.HasSuffix(p, "/") && clean != "/" {
 			clean += "/"
@@ -190,6 +203,25 @@ func canonicalPath(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isCleanPath reports, without allocating, a path that path.Clean would
+// leave as it is: rooted, with no empty, "." or ".." segment, and no
+// trailing slash but the root's. It may report false for a path that is
+// clean after all; canonicalPath then cleans it to see.
+func isCleanPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if p == "" || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // authorize enforces Options.Token.

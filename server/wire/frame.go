@@ -178,6 +178,9 @@ func AcceptsFrame(accept string) bool {
 		return false // every other client, in one scan
 	}
 	for r := range strings.SplitSeq(accept, ",") {
+		if strings.TrimSpace(r) == FrameType {
+			return true // the Go client's, without a parse
+		}
 		mt, params, err := mime.ParseMediaType(r)
 		if err != nil || mt != FrameType {
 			continue
