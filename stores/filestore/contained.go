@@ -194,9 +194,11 @@ func fileType(mode uint32) fs.FileMode {
 // flocked) through its descriptor: names in it are reached relative to
 // that descriptor, never through the path again.
 type funcDir struct {
-	f    *os.File // owns fd; for flock, fsync and reading entries
 	fd   int
 	path string
+	// f owns fd once made, for reading entries; a writer's commit has no
+	// use for it, and os.NewFile would cost it an fcntl(2).
+	f *os.File
 }
 
 // openFuncDir opens the function directory of funcname.
@@ -206,11 +208,27 @@ func (s *Driver) openFuncDir(funcname string) (*funcDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &funcDir{f: os.NewFile(uintptr(fd), path), fd: fd, path: path}, nil
+	return &funcDir{fd: fd, path: path}, nil
+}
+
+// file returns d as an *os.File, which then owns its descriptor.
+func (d *funcDir) file() *os.File {
+	if d.f == nil {
+		d.f = os.NewFile(uintptr(d.fd), d.path)
+	}
+	return d.f
 }
 
 // Close closes the directory, which releases its flock.
-func (d *funcDir) Close() error { return d.f.Close() }
+func (d *funcDir) Close() error {
+	if d.f != nil {
+		return d.f.Close()
+	}
+	if err := unix.Close(d.fd); err != nil {
+		return &fs.PathError{Op: "close", Path: d.path, Err: err}
+	}
+	return nil
+}
 
 // join names name in d, for messages.
 func (d *funcDir) join(name string) string { return filepath.Join(d.path, name) }
@@ -236,6 +254,24 @@ func (d *funcDir) rename(old, new string) error {
 		return &os.LinkError{Op: "rename", Old: d.join(old), New: d.join(new), Err: err}
 	}
 	return nil
+}
+
+// renameOver renames old to new, both in d, unless new is a foreign file
+// (not a regular one), which it reports as a *ForeignError and leaves
+// alone. Where new does not exist yet, the usual case of a miss, that is
+// one renameat2(2) with RENAME_NOREPLACE and no stat.
+func (d *funcDir) renameOver(old, new string) error {
+	done, err := renameNew(d.fd, old, new)
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: d.join(old), New: d.join(new), Err: err}
+	}
+	if done {
+		return nil
+	}
+	if err := d.notForeign(new); err != nil {
+		return err
+	}
+	return d.rename(old, new)
 }
 
 // link makes new, in d, a hard link to old, in d; it fails if new exists.

@@ -66,7 +66,7 @@ func (s *Driver) withFuncDir(ctx context.Context, funcname string, create bool, 
 // closed: a wait that ctx ended goes on in the background, holding d,
 // and releases the lock the moment it gets it.
 func lockDir(ctx context.Context, d *funcDir) error {
-	err := flock(d.f, syscall.LOCK_EX|syscall.LOCK_NB)
+	err := flock(d, syscall.LOCK_EX|syscall.LOCK_NB)
 	if !errors.Is(err, syscall.EWOULDBLOCK) {
 		if err != nil {
 			d.Close()
@@ -78,7 +78,7 @@ func lockDir(ctx context.Context, d *funcDir) error {
 		return ctx.Err()
 	}
 	if ctx.Done() == nil {
-		if err := flock(d.f, syscall.LOCK_EX); err != nil {
+		if err := flock(d, syscall.LOCK_EX); err != nil {
 			d.Close()
 			return err
 		}
@@ -87,7 +87,7 @@ func lockDir(ctx context.Context, d *funcDir) error {
 	// flock(2) cannot be interrupted by a context: a goroutine waits,
 	// and hands the lock over or, if no one wants it any more, drops it.
 	got := make(chan error, 1)
-	go func() { got <- flock(d.f, syscall.LOCK_EX) }()
+	go func() { got <- flock(d, syscall.LOCK_EX) }()
 	select {
 	case err := <-got:
 		if err != nil {
@@ -120,21 +120,10 @@ func (s *Driver) stillNamed(d *funcDir, funcname string) (bool, error) {
 	return sameFile(&held, &now), nil
 }
 
-// flock applies flock(2) to f, retrying when a signal interrupts the wait.
-func flock(f *os.File, how int) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	err = rc.Control(func(fd uintptr) {
-		ferr = ignoringEINTR(func() error { return syscall.Flock(int(fd), how) })
-	})
-	if err != nil {
-		return err
-	}
-	if ferr != nil {
-		return &fs.PathError{Op: "flock", Path: f.Name(), Err: ferr}
+// flock applies flock(2) to d, retrying when a signal interrupts the wait.
+func flock(d *funcDir, how int) error {
+	if err := ignoringEINTR(func() error { return syscall.Flock(d.fd, how) }); err != nil {
+		return &fs.PathError{Op: "flock", Path: d.path, Err: err}
 	}
 	return nil
 }
@@ -145,7 +134,10 @@ func (s *Driver) syncDir(d *funcDir) error {
 	if !s.opts.Sync {
 		return nil
 	}
-	return d.f.Sync()
+	if err := ignoringEINTR(func() error { return unix.Fsync(d.fd) }); err != nil {
+		return &fs.PathError{Op: "sync", Path: d.path, Err: err}
+	}
+	return nil
 }
 
 // makeFuncDir creates the function directory of funcname, and the cache

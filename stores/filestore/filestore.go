@@ -91,6 +91,10 @@ type Driver struct {
 	heldMu sync.Mutex
 	held   map[string]*heldLock
 
+	// closes remembers whether close(2) can report a failed write on one
+	// file system (see closeReports).
+	closes closeCache
+
 	// names caches the sorted names of function directories, for List
 	// and Len (see listcache.go).
 	names nameCache

@@ -86,7 +86,7 @@ func (s *Driver) foreignIn(ctx context.Context, funcname string, yield func(*For
 	}
 	defer d.Close()
 	notRegular := func(t fs.FileMode) bool { return !t.IsRegular() }
-	err = scanEntries(ctx, d.f, notRegular, func(name string) (bool, error) {
+	err = scanEntries(ctx, d.file(), notRegular, func(name string) (bool, error) {
 		if _, k := classify(name); k == kindOther {
 			return true, nil
 		}

@@ -5,8 +5,8 @@ package filestore
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -76,11 +76,15 @@ import (
 type heldLock struct {
 	path     string // its path, the key of the registry
 	funcname string
-	name     string      // <hash>.lock, in the function directory
-	info     string      // the holder's identity, as written into the file
-	trailer  []byte      // "\n" and info, kept after a result being written
-	f        *os.File    // kept open until the lock is released or renamed
-	id       unix.Stat_t // f's device and inode, to recognise it at path
+	name     string // <hash>.lock, in the function directory
+	info     string // the holder's identity, as written into the file
+	trailer  []byte // "\n" and info, kept after a result being written
+	// fd is the lock file, kept open until the lock is released or
+	// renamed; a bare descriptor, since an *os.File costs a miss an
+	// fcntl(2) to find out what kind of file it is. It is closed once,
+	// after the heartbeat has stopped (see gone).
+	fd int
+	id unix.Stat_t // fd's device and inode, to recognise it at path
 
 	// mu is held by unlock and by a Put that uses the lock, so that the
 	// two never act on it at once. A Put takes it before the function's
@@ -94,19 +98,21 @@ type heldLock struct {
 	beat   *time.Timer
 }
 
-// hold starts the heartbeat of the new lock file f, name in the directory
-// of funcname, which holds info, and registers it (a Put of the record
-// turns it into the result); it returns the function that releases it.
-func (s *Driver) hold(f *os.File, funcname, name, info string) (func(), error) {
-	id, err := fileID(f)
+// hold starts the heartbeat of the new lock file fd, name in the
+// directory of funcname, which holds info, and registers it (a Put of the
+// record turns it into the result); it returns the function that releases
+// it.
+func (s *Driver) hold(fd int, funcname, name, info string) (func(), error) {
+	path := s.join(funcname, name)
+	id, err := fileID(fd, path)
 	if err != nil {
 		// Without its device and inode the lock could not be told from
 		// another at its path. Created an instant ago, it is still ours.
-		f.Close()
+		unix.Close(fd)
 		_ = dirPath{s, funcname}.unlink(name)
 		return nil, err
 	}
-	h := &heldLock{path: s.join(funcname, name), funcname: funcname, name: name, f: f, id: id, info: info, trailer: []byte("\n" + info)}
+	h := &heldLock{path: path, funcname: funcname, name: name, fd: fd, id: id, info: info, trailer: []byte("\n" + info)}
 	s.startHeartbeat(h)
 	s.register(h)
 	var once sync.Once
@@ -126,7 +132,7 @@ func (s *Driver) startHeartbeat(h *heldLock) {
 		if h.beat != t {
 			return // stopped meanwhile
 		}
-		if err := touch(h.f); err != nil {
+		if err := touch(h.fd); err != nil {
 			s.log.Warn("Cannot refresh a held lock.", "lock", h.path, "err", err)
 		}
 		t.Reset(period)
@@ -145,21 +151,11 @@ func (h *heldLock) stopHeartbeat() {
 	}
 }
 
-// touch sets f's modification time to now. It works on the open file, so
-// it never refreshes a lock that replaced ours.
-func touch(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
+// touch sets the modification time of the file open as fd to now. It
+// works on the open file, so it never refreshes a lock that replaced ours.
+func touch(fd int) error {
 	now := syscall.NsecToTimeval(time.Now().UnixNano())
-	var terr error
-	if err := rc.Control(func(fd uintptr) {
-		terr = syscall.Futimes(int(fd), []syscall.Timeval{now, now})
-	}); err != nil {
-		return err
-	}
-	return terr
+	return syscall.Futimes(fd, []syscall.Timeval{now, now})
 }
 
 // unlockHeld is what the unlock function returned by Lock does: nothing if
@@ -218,7 +214,7 @@ func (s *Driver) releaseLocked(ctx context.Context, h *heldLock) error {
 		return d.unlink(h.name)
 	})
 	if !errors.Is(err, context.Canceled) || ctx != noWait {
-		h.f.Close()
+		unix.Close(h.fd)
 	}
 	return err
 }
@@ -327,9 +323,9 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
 	h.stopHeartbeat()
-	if err := d.notForeign(hash + extOut); err != nil {
-		return err
-	}
+	// A foreign file in the place of the .out is refused before anything
+	// changes: by commitCompanions when the companions change (it removes
+	// the .out first), else by renameOver.
 	if err := s.commitCompanions(d, hash, rec, st); err != nil {
 		return err
 	}
@@ -345,11 +341,11 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 	if now, err := d.lstat(h.name); err != nil || !sameFile(&now, &h.id) {
 		return s.commit(d, hash, rec, st)
 	}
-	if err := d.rename(h.name, hash+extOut); err != nil {
+	if err := d.renameOver(h.name, hash+extOut); err != nil {
 		return err
 	}
 	h.gone = true
-	h.f.Close() // written, flushed and renamed: nothing left to report
+	unix.Close(h.fd) // written, flushed and renamed: nothing left to report
 	return s.syncDir(d)
 }
 
@@ -361,56 +357,67 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 // does, while the file stays open: an open file's inode cannot be reused,
 // which is what makes the check of the lock's path by inode sound.
 func (s *Driver) writeResult(h *heldLock, data []byte) error {
-	if _, err := h.f.WriteAt(h.trailer, int64(len(data))); err != nil {
+	if err := pwriteAll(h.fd, h.path, h.trailer, int64(len(data))); err != nil {
 		return err
 	}
-	if _, err := h.f.WriteAt(data, 0); err != nil {
+	if err := pwriteAll(h.fd, h.path, data, 0); err != nil {
 		return err
 	}
-	if s.opts.Sync {
-		return nil // endResult fsyncs
+	if s.opts.Sync || !s.closeReports(h.fd, h.id.Dev) {
+		return nil // endResult fsyncs, or close(2) has nothing to report
 	}
-	return flushByClose(h.f)
+	return flushByClose(h.fd, h.path)
+}
+
+// pwriteAll writes b at off in the file open as fd (at path, for
+// messages), as os.File.WriteAt does.
+func pwriteAll(fd int, path string, b []byte, off int64) error {
+	for len(b) > 0 {
+		var n int
+		err := ignoringEINTR(func() (err error) {
+			n, err = unix.Pwrite(fd, b, off)
+			return err
+		})
+		if err != nil {
+			return &fs.PathError{Op: "write", Path: path, Err: err}
+		}
+		if n == 0 {
+			return &fs.PathError{Op: "write", Path: path, Err: io.ErrShortWrite}
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
 }
 
 // endResult cuts the identity off the lock file, which then holds exactly
 // the result of length n, made durable when the store syncs. From here to
 // the rename, which follows at once, the lock names no holder.
 func (s *Driver) endResult(h *heldLock, n int) error {
-	if err := h.f.Truncate(int64(n)); err != nil {
-		return err
+	if err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, int64(n)) }); err != nil {
+		return &fs.PathError{Op: "truncate", Path: h.path, Err: err}
 	}
 	if s.opts.Sync {
-		return h.f.Sync()
+		if err := ignoringEINTR(func() error { return unix.Fsync(h.fd) }); err != nil {
+			return &fs.PathError{Op: "sync", Path: h.path, Err: err}
+		}
 	}
 	return nil
 }
 
-// flushByClose closes a duplicate of f's descriptor: close(2) flushes the
-// file for every descriptor closed and returns what the flush failed with.
-func flushByClose(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
+// flushByClose closes a duplicate of fd, the file at path: close(2)
+// flushes the file for every descriptor closed and returns what the flush
+// failed with.
+func flushByClose(fd int, path string) error {
+	// Under ForkLock the duplicate, which is not close-on-exec, never
+	// leaks into a child process.
+	syscall.ForkLock.RLock()
+	dup, err := syscall.Dup(fd)
+	if err == nil {
+		err = syscall.Close(dup)
 	}
-	var cerr error
-	err = rc.Control(func(fd uintptr) {
-		// Under ForkLock the duplicate, which is not close-on-exec, never
-		// leaks into a child process.
-		syscall.ForkLock.RLock()
-		defer syscall.ForkLock.RUnlock()
-		dup, derr := syscall.Dup(int(fd))
-		if derr != nil {
-			cerr = derr
-			return
-		}
-		cerr = syscall.Close(dup)
-	})
+	syscall.ForkLock.RUnlock()
 	if err != nil {
-		return err
-	}
-	if cerr != nil {
-		return &fs.PathError{Op: "close", Path: f.Name(), Err: cerr}
+		return &fs.PathError{Op: "close", Path: path, Err: err}
 	}
 	return nil
 }
@@ -419,9 +426,9 @@ func flushByClose(f *os.File) error {
 // restarts its heartbeat: it is held until unlock, as if Put had not used
 // it.
 func (s *Driver) restoreLock(h *heldLock) {
-	err := h.f.Truncate(0)
+	err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, 0) })
 	if err == nil {
-		_, err = h.f.WriteAt([]byte(h.info), 0)
+		err = pwriteAll(h.fd, h.path, []byte(h.info), 0)
 	}
 	if err != nil {
 		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path, "err", err)
@@ -429,21 +436,11 @@ func (s *Driver) restoreLock(h *heldLock) {
 	s.startHeartbeat(h)
 }
 
-// fileID returns the device and inode of the open file f.
-func fileID(f *os.File) (unix.Stat_t, error) {
+// fileID returns the device and inode of the file open as fd, at path.
+func fileID(fd int, path string) (unix.Stat_t, error) {
 	var st unix.Stat_t
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return st, err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = ignoringEINTR(func() error { return unix.Fstat(int(fd), &st) })
-	}); err != nil {
-		return st, err
-	}
-	if serr != nil {
-		return st, &fs.PathError{Op: "stat", Path: f.Name(), Err: serr}
+	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		return st, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	return st, nil
 }

@@ -73,11 +73,11 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 	wait := minPoll
 	var seen sighting
 	for {
-		info := lockInfo{PID: os.Getpid(), Host: hostname(), Time: time.Now()}.String()
-		f, err := s.createLock(funcname, name, info)
+		info := lockInfo{PID: pid(), Host: hostname(), Time: time.Now()}.String()
+		fd, err := s.createLock(funcname, name, info)
 		switch {
 		case err == nil:
-			return s.hold(f, funcname, name, info)
+			return s.hold(fd, funcname, name, info)
 		case errors.Is(err, fs.ErrNotExist):
 			if err := s.makeFuncDir(funcname); err != nil {
 				return nil, err
@@ -108,10 +108,10 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 // exclusively and writes info into it at once: a holder killed in between
 // leaves a lock that names no holder, which only its age can break, so
 // nothing else comes first.
-func (s *Driver) createLock(funcname, name, info string) (*os.File, error) {
+func (s *Driver) createLock(funcname, name, info string) (int, error) {
 	fd, err := s.openIn(funcname, name, "", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
 	if err != nil {
-		return nil, s.pathErr("open", funcname, name, err)
+		return -1, s.pathErr("open", funcname, name, err)
 	}
 	var n int
 	err = ignoringEINTR(func() (err error) {
@@ -126,7 +126,7 @@ func (s *Driver) createLock(funcname, name, info string) (*os.File, error) {
 		// lock works without it.
 		s.log.Warn("Cannot write the lock holder's identity.", "lock", s.join(funcname, name), "err", err)
 	}
-	return os.NewFile(uintptr(fd), s.join(funcname, name)), nil
+	return fd, nil
 }
 
 // sighting is what one waiter saw of a lock file, and since when by its
@@ -300,6 +300,11 @@ func parseLockInfo(b []byte) (info lockInfo, ok bool) {
 	}
 	return info, true
 }
+
+// pid is this process's id, asked of the system once: a Go program
+// cannot fork without exec, so it never changes, and a miss need not pay
+// a system call for it.
+var pid = sync.OnceValue(os.Getpid)
 
 // hostname is this machine's name as lock files record it: whitespace
 // would split the fields, so it is replaced.

@@ -46,3 +46,18 @@ var openat2Works = sync.OnceValue(func() bool {
 	unix.Close(fd)
 	return true
 })
+
+// renameNew renames old to new, both in the directory dirfd, if new does
+// not exist. done is false when new exists, or when the file system
+// cannot rename without replacing (RENAME_NOREPLACE unsupported): nothing
+// was renamed then.
+func renameNew(dirfd int, old, new string) (done bool, err error) {
+	err = ignoringEINTR(func() error { return unix.Renameat2(dirfd, old, dirfd, new, unix.RENAME_NOREPLACE) })
+	switch err {
+	case nil:
+		return true, nil
+	case unix.EEXIST, unix.EINVAL, unix.ENOSYS:
+		return false, nil
+	}
+	return false, err
+}

@@ -8,3 +8,7 @@ func openBeneath([]byte, int, uint32) (int, bool, error) { return -1, false, nil
 
 // openat2Works reports that there is no openat2(2).
 func openat2Works() bool { return false }
+
+// renameNew renames nothing where there is no renameat2(2): the caller
+// checks new and renames over it.
+func renameNew(int, string, string) (bool, error) { return false, nil }

@@ -94,12 +94,9 @@ func (s *Driver) commit(d *funcDir, hash string, rec driver.Record, st *staging)
 		return err
 	}
 	out := hash + extOut
-	if err := d.notForeign(out); err != nil {
-		return err
-	}
 	err := errors.New("no staged result")
 	if st.tmpOut != "" {
-		err = d.rename(st.tmpOut, out)
+		err = d.renameOver(st.tmpOut, out)
 	}
 	if errors.Is(err, fs.ErrNotExist) || st.tmpOut == "" {
 		// Not staged, or a Clear removed it as a leftover before we got
@@ -107,7 +104,7 @@ func (s *Driver) commit(d *funcDir, hash string, rec driver.Record, st *staging)
 		if st.tmpOut, err = st.stage(s, d, out, rec.Result); err != nil {
 			return err
 		}
-		err = d.rename(st.tmpOut, out)
+		err = d.renameOver(st.tmpOut, out)
 	}
 	if err != nil {
 		return err

@@ -82,7 +82,7 @@ func (s *Driver) scan(ctx context.Context, funcname string, fn func(name string)
 		return err
 	}
 	defer d.Close()
-	return scanEntries(ctx, d.f, fs.FileMode.IsRegular, fn)
+	return scanEntries(ctx, d.file(), fs.FileMode.IsRegular, fn)
 }
 
 // scanEntries calls fn for the names in the open directory f whose type
