@@ -89,17 +89,10 @@ func projection(parts driver.Parts) string {
 	if parts == driver.AllParts {
 		return ""
 	}
-	fields := map[string]int{}
-	for part, name := range map[driver.Parts]string{driver.PartResult: "result", driver.PartKey: "key", driver.PartMeta: "metadata"} {
-		if parts.Has(part) {
-			fields[name] = 1
-		}
+	if parts&driver.AllParts == 0 {
+		parts = driver.PartMeta // the smallest part; Read drops it
 	}
-	if len(fields) == 0 {
-		fields["metadata"] = 1 // the smallest part; Read drops it
-	}
-	b, _ := json.Marshal(fields)
-	return "?" + url.Values{wire.ProjectionParam: {string(b)}}.Encode()
+	return "?" + wire.ProjectionQuery(parts)
 }
 
 // getItem fetches one item with the parts named, mapping 404 to

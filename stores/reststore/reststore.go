@@ -74,10 +74,16 @@ type restDriver struct {
 	display   string // the URL for messages
 	client    *http.Client
 	ownClient bool
+	// transport is the own client's, which a read's request goes to
+	// directly (transport.go); nil with Options.Client.
+	transport http.RoundTripper
 	token     string
-	retries   int
-	backoff   time.Duration
-	pageSize  int
+	// authHeader is the Authorization header's value, shared by every
+	// request.
+	authHeader []string
+	retries    int
+	backoff    time.Duration
+	pageSize   int
 
 	// Leases (lease.go).
 	leaseTTL  time.Duration
@@ -171,6 +177,7 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 	if s.token == "" {
 		s.token = os.Getenv(TokenEnv)
 	}
+	s.authHeader = []string{"Bearer " + s.token}
 	switch {
 	case s.retries == 0:
 		s.retries = DefaultRetries
@@ -189,7 +196,8 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 		if timeout <= 0 {
 			timeout = DefaultTimeout
 		}
-		s.client = &http.Client{Transport: newTransport(), Timeout: timeout}
+		s.transport = newTransport()
+		s.client = &http.Client{Transport: s.transport, Timeout: timeout}
 		s.ownClient = true
 	}
 	// A lease request that waits must end before the client's timeout.
