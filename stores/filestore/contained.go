@@ -66,7 +66,7 @@ func (s *Driver) openIn(funcname, base, ext string, flag int, perm uint32) (int,
 	}
 	fd := d
 	if name := base + ext; name != "" {
-		fd, err = openat(d, s.join(funcname, name), name, flag, perm)
+		fd, err = openat(d, s.join(funcname, ""), name, flag, perm)
 		unix.Close(d)
 	}
 	if err == nil && fellBack {
@@ -143,12 +143,14 @@ func (s *Driver) openFuncDirFD(funcname string) (int, error) {
 		return -1, &fs.PathError{Op: "open", Path: s.dir, Err: err}
 	}
 	defer unix.Close(root)
-	return openat(root, filepath.Join(s.dir, funcname), funcname, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	return openat(root, s.dir, funcname, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 }
 
-// openat opens name relative to the directory dirfd (whose name joined
-// with name is path, for messages), never following a link as name.
-func openat(dirfd int, path, name string, flag int, perm uint32) (int, error) {
+// openat opens name relative to the directory dirfd, whose path is dir
+// (for messages), never following a link as name. A missing file is a
+// bare ENOENT, which costs a writer's probes of absent files no
+// allocation (see pathErr).
+func openat(dirfd int, dir, name string, flag int, perm uint32) (int, error) {
 	var fd int
 	err := ignoringEINTR(func() (err error) {
 		fd, err = unix.Openat(dirfd, name, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
@@ -157,6 +159,10 @@ func openat(dirfd int, path, name string, flag int, perm uint32) (int, error) {
 	if err == nil {
 		return fd, nil
 	}
+	if err == unix.ENOENT {
+		return -1, err
+	}
+	path := filepath.Join(dir, name)
 	if err == unix.ELOOP || err == unix.ENOTDIR {
 		// Either is what O_NOFOLLOW or O_DIRECTORY says of a link or of
 		// a file that is not a directory, depending on the system.
@@ -235,7 +241,7 @@ func (d *funcDir) join(name string) string { return filepath.Join(d.path, name) 
 
 // open opens name in d, never following a link as name.
 func (d *funcDir) open(name string, flag int, perm uint32) (int, error) {
-	return openat(d.fd, d.join(name), name, flag, perm)
+	return openat(d.fd, d.path, name, flag, perm)
 }
 
 // lstat returns the stat of name in d, not following a link.

@@ -87,9 +87,10 @@ type Driver struct {
 	rootLinked atomic.Bool
 
 	// held registers the locks this store created and has not released,
-	// by lock path, so that a Put can turn the lock file into the result.
+	// by function and hash, so that a Put can turn the lock file into the
+	// result.
 	heldMu sync.Mutex
-	held   map[string]*heldLock
+	held   map[lockKey]*heldLock
 
 	// closes remembers whether close(2) can report a failed write on one
 	// file system (see closeReports).

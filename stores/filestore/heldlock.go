@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -74,7 +75,8 @@ import (
 
 // heldLock is a lock file that this store created and has not released.
 type heldLock struct {
-	path     string // its path, the key of the registry
+	key      lockKey
+	path     string // its path, for messages
 	funcname string
 	name     string // <hash>.lock, in the function directory
 	info     string // the holder's identity, as written into the file
@@ -112,7 +114,7 @@ func (s *Driver) hold(fd int, funcname, name, info string) (func(), error) {
 		_ = dirPath{s, funcname}.unlink(name)
 		return nil, err
 	}
-	h := &heldLock{path: path, funcname: funcname, name: name, fd: fd, id: id, info: info, trailer: []byte("\n" + info)}
+	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, path: path, funcname: funcname, name: name, fd: fd, id: id, info: info, trailer: []byte("\n" + info)}
 	s.startHeartbeat(h)
 	s.register(h)
 	var once sync.Once
@@ -237,26 +239,30 @@ func (s *Driver) register(h *heldLock) {
 	s.heldMu.Lock()
 	defer s.heldMu.Unlock()
 	if s.held == nil {
-		s.held = make(map[string]*heldLock)
+		s.held = make(map[lockKey]*heldLock)
 	}
-	s.held[h.path] = h
+	s.held[h.key] = h
 }
 
 // unregister forgets h, if it is still the lock registered at its path.
 func (s *Driver) unregister(h *heldLock) {
 	s.heldMu.Lock()
 	defer s.heldMu.Unlock()
-	if s.held[h.path] == h {
-		delete(s.held, h.path)
+	if s.held[h.key] == h {
+		delete(s.held, h.key)
 	}
 }
 
-// claim takes the lock at path out of the registry for a Put, and returns
+// lockKey names a record's lock in the registry: its function and hash,
+// not its path, which a Put would have to join to look it up.
+type lockKey struct{ funcname, hash string }
+
+// claim takes the lock of k out of the registry for a Put, and returns
 // it with its mutex held; nil if this store does not hold it.
-func (s *Driver) claim(path string) *heldLock {
+func (s *Driver) claim(k lockKey) *heldLock {
 	s.heldMu.Lock()
-	h := s.held[path]
-	delete(s.held, path)
+	h := s.held[k]
+	delete(s.held, k)
 	s.heldMu.Unlock()
 	if h == nil {
 		return nil
@@ -274,8 +280,8 @@ func (s *Driver) claim(path string) *heldLock {
 func (s *Driver) unclaim(h *heldLock) {
 	if !h.gone {
 		s.heldMu.Lock()
-		if _, taken := s.held[h.path]; !taken {
-			s.held[h.path] = h // the map exists: h was in it
+		if _, taken := s.held[h.key]; !taken {
+			s.held[h.key] = h // the map exists: h was in it
 		}
 		s.heldMu.Unlock()
 	}

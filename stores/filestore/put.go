@@ -67,7 +67,7 @@ import (
 func (s *Driver) Write(ctx context.Context, funcname, hash string, rec driver.Record) error {
 	// When this store holds the lock of the record, the lock file becomes
 	// the result (see putThroughLock).
-	if h := s.claim(s.lockPath(funcname, hash)); h != nil {
+	if h := s.claim(lockKey{funcname, hash}); h != nil {
 		err := s.putThroughLock(ctx, funcname, hash, rec, h)
 		s.unclaim(h)
 		return err
@@ -251,7 +251,10 @@ func readFileIn(dir dirFiles, name string) ([]byte, error) {
 		return nil, err
 	}
 	b, err := readAll(fd, st.Size)
-	return b, wrapErrno("read", dir.join(name), err)
+	if err != nil {
+		return nil, wrapErrno("read", dir.join(name), err)
+	}
+	return b, nil
 }
 
 // writeTemp writes data to a new temporary file beside final, in dir,
@@ -343,9 +346,6 @@ func (p dirPath) join(name string) string { return p.s.join(p.funcname, name) }
 
 // join names name in the directory of funcname.
 func (s *Driver) join(funcname, name string) string { return filepath.Join(s.dir, funcname, name) }
-
-// lockPath is the path of the lock file of (funcname, hash).
-func (s *Driver) lockPath(funcname, hash string) string { return s.join(funcname, hash+extLock) }
 
 // wrapErrno gives a bare system error the path it concerns.
 func wrapErrno(op, path string, err error) error {
