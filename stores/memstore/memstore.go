@@ -45,11 +45,15 @@ type records struct {
 	order  *btree.BTreeG[string]
 }
 
-// entry is one record and when it was last read, which a read under the
-// space's read lock sets atomically.
+// entry is one record and its last use. A read only marks the entry
+// touched, which costs it no clock reading and, once marked, no write; a
+// listing turns the mark into the time of the listing (the CLOCK
+// algorithm's reference bit): last use is known to the listing, and a
+// budget's trims, which list the store, see it.
 type entry struct {
-	rec  driver.Record
-	used atomic.Int64 // Unix nanoseconds
+	rec     driver.Record
+	used    atomic.Int64 // Unix nanoseconds, as of the last listing
+	touched atomic.Bool  // read since the last listing
 }
 
 var (
@@ -92,7 +96,9 @@ func (d *memDriver) Read(_ context.Context, funcname, hash string, parts driver.
 		return driver.Record{}, errNotFound
 	}
 	rec := e.rec
-	e.used.Store(time.Now().UnixNano())
+	if !e.touched.Load() {
+		e.touched.Store(true)
+	}
 	d.sp.mu.RUnlock()
 	out := driver.Record{Created: rec.Created}
 	if parts.Has(driver.PartResult) {
@@ -165,11 +171,15 @@ func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]dr
 		return nil, nil
 	}
 	page := make([]driver.Meta, 0, min(n, len(r.byHash)))
+	now := time.Now().UnixNano()
 	r.order.AscendGreaterOrEqual(after, func(h string) bool {
 		if h == after {
 			return true
 		}
 		e := r.byHash[h]
+		if e.touched.Swap(false) {
+			e.used.Store(now)
+		}
 		page = append(page, driver.Meta{
 			Hash: h, Size: int64(len(e.rec.Result) + len(e.rec.Key) + len(e.rec.Meta)),
 			Created: e.rec.Created, Used: time.Unix(0, e.used.Load()),
