@@ -426,7 +426,7 @@ var errBadTier = errors.New("bad memory tier option")
 // tierOptions removes memory, memory_entries and memory_ttl from u's query
 // and returns the tier they ask for, which is zero when they ask for none.
 func tierOptions(u *url.URL) (Tier, error) {
-	q := u.Query()
+	q, bad := url.ParseQuery(u.RawQuery)
 	var t Tier
 	get := func(name string) (string, bool, error) {
 		vals, ok := q[name]
@@ -469,6 +469,11 @@ func tierOptions(u *url.URL) (Tier, error) {
 		if !t.set() {
 			return t, fmt.Errorf("%w: memory_ttl needs memory or memory_entries", errBadTier)
 		}
+	}
+	if t.set() && bad != nil {
+		// Encoding the rest again would drop what did not parse, which
+		// the driver should see and refuse.
+		return t, fmt.Errorf("%w: the query does not parse: %v", errBadTier, bad)
 	}
 	if t.set() {
 		q.Del("memory")

@@ -5,11 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
 	"github.com/gopersist/persist/stores/memstore"
 	"github.com/gopersist/persist/stores/storetest"
 )
@@ -504,5 +508,69 @@ func TestTierConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return st
+	})
+}
+
+// tierQuery is the query that the tier-fuzz scheme's last open was given.
+var tierQuery atomic.Pointer[string]
+
+func init() {
+	stores.Register("tier-fuzz", func(_ context.Context, u *url.URL) (driver.Store, error) {
+		q := u.RawQuery
+		tierQuery.Store(&q)
+		return memDriverOf("tier-fuzz"), nil
+	})
+}
+
+// FuzzTierOptions: a URL's query either opens a store, whose driver got the
+// query without the tier's options and which has a tier exactly when memory
+// or memory_entries was given, or fails with an *OpError.
+func FuzzTierOptions(f *testing.F) {
+	for _, q := range []string{"memory=64MiB", "memory_entries=10&memory_ttl=1s", "memory=1GB&memory_ttl=forever&other=x",
+		"memory=0", "memory_ttl=5s", "memory=1MiB&memory=2MiB", "memory=%zz", "memory=1MiB&x=%zz", "a=b&memory_entries=99999999999999999999"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		raw := "tier-fuzz://x?" + query
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Skip()
+		}
+		want := u.Query()
+		if want.Has("max_size") || want.Has("max_entries") {
+			t.Skip() // the budget's options, tested with the budget
+		}
+		tierQuery.Store(nil)
+		st, err := stores.Open(t.Context(), raw)
+		if err != nil {
+			if !errors.As(err, new(*stores.OpError)) {
+				t.Fatalf("Open(%q): %T %v, want an *OpError", raw, err, err)
+			}
+			return
+		}
+		defer st.Close()
+		_, hasTier := st.MemoryTierStats()
+		if hasTier != (want.Has("memory") || want.Has("memory_entries")) {
+			t.Fatalf("Open(%q): a memory tier: %v", raw, hasTier)
+		}
+		if !hasTier {
+			if got := *tierQuery.Load(); got != u.RawQuery {
+				t.Fatalf("Open(%q): the driver got the query %q, want it as it was", raw, got)
+			}
+			return
+		}
+		got, err := url.ParseQuery(*tierQuery.Load())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"memory", "memory_entries", "memory_ttl"} {
+			if got.Has(name) {
+				t.Fatalf("Open(%q): the driver got %s", raw, name)
+			}
+			want.Del(name)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Open(%q): the driver got %v, want %v", raw, got, want)
+		}
 	})
 }
