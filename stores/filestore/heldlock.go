@@ -369,7 +369,8 @@ func (s *Driver) writeResult(h *heldLock, data []byte) error {
 	if err := pwriteAll(h.fd, h.path, data, 0); err != nil {
 		return err
 	}
-	if s.opts.Sync || !s.closeReports(h.fd, h.id.Dev) {
+	// Dev is not a uint64 on every system.
+	if s.opts.Sync || !s.closeReports(h.fd, uint64(h.id.Dev)) {
 		return nil // endResult fsyncs, or close(2) has nothing to report
 	}
 	return flushByClose(h.fd, h.path)
