@@ -574,3 +574,48 @@ func FuzzTierOptions(f *testing.F) {
 		}
 	})
 }
+
+// TestTierBudget: the records a budget removes leave the tier too.
+func TestTierBudget(t *testing.T) {
+	st, err := stores.Open(t.Context(), fmt.Sprintf("mem://tier-budget-%d?max_entries=2&memory_entries=100&memory_ttl=1h", spaces.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 3 {
+		h := fmt.Sprint("h", i)
+		tierPut(t, st, "f", h, h)
+		// In the tier until the budget removes it, which it may do at once.
+		_, _ = st.Read(t.Context(), "f", h, stores.PartResult)
+	}
+	kept := map[string]bool{}
+	for m, err := range st.ListAll(t.Context(), "f") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept[m.Hash] = true
+	}
+	if len(kept) == 3 {
+		t.Fatal("the budget removed nothing")
+	}
+	for i := range 3 {
+		h := fmt.Sprint("h", i)
+		_, err := st.Read(t.Context(), "f", h, stores.PartResult)
+		if kept[h] != (err == nil) || !kept[h] && !errors.Is(err, stores.ErrNotFound) {
+			t.Errorf("Read(%s) = %v; the store keeps it: %v", h, err, kept[h])
+		}
+	}
+}
+
+func TestTierCloseDropsIt(t *testing.T) {
+	st, _, _ := tiered(t, stores.Tier{MaxEntries: 10})
+	tierPut(t, st, "f", "h", "r")
+	readResult(t, st, "f", "h")
+	_ = st.Close()
+	if _, ok := st.MemoryTierStats(); ok {
+		t.Error("a closed store still has its memory tier")
+	}
+	if _, err := st.Read(t.Context(), "f", "h", stores.PartResult); !errors.Is(err, stores.ErrClosed) {
+		t.Errorf("Read after Close: %v, want ErrClosed", err)
+	}
+}
