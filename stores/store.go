@@ -11,7 +11,8 @@
 // counting, iteration and paging built on the driver's metadata-only List.
 // A new backend is one package that implements the driver, registers its
 // URL schemes with [Register] from an init function, and passes the shared
-// conformance suite in stores/storetest.
+// conformance suite in stores/storetest. A memory tier ([Tier]) can stand in
+// front of any backend, so that repeated hits cost what a memory store's do.
 package stores
 
 import (
