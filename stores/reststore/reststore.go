@@ -77,7 +77,10 @@ type restDriver struct {
 	// transport is the own client's, which a read's request goes to
 	// directly (transport.go); nil with Options.Client.
 	transport http.RoundTripper
-	token     string
+	// raw sends the own client's GETs over plain HTTP (rawget.go); nil
+	// with Options.Client, for https and behind a proxy.
+	raw   *rawGetter
+	token string
 	// authHeader is the Authorization header's value, shared by every
 	// request.
 	authHeader []string
@@ -199,6 +202,7 @@ func openDriver(u *url.URL, opts Options) (*restDriver, error) {
 		s.transport = newTransport()
 		s.client = &http.Client{Transport: s.transport, Timeout: timeout}
 		s.ownClient = true
+		s.raw = newRawGetter(s.base)
 	}
 	// A lease request that waits must end before the client's timeout.
 	s.leaseWait = leaseWait
@@ -233,6 +237,9 @@ func (s *restDriver) Close() error {
 	s.leaseWG.Wait()
 	if s.ownClient {
 		s.client.CloseIdleConnections()
+	}
+	if s.raw != nil {
+		s.raw.closeIdle()
 	}
 	return nil
 }

@@ -81,43 +81,12 @@ type request struct {
 // ended, else with an error wrapping errUnavailable.
 func (s *restDriver) do(ctx context.Context, req request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		direct := req.read && s.transport != nil
-		rctx, cancel := ctx, context.CancelFunc(nil)
-		if direct {
-			// Ended by sendDirect, or by closing the answer's body.
-			var end context.CancelFunc
-			rctx, end = context.WithTimeout(ctx, s.client.Timeout)
-			cancel = end
-		}
-		hr, err := http.NewRequestWithContext(rctx, req.method, req.url, nil)
-		if err != nil {
-			if cancel != nil {
-				cancel()
-			}
-			return nil, err
-		}
-		if req.body != nil {
-			hr.Body = io.NopCloser(bytes.NewReader(req.body))
-			hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(req.body)), nil }
-			hr.ContentLength = int64(len(req.body))
-			hr.Header.Set("Content-Type", "application/json")
-		}
-		if req.accept == acceptFrame {
-			hr.Header["Accept"] = acceptFrameHeader
-		} else {
-			hr.Header["Accept"] = acceptJSONHeader
-		}
-		if req.ifMatch != "" {
-			hr.Header.Set("If-Match", req.ifMatch)
-		}
-		if s.token != "" {
-			hr.Header["Authorization"] = s.authHeader
-		}
 		var resp *http.Response
-		if direct {
-			resp, err = s.sendDirect(ctx, rctx, cancel, hr)
+		var err error
+		if s.raw != nil && req.read && req.method == http.MethodGet {
+			resp, err = s.rawGet(ctx, req)
 		} else {
-			resp, err = s.client.Do(hr)
+			resp, err = s.send(ctx, req, false)
 		}
 		retry := req.read && attempt < s.retries
 		switch {
@@ -134,6 +103,87 @@ func (s *restDriver) do(ctx context.Context, req request) (*http.Response, error
 			return nil, err
 		}
 	}
+}
+
+// send makes one exchange through net/http: a read of the own client
+// through its transport directly (sendDirect), unless viaClient, any
+// other request through the client.
+func (s *restDriver) send(ctx context.Context, req request, viaClient bool) (*http.Response, error) {
+	direct := req.read && s.transport != nil && !viaClient
+	rctx, cancel := ctx, context.CancelFunc(nil)
+	if direct {
+		// Ended by sendDirect, or by closing the answer's body.
+		var end context.CancelFunc
+		rctx, end = context.WithTimeout(ctx, s.client.Timeout)
+		cancel = end
+	}
+	hr, err := http.NewRequestWithContext(rctx, req.method, req.url, nil)
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, err
+	}
+	if req.body != nil {
+		hr.Body = io.NopCloser(bytes.NewReader(req.body))
+		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(req.body)), nil }
+		hr.ContentLength = int64(len(req.body))
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	hr.Header["Accept"] = s.acceptHeader(req)
+	if req.ifMatch != "" {
+		hr.Header.Set("If-Match", req.ifMatch)
+	}
+	if s.token != "" {
+		hr.Header["Authorization"] = s.authHeader
+	}
+	if direct {
+		return s.sendDirect(ctx, rctx, cancel, hr)
+	}
+	return s.client.Do(hr)
+}
+
+// acceptHeader is the Accept header of req.
+func (s *restDriver) acceptHeader(req request) []string {
+	if req.accept == acceptFrame {
+		return acceptFrameHeader
+	}
+	return acceptJSONHeader
+}
+
+// rawGet sends a GET of the own client over its own connections
+// (rawget.go), with the client's timeout, and its errors: a *url.Error,
+// the timeout's wrapping errUnavailable. An answer that redirects is
+// asked again through the client, which follows it.
+func (s *restDriver) rawGet(ctx context.Context, req request) (*http.Response, error) {
+	deadline := time.Now().Add(s.client.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var auth []string
+	if s.token != "" {
+		auth = s.authHeader
+	}
+	resp, err := s.raw.get(ctx, req.url, s.acceptHeader(req), auth, deadline)
+	if err != nil {
+		if ctx.Err() == nil && !time.Now().Before(deadline) {
+			err = s.timedOut()
+		}
+		return nil, &url.Error{Op: "Get", URL: req.url, Err: err}
+	}
+	if isRedirect(resp.StatusCode) {
+		return s.send(ctx, req, true)
+	}
+	return resp, nil
+}
+
+// isRedirect reports the statuses http.Client follows.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 // Accept headers, shared by every request: the transport only reads them.
@@ -159,8 +209,7 @@ func (s *restDriver) sendDirect(ctx, rctx context.Context, cancel context.Cancel
 		}
 		return nil, &url.Error{Op: hr.Method[:1] + strings.ToLower(hr.Method[1:]), URL: hr.URL.Redacted(), Err: err}
 	}
-	switch resp.StatusCode {
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	if isRedirect(resp.StatusCode) {
 		discard(resp)
 		cancel()
 		return s.client.Do(hr.WithContext(ctx))
@@ -264,6 +313,11 @@ func decode(resp *http.Response, v any) error {
 // announced length when it has one. An answer shorter than its
 // Content-Length is an error (io.ErrUnexpectedEOF), never a short body.
 func readBody(resp *http.Response) ([]byte, error) {
+	if wb, ok := resp.Body.(*wholeBody); ok {
+		if b, whole := wb.bytes(); whole {
+			return b, nil // read by rawGet already
+		}
+	}
 	defer discard(resp)
 	var body []byte
 	var err error
