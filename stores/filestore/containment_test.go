@@ -280,3 +280,45 @@ func TestFIFOsNeverBlock(t *testing.T) {
 		}
 	}
 }
+
+// A Put through the record's own lock, whose lock file would become the
+// result, refuses a link planted as the .out (renamed into place only
+// where nothing is) and leaves it, the file it points to and the lock as
+// they were; over a regular .out, it replaces the result.
+func TestPutThroughLockOverForeignOut(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, filestore.Options{})
+	put(t, s, "f", "ok", stores.Record{Result: []byte("mine")})
+	dir, before := outside(t, s)
+	out := filepath.Join(s.Dir(), "f", "h.out")
+	if err := os.Symlink(filepath.Join(dir, "secret"), out); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := s.Lock(ctx, "f", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantForeign(t, "Put through the lock over a link", s.Put(ctx, "f", "h", stores.Record{Result: []byte("new")}))
+	if fi, err := os.Lstat(out); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("h.out after the Put: %v, %v; want the link left alone", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "f", "h.lock")); err != nil {
+		t.Errorf("the lock after a refused Put: %v; want it still held", err)
+	}
+	unlock()
+	checkUnchanged(t, dir, before)
+
+	unlock, err = s.Lock(ctx, "f", "ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "f", "ok", stores.Record{Result: []byte("again")})
+	unlock()
+	rec, err := s.Read(ctx, "f", "ok", stores.PartResult)
+	if err != nil || string(rec.Result) != "again" {
+		t.Errorf("Read after a Put through the lock over a record: %q, %v; want \"again\"", rec.Result, err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "f", "ok.lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ok.lock after the Put: %v; want it gone, become the result", err)
+	}
+}
