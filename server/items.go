@@ -149,8 +149,9 @@ var (
 )
 
 // writeFrame answers an item as a record frame (wire.FrameType), for a
-// client that asked for one: the same headers as the JSON item, and Vary,
-// since the answer depends on Accept.
+// client that asked for one: the ETag of the JSON item, and Vary, since
+// the answer depends on Accept. The creation time is in the frame, so
+// there is no Last-Modified to format and parse.
 func writeFrame(w http.ResponseWriter, hash string, rec stores.Record, parts stores.Parts) {
 	// The creation time of _created, Eve's whole seconds, which lists
 	// answer too: a client's Read and List agree.
@@ -161,9 +162,6 @@ func writeFrame(w http.ResponseWriter, hash string, rec stores.Record, parts sto
 	h["Vary"] = varyAccept
 	if parts == stores.AllParts {
 		h["Etag"] = []string{`"` + etag(rec) + `"`}
-	}
-	if !rec.Created.IsZero() {
-		h["Last-Modified"] = []string{rec.Created.UTC().Format(http.TimeFormat)}
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = wire.WriteFrame(w, hash, rec) // a client that went away is not an error to report

@@ -26,7 +26,8 @@ const maxAttempts = 8
 // record frame (wire.FrameType), the record's bytes as they are, and reads
 // the JSON item of a server that answers that instead.
 func (s *restDriver) Read(ctx context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
-	resp, err := s.do(ctx, request{method: http.MethodGet, url: s.itemURL(funcname, hash) + projection(parts), accept: acceptFrame, read: true})
+	target := s.base + "/" + funcname + "/" + url.PathEscape(hash) + projection(parts) // one allocation
+	resp, err := s.do(ctx, request{method: http.MethodGet, url: target, accept: acceptFrame, read: true})
 	if err != nil {
 		return driver.Record{}, err
 	}
@@ -86,14 +87,21 @@ func isFrame(contentType string) bool {
 
 // projection is the query that asks for parts of an item, "" for all.
 func projection(parts driver.Parts) string {
-	if parts == driver.AllParts {
-		return ""
-	}
 	if parts&driver.AllParts == 0 {
 		parts = driver.PartMeta // the smallest part; Read drops it
 	}
-	return "?" + wire.ProjectionQuery(parts)
+	return projections[parts&driver.AllParts]
 }
+
+// projections are the queries of projection, "?" included, built once.
+var projections = func() (q [driver.AllParts + 1]string) {
+	for parts := range driver.AllParts {
+		if wq := wire.ProjectionQuery(parts); wq != "" {
+			q[parts] = "?" + wq
+		}
+	}
+	return q
+}()
 
 // getItem fetches one item with the parts named, mapping 404 to
 // errNotFound.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,6 +26,7 @@ import (
 // caller's Options.Client) goes through net/http as before.
 type rawGetter struct {
 	addr      string // host:port to dial
+	origin    string // http://host, which the URLs asked for begin with
 	host      string // the Host header
 	userAgent string
 	dialer    net.Dialer
@@ -62,6 +64,7 @@ func newRawGetter(base string) *rawGetter {
 	}
 	return &rawGetter{
 		addr:      addr,
+		origin:    "http://" + u.Host,
 		host:      u.Host,
 		userAgent: "Go-http-client/1.1", // what net/http sends, so server logs read the same
 		dialer:    net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second},
@@ -79,8 +82,12 @@ var errBadAnswer = errors.New("the server sent more than its answer")
 // changes nothing). It returns the errors of the connection as they are;
 // the caller tells the context's and the deadline's apart.
 func (g *rawGetter) get(ctx context.Context, target string, accept, auth []string, deadline time.Time) (*http.Response, error) {
-	uri := target
-	if u, err := url.Parse(target); err == nil {
+	uri, ok := strings.CutPrefix(target, g.origin)
+	if !ok || !strings.HasPrefix(uri, "/") {
+		u, err := url.Parse(target)
+		if err != nil {
+			return nil, err
+		}
 		uri = u.RequestURI()
 	}
 	for attempt := 0; ; attempt++ {
@@ -206,14 +213,16 @@ func (g *rawGetter) exchange(ctx context.Context, c *rawConn, uri string, accept
 		_ = c.SetDeadline(time.Time{})
 		g.put(c)
 	}
-	resp.Body = &wholeBody{Reader: bytes.NewReader(body), b: body}
+	wb := &wholeBody{b: body}
+	wb.Reset(body)
+	resp.Body = wb
 	return resp, nil
 }
 
 // wholeBody is a body read whole already; readBody takes its bytes
 // without a copy.
 type wholeBody struct {
-	*bytes.Reader
+	bytes.Reader
 	b []byte
 }
 
