@@ -149,6 +149,17 @@
 // shows only 25 keys unless the server's page size is raised
 // ([Options.PageSize], persist serve --page-size).
 //
+// # Record frames
+//
+// A GET of one item whose Accept names [wire.FrameType]
+// (application/vnd.persist.record), as stores/reststore's reads do, is
+// answered with the record's bytes in a frame (see [wire.DecodeFrame])
+// instead of the JSON item: no base64, no JSON escapes, no parse of the
+// whole item on either side. It has the item's ETag when the record is
+// whole, Vary: Accept, and no Last-Modified (the creation time, to Eve's
+// second as in _created, is inside). Every other Accept, pypersist's
+// */* among them, gets the JSON item exactly as before.
+//
 // # Operations
 //
 // Beside the protocol the server answers GET /healthz for load balancers

@@ -45,6 +45,17 @@
 // "<base64>"}; a server without it (Eve) makes ClaimOwner fail with
 // stores.ErrUnsupported.
 //
+// # Reads
+//
+// A read asks persist serve for a record frame (a persist extension, see
+// package server): the record's bytes as they are, read without JSON. A
+// server that does not know it (Eve) answers the JSON item, which the
+// store reads as before. The store's own client (Options.Client nil)
+// sends its GETs over plain HTTP on kept connections of its own, written
+// and read by the calling goroutine, which spares each hit the handoffs
+// between goroutines of net/http's transport; https, a proxy from the
+// environment, HEAD and every write go through net/http.
+//
 // # Encoding
 //
 // Results, keys and metadata are bytes in Go and strings on the wire. A
