@@ -17,7 +17,21 @@ import (
 )
 
 // memURL gives each test its own in-memory store.
-func memURL(t testing.TB) string { return "mem://" + t.Name() }
+// memURL names a memory space of the test's own: the same for every call
+// in one test, another for each run of it (go test -count=2), whose
+// records would otherwise be there already.
+func memURL(t testing.TB) string {
+	u, loaded := memURLs.LoadOrStore(t, fmt.Sprintf("mem://%s-%d", t.Name(), memSeq.Add(1)))
+	if !loaded {
+		t.Cleanup(func() { memURLs.Delete(t) })
+	}
+	return u.(string)
+}
+
+var (
+	memURLs sync.Map // testing.TB → its space's URL
+	memSeq  atomic.Int64
+)
 
 func triple(x int) int { return 3 * x }
 
