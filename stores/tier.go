@@ -224,8 +224,11 @@ type ticket struct {
 	stripe, clear uint64
 }
 
+// sum is the seeded hash of the names: two of maphash.String, which cost
+// less than maphash.Comparable of the pair, mixed so that the same hash
+// under two funcnames (the same arguments of two functions) differs.
 func (t *memTier) sum(fn, hash string) uint64 {
-	return maphash.Comparable(t.seed, tierKey{fn, hash})
+	return maphash.String(t.seed, hash) ^ maphash.String(t.seed, fn)*0x9e3779b97f4a7c15
 }
 
 func (t *memTier) shard(sum uint64) *tierShard { return &t.shards[sum&t.mask] }
@@ -258,6 +261,12 @@ func (t *memTier) get(fn, hash string, parts Parts) (Record, bool, ticket) {
 // write over the next.
 func (e *tierEntry) record(parts Parts) Record {
 	rec := Record{Created: e.created}
+	if parts == PartResult { // a hit's usual read
+		if e.nils&PartResult == 0 {
+			rec.Result = append(make([]byte, 0, e.nRes), e.buf[:e.nRes]...)
+		}
+		return rec
+	}
 	n := 0
 	for _, p := range [...]Parts{PartResult, PartKey, PartMeta} {
 		if parts.Has(p) && e.nils&p == 0 {
