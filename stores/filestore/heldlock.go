@@ -79,8 +79,7 @@ type heldLock struct {
 	path     string // its path, for messages
 	funcname string
 	name     string // <hash>.lock, in the function directory
-	info     string // the holder's identity, as written into the file
-	trailer  []byte // "\n" and info, kept after a result being written
+	trailer  []byte // "\n" and the holder's identity (info), kept after a result being written
 	// fd is the lock file, kept open until the lock is released or
 	// renamed; a bare descriptor, since an *os.File costs a miss an
 	// fcntl(2) to find out what kind of file it is. It is closed once,
@@ -101,10 +100,10 @@ type heldLock struct {
 }
 
 // hold starts the heartbeat of the new lock file fd, name in the
-// directory of funcname, which holds info, and registers it (a Put of the
-// record turns it into the result); it returns the function that releases
-// it.
-func (s *Driver) hold(fd int, funcname, name, info string) (func(), error) {
+// directory of funcname, which holds trailer[1:] (trailer is "\n" and the
+// holder's identity), and registers it (a Put of the record turns it into
+// the result); it returns the function that releases it.
+func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), error) {
 	path := s.join(funcname, name)
 	id, err := fileID(fd, path)
 	if err != nil {
@@ -114,7 +113,7 @@ func (s *Driver) hold(fd int, funcname, name, info string) (func(), error) {
 		_ = dirPath{s, funcname}.unlink(name)
 		return nil, err
 	}
-	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, path: path, funcname: funcname, name: name, fd: fd, id: id, info: info, trailer: []byte("\n" + info)}
+	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, path: path, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
 	s.startHeartbeat(h)
 	s.register(h)
 	var once sync.Once
@@ -361,7 +360,9 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 // it, and that waiters on this host break at once. Without sync it reports
 // the errors that some file systems (NFS) defer to close(2), as writeTemp
 // does, while the file stays open: an open file's inode cannot be reused,
-// which is what makes the check of the lock's path by inode sound.
+// which is what makes the check of the lock's path by inode sound. On the
+// file systems whose close(2) has nothing to report (closeflush.go) it
+// skips that.
 func (s *Driver) writeResult(h *heldLock, data []byte) error {
 	if err := pwriteAll(h.fd, h.path, h.trailer, int64(len(data))); err != nil {
 		return err
@@ -435,13 +436,17 @@ func flushByClose(fd int, path string) error {
 func (s *Driver) restoreLock(h *heldLock) {
 	err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, 0) })
 	if err == nil {
-		err = pwriteAll(h.fd, h.path, []byte(h.info), 0)
+		err = pwriteAll(h.fd, h.path, h.info(), 0)
 	}
 	if err != nil {
 		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path, "err", err)
 	}
 	s.startHeartbeat(h)
 }
+
+// info is the holder's identity, the lock file's content while no result
+// is written into it.
+func (h *heldLock) info() []byte { return h.trailer[1:] }
 
 // fileID returns the device and inode of the file open as fd, at path.
 func fileID(fd int, path string) (unix.Stat_t, error) {

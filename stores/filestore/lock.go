@@ -73,11 +73,14 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 	wait := minPoll
 	var seen sighting
 	for {
-		info := lockInfo{PID: pid(), Host: hostname(), Time: time.Now()}.String()
-		fd, err := s.createLock(funcname, name, info)
+		// "\n" and the identity: the trailer that follows a result
+		// written into the lock (see writeResult), whose tail is the
+		// file's first content.
+		trailer := lockInfo{PID: pid(), Host: hostname(), Time: time.Now()}.appendTo([]byte{'\n'})
+		fd, err := s.createLock(funcname, name, trailer[1:])
 		switch {
 		case err == nil:
-			return s.hold(fd, funcname, name, info)
+			return s.hold(fd, funcname, name, trailer)
 		case errors.Is(err, fs.ErrNotExist):
 			if err := s.makeFuncDir(funcname); err != nil {
 				return nil, err
@@ -108,14 +111,14 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 // exclusively and writes info into it at once: a holder killed in between
 // leaves a lock that names no holder, which only its age can break, so
 // nothing else comes first.
-func (s *Driver) createLock(funcname, name, info string) (int, error) {
+func (s *Driver) createLock(funcname, name string, info []byte) (int, error) {
 	fd, err := s.openIn(funcname, name, "", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o666)
 	if err != nil {
 		return -1, s.pathErr("open", funcname, name, err)
 	}
 	var n int
 	err = ignoringEINTR(func() (err error) {
-		n, err = unix.Write(fd, []byte(info))
+		n, err = unix.Write(fd, info)
 		return err
 	})
 	if err == nil && n < len(info) {
@@ -245,12 +248,21 @@ type lockInfo struct {
 }
 
 // String formats the lock file's content.
-func (l lockInfo) String() string {
+func (l lockInfo) String() string { return string(l.appendTo(nil)) }
+
+// appendTo appends the lock file's content to b. It is built by hand, not
+// with fmt, since every miss writes one.
+func (l lockInfo) appendTo(b []byte) []byte {
 	host := l.Host
 	if host == "" {
 		host = "-" // keeps the fields apart; never matches a real host name
 	}
-	return fmt.Sprintf("%d %s %s\n", l.PID, host, l.Time.UTC().Format(time.RFC3339Nano))
+	b = strconv.AppendInt(b, int64(l.PID), 10)
+	b = append(b, ' ')
+	b = append(b, host...)
+	b = append(b, ' ')
+	b = l.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '\n')
 }
 
 // maxLockInfo bounds what is read of a lock file: its end, where the
