@@ -3,7 +3,10 @@ package reststore_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +108,9 @@ func BenchmarkIterate(b *testing.B) {
 // see the same machine: ns/op is the two together; rest-ns/hit and
 // file-ns/hit are each, x_filestore their ratio. rest-allocs/hit and
 // file-allocs/hit count each path's allocations, the server's included.
+// The server runs bare, with the access log of persist serve
+// --access-log (a text handler, here writing to io.Discard), and with an
+// Observer that counts requests.
 func BenchmarkHit(b *testing.B) {
 	fs, err := filestore.Open(b.TempDir(), filestore.Options{})
 	if err != nil {
@@ -120,44 +126,61 @@ func BenchmarkHit(b *testing.B) {
 	if err := fs.Put(ctx, "f", hash, stores.Record{Result: result, Key: []byte("key")}); err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(fs, server.Options{}))
-	defer ts.Close()
-	st, err := reststore.Open(ts.URL+"/persist", reststore.Options{})
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		opts server.Options
+	}{
+		{"bare", server.Options{}},
+		{"logged", server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}},
+		{"observed", server.Options{Observer: &countingObserver{}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ts := httptest.NewServer(server.New(fs, c.opts))
+			defer ts.Close()
+			st, err := reststore.Open(ts.URL+"/persist", reststore.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			restHit := func() {
+				rec, err := st.Read(ctx, "f", hash, stores.PartResult)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rec.Result) != len(result) {
+					b.Fatalf("read %d bytes, want %d", len(rec.Result), len(result))
+				}
+			}
+			fileHit := func() {
+				if _, err := fs.Read(ctx, "f", hash, stores.PartResult); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			var rest, file time.Duration
+			n := 0
+			for b.Loop() {
+				t0 := time.Now()
+				restHit()
+				t1 := time.Now()
+				fileHit()
+				file += time.Since(t1)
+				rest += t1.Sub(t0)
+				n++
+			}
+			b.ReportMetric(float64(rest)/float64(n), "rest-ns/hit")
+			b.ReportMetric(float64(file)/float64(n), "file-ns/hit")
+			if file > 0 {
+				b.ReportMetric(float64(rest)/float64(file), "x_filestore")
+			}
+			b.ReportMetric(testing.AllocsPerRun(100, restHit), "rest-allocs/hit")
+			b.ReportMetric(testing.AllocsPerRun(100, fileHit), "file-allocs/hit")
+		})
 	}
-	defer st.Close()
-	restHit := func() {
-		rec, err := st.Read(ctx, "f", hash, stores.PartResult)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(rec.Result) != len(result) {
-			b.Fatalf("read %d bytes, want %d", len(rec.Result), len(result))
-		}
-	}
-	fileHit := func() {
-		if _, err := fs.Read(ctx, "f", hash, stores.PartResult); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportAllocs()
-	var rest, file time.Duration
-	n := 0
-	for b.Loop() {
-		t0 := time.Now()
-		restHit()
-		t1 := time.Now()
-		fileHit()
-		file += time.Since(t1)
-		rest += t1.Sub(t0)
-		n++
-	}
-	b.ReportMetric(float64(rest)/float64(n), "rest-ns/hit")
-	b.ReportMetric(float64(file)/float64(n), "file-ns/hit")
-	if file > 0 {
-		b.ReportMetric(float64(rest)/float64(file), "x_filestore")
-	}
-	b.ReportMetric(testing.AllocsPerRun(100, restHit), "rest-allocs/hit")
-	b.ReportMetric(testing.AllocsPerRun(100, fileHit), "file-allocs/hit")
 }
+
+// countingObserver is the least an Observer does: it counts.
+type countingObserver struct{ requests, failures atomic.Int64 }
+
+func (o *countingObserver) RequestDone(server.Request) { o.requests.Add(1) }
+func (o *countingObserver) StoreFailed(string)         { o.failures.Add(1) }
