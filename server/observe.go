@@ -42,15 +42,6 @@ type Request struct {
 func (s *server) observe(next http.Handler, routes ...*http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		route := ""
-		for _, mux := range routes {
-			if _, route = mux.Handler(r); route != "/" {
-				break
-			}
-		}
-		if _, path, ok := strings.Cut(route, " "); ok {
-			route = path // without the method the pattern names
-		}
 		body := &countingBody{ReadCloser: r.Body}
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = body
@@ -59,6 +50,20 @@ func (s *server) observe(next http.Handler, routes ...*http.ServeMux) http.Handl
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
+		}
+		// The mux that served the request left its pattern on it; one
+		// refused before a mux saw it (a bad path, a missing token) is
+		// routed again to find the pattern that would have served it.
+		route := r.Pattern
+		if route == "" {
+			for _, mux := range routes {
+				if _, route = mux.Handler(r); route != "/" {
+					break
+				}
+			}
+		}
+		if _, path, ok := strings.Cut(route, " "); ok {
+			route = path // without the method the pattern names
 		}
 		s.opts.Observer.RequestDone(Request{
 			Route:    route,
