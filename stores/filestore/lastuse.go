@@ -30,6 +30,5 @@ func markUsed(fd int, st *unix.Stat_t) {
 	if now.Sub(used(st)) < usedEvery {
 		return
 	}
-	ts := []unix.Timespec{unix.NsecToTimespec(now.UnixNano()), {Nsec: unix.UTIME_OMIT}}
-	_ = ignoringEINTR(func() error { return setTimes(fd, ts) })
+	_ = ignoringEINTR(func() error { return setAtime(fd, now) })
 }

@@ -2,9 +2,13 @@
 
 package filestore
 
-import "golang.org/x/sys/unix"
+import (
+	"time"
 
-// setTimes would set the times of the file open as fd; without Linux's
-// /proc/self/fd there is no way to set the access time alone by descriptor
-// in the standard calls, so last use is the creation time there.
-func setTimes(int, []unix.Timespec) error { return unix.ENOTSUP }
+	"golang.org/x/sys/unix"
+)
+
+// setAtime would set the access time of the file open as fd; without
+// Linux's /proc/self/fd there is no standard call that sets the access
+// time alone by descriptor, so last use is the creation time there.
+func setAtime(int, time.Time) error { return unix.ENOTSUP }
