@@ -69,10 +69,17 @@ func BenchmarkTierHitParallel(b *testing.B) {
 
 // BenchmarkTierStoreRead compares stores.Store.Read of a record in a file
 // store's memory tier with a memory store's Read of the same record: the
-// tier's own cost, without the root package's.
+// tier's own cost, without the root package's. With memory_ttl=forever a
+// hit reads no clock.
 func BenchmarkTierStoreRead(b *testing.B) {
+	for _, ttl := range []string{"5s", "forever"} {
+		b.Run("ttl="+ttl, func(b *testing.B) { benchTierStoreRead(b, ttl) })
+	}
+}
+
+func benchTierStoreRead(b *testing.B, ttl string) {
 	ctx := context.Background()
-	file, err := stores.Open(ctx, "file://"+filepath.Join(b.TempDir(), "persist")+"?memory=16MiB")
+	file, err := stores.Open(ctx, "file://"+filepath.Join(b.TempDir(), "persist")+"?memory=16MiB&memory_ttl="+ttl)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -154,7 +154,7 @@ const (
 // memTier is a memory tier.
 type memTier struct {
 	ttl     int64 // nanoseconds an entry is trusted; <= 0: for ever
-	base    time.Time
+	coarse  bool  // the TTL is long enough for coarseNow (tierclock.go)
 	seed    maphash.Seed
 	mask    uint64
 	shards  []tierShard
@@ -187,7 +187,7 @@ type tierEntry struct {
 	have       Parts // the parts read from the store
 	nils       Parts // those of them that were nil
 	created    time.Time
-	filled     int64 // nanoseconds since the tier's base
+	filled     int64 // preciseNow when it was filled
 	size       int64
 	used       atomic.Bool
 	prev, next *tierEntry
@@ -199,13 +199,14 @@ func newMemTier(cfg Tier) *memTier {
 		cfg.MaxBytes > 0 && cfg.MaxBytes/int64(n) < minShardBytes) {
 		n /= 2
 	}
-	t := &memTier{base: time.Now(), seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]tierShard, n)}
+	t := &memTier{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]tierShard, n)}
 	switch {
 	case cfg.TTL == 0:
 		t.ttl = int64(DefaultTierTTL)
 	case cfg.TTL > 0:
 		t.ttl = int64(cfg.TTL)
 	}
+	t.coarse = t.ttl >= int64(coarseMinTTL)
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.m = map[uint64]*tierEntry{}
@@ -235,7 +236,17 @@ func (t *memTier) shard(sum uint64) *tierShard { return &t.shards[sum&t.mask] }
 
 func (t *memTier) stripe(sum uint64) *atomic.Uint64 { return &t.stripes[(sum>>32)%tierStripes] }
 
-func (t *memTier) now() int64 { return int64(time.Since(t.base)) }
+// expired reports whether e's TTL has passed.
+func (t *memTier) expired(e *tierEntry) bool {
+	if t.ttl <= 0 {
+		return false
+	}
+	now := coarseNow
+	if !t.coarse {
+		now = preciseNow
+	}
+	return now()-e.filled > t.ttl
+}
 
 // get answers a read of parts from the tier, with copies of its bytes, or
 // returns false and the ticket for the fill after the store's read.
@@ -245,7 +256,7 @@ func (t *memTier) get(fn, hash string, parts Parts) (Record, bool, ticket) {
 	sh.mu.RLock()
 	e := sh.m[sum]
 	sh.mu.RUnlock()
-	if e != nil && e.key == (tierKey{fn, hash}) && e.have.Has(parts) && (t.ttl <= 0 || t.now()-e.filled <= t.ttl) {
+	if e != nil && e.key == (tierKey{fn, hash}) && e.have.Has(parts) && !t.expired(e) {
 		if !e.used.Load() { // a store only when it changes: readers share the line
 			e.used.Store(true)
 		}
@@ -347,7 +358,7 @@ func (t *memTier) fill(fn, hash string, parts Parts, rec Record, tk ticket) {
 		sh.maxEntries > 0 && len(sh.m)+1 > sh.maxEntries) {
 		sh.evictOne()
 	}
-	e.filled, e.sum = t.now(), tk.sum
+	e.filled, e.sum = preciseNow(), tk.sum
 	sh.insert(e, tk.sum)
 }
 

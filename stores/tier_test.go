@@ -619,3 +619,27 @@ func TestTierCloseDropsIt(t *testing.T) {
 		t.Errorf("Read after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestTierTTLCoarse is TestTierTTL for a TTL long enough that hits read the
+// tier's ticking clock, not the system's: the entry still expires.
+func TestTierTTLCoarse(t *testing.T) {
+	const ttl = time.Second
+	st, c, other := tiered(t, stores.Tier{MaxEntries: 10, TTL: ttl})
+	tierPut(t, st, "f", "h", "old")
+	readResult(t, st, "f", "h")
+	tierPut(t, other, "f", "h", "new")
+	deadline := time.Now().Add(ttl + 500*time.Millisecond)
+	for time.Now().Before(deadline) { // hits keep the clock ticking
+		if got := readResult(t, st, "f", "h"); got == "new" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Reset()
+	if got := readResult(t, st, "f", "h"); got != "new" {
+		t.Fatalf("half a second after the TTL: %q, want the store's %q", got, "new")
+	}
+	if reads(c) != 0 {
+		t.Fatal("the entry read again from the store did not fill the tier")
+	}
+}
