@@ -35,3 +35,18 @@ func BenchmarkConformance(b *testing.B) {
 		return s
 	})
 }
+
+// TestConformanceMemoryTier runs both suites again with a memory tier in
+// front of the files (?memory=), which must change nothing a caller sees.
+func TestConformanceMemoryTier(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "persist")
+	open := func(t *testing.T) *stores.Store {
+		s, err := stores.Open(t.Context(), "file://"+dir+"?memory=8MiB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.Run(t, open)
+	memotest.Run(t, open)
+}
