@@ -39,10 +39,13 @@ type space struct {
 }
 
 // records are one function's records: a map for reads, and the same hashes
-// in a B-tree for listing in order, so that a page costs its own size.
+// in a B-tree for listing in order, so that a page costs its own size. The
+// B-tree is made by the function's first listing and kept from then on: a
+// function that is only called, never listed, does not pay for it on
+// every miss (it was an eighth of one).
 type records struct {
 	byHash map[string]*entry
-	order  *btree.BTreeG[string]
+	order  *btree.BTreeG[string] // nil until the first List
 }
 
 // entry is one record and its last use. A read only marks the entry
@@ -123,10 +126,10 @@ func (d *memDriver) Write(_ context.Context, funcname, hash string, rec driver.R
 	defer d.sp.mu.Unlock()
 	r := d.sp.funcs[funcname]
 	if r == nil {
-		r = &records{byHash: map[string]*entry{}, order: btree.NewOrderedG[string](16)}
+		r = &records{byHash: map[string]*entry{}}
 		d.sp.funcs[funcname] = r
 	}
-	if _, had := r.byHash[hash]; !had {
+	if _, had := r.byHash[hash]; !had && r.order != nil {
 		r.order.ReplaceOrInsert(hash)
 	}
 	r.byHash[hash] = e
@@ -155,7 +158,9 @@ func (d *memDriver) Delete(_ context.Context, funcname, hash string) error {
 		return errNotFound
 	}
 	delete(r.byHash, hash)
-	r.order.Delete(hash)
+	if r.order != nil {
+		r.order.Delete(hash)
+	}
 	if len(r.byHash) == 0 {
 		delete(d.sp.funcs, funcname)
 	}
@@ -165,8 +170,23 @@ func (d *memDriver) Delete(_ context.Context, funcname, hash string) error {
 // List implements [driver.Store] from the B-tree, copying no record's bytes.
 func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]driver.Meta, error) {
 	d.sp.mu.RLock()
-	defer d.sp.mu.RUnlock()
 	r := d.sp.funcs[funcname]
+	for r != nil && r.order == nil {
+		// The function's first listing: make its order, under the write
+		// lock, then list under the read lock as every other time.
+		d.sp.mu.RUnlock()
+		d.sp.mu.Lock()
+		if r = d.sp.funcs[funcname]; r != nil && r.order == nil {
+			r.order = btree.NewOrderedG[string](16)
+			for h := range r.byHash {
+				r.order.ReplaceOrInsert(h)
+			}
+		}
+		d.sp.mu.Unlock()
+		d.sp.mu.RLock()
+		r = d.sp.funcs[funcname]
+	}
+	defer d.sp.mu.RUnlock()
 	if r == nil {
 		return nil, nil
 	}
