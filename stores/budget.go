@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/gopersist/persist/stores/driver"
 )
 
 // Budgets: a bound on what a store keeps, enforced as it is written
@@ -162,6 +164,9 @@ func (s *Store) allFuncs(ctx context.Context) ([]string, error) {
 // the trim.
 func (s *Store) Trim(ctx context.Context, doomed []Doomed, skip func(error) bool) (removed []Doomed, skipped int, err error) {
 	for _, d := range doomed {
+		if s.rewritten(ctx, d) {
+			continue // written again since the plan: no longer what it chose
+		}
 		err := s.Delete(ctx, d.Func, d.Hash)
 		switch {
 		case err == nil:
@@ -174,6 +179,26 @@ func (s *Store) Trim(ctx context.Context, doomed []Doomed, skip func(error) bool
 		}
 	}
 	return removed, skipped, nil
+}
+
+// rewritten reports whether the entry d names was written again since it
+// was listed, which a plan's reasons (its age, its last use) no longer
+// apply to: its creation time is not the one listed. The window between
+// this check and the removal remains; it is as short as a Read.
+func (s *Store) rewritten(ctx context.Context, d Doomed) bool {
+	rec, err := s.Read(ctx, d.Func, d.Hash, 0)
+	return err == nil && !rec.Created.Equal(d.Created)
+}
+
+// refused reports whether err is the store refusing to remove one entry
+// (a file planted in its place, say), after which a trim goes on with the
+// next, rather than the store failing as a whole.
+func refused(err error) bool {
+	switch ErrorCode(err) {
+	case driver.Unavailable, driver.Closed, driver.Canceled:
+		return false
+	}
+	return true
 }
 
 // budgeter keeps a store within its budget as it is written.
@@ -240,24 +265,39 @@ func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
 		return err
 	}
 	count := len(all)
-	if bg.budget.over(total, count, 1) {
-		for _, d := range all {
-			if !bg.budget.over(total, count, trimTarget) {
-				break
-			}
-			if err := s.Delete(ctx, d.Func, d.Hash); err != nil && !IsNotFound(err) {
-				bg.bytes.Store(total)
-				bg.entries.Store(int64(count))
-				return err
-			}
+	// Whatever happens below, the estimate is the listing's, so that a
+	// failed trim is not tried again at every write.
+	defer func() {
+		bg.bytes.Store(total)
+		bg.entries.Store(int64(count))
+		bg.writes.Store(0)
+		bg.scanned.Store(true)
+	}()
+	if !bg.budget.over(total, count, 1) {
+		return nil
+	}
+	var refusals []error
+	for _, d := range all {
+		if !bg.budget.over(total, count, trimTarget) {
+			break
+		}
+		if s.rewritten(ctx, d) {
+			continue
+		}
+		err := s.Delete(ctx, d.Func, d.Hash)
+		switch {
+		case err == nil || IsNotFound(err):
 			total -= d.Size // one gone already was in the total too
 			count--
+		case refused(err):
+			refusals = append(refusals, err) // kept: try the next
+		default:
+			return err
 		}
 	}
-	bg.bytes.Store(total)
-	bg.entries.Store(int64(count))
-	bg.writes.Store(0)
-	bg.scanned.Store(true)
+	if len(refusals) > 0 {
+		return fmt.Errorf("%d entries could not be removed, the first: %w", len(refusals), refusals[0])
+	}
 	return nil
 }
 
