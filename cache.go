@@ -67,11 +67,18 @@ func (c *Cache) Get(key any) (any, error) {
 
 // Contains reports whether a value is stored for key.
 func (c *Cache) Contains(key any) (bool, error) {
-	_, err := c.Get(key)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
+	k, hash, err := c.entry(key)
+	if err != nil {
+		return false, err
 	}
-	return err == nil, err
+	switch _, err := c.m.lookup(c.ctx, hash, k, 0); {
+	case err == nil || err == errStale:
+		return true, nil
+	case err == errMiss:
+		return false, nil
+	default:
+		return false, err
+	}
 }
 
 // Set stores value as the result for key, so that a later call with that

@@ -323,7 +323,10 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 		return err
 	}
 	rec.Result = pickled
-	if m.stamped {
+	// A custom pickling's bytes that begin as a stamp does are stamped too,
+	// so that a reader, which takes off one stamp wherever it finds one,
+	// gives back the pickler's bytes whole.
+	if m.stamped || isFrame(pickled) && pickled[3] == frameStamp {
 		st := appendStamp(make([]byte, 0, 64+len(pickled)), Stamp{Version: m.version, Compute: took})
 		rec.Result = append(st, pickled...)
 	}

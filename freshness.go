@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"reflect"
 	"time"
@@ -193,6 +194,11 @@ func (m *Memo) refreshLater(ctx context.Context, in []reflect.Value, key any, ha
 	// only, and would make every memoised call the function makes with its
 	// context recompute a fresh result.
 	args, err := m.copyArgs(in, base)
+	if err == nil {
+		// The key too is made again, from the copies: the caller's shares
+		// the caller's memory, which it may change once the call returns.
+		key, err = m.key(args)
+	}
 	if err != nil {
 		m.refreshing.Delete(hash)
 		m.log.log(ctx, vProblems, "Cannot refresh the stale entry in the background.", "err", err)
@@ -203,6 +209,14 @@ func (m *Memo) refreshLater(ctx context.Context, in []reflect.Value, key any, ha
 	go func() {
 		defer m.detached.Done()
 		defer m.refreshing.Delete(hash)
+		defer func() {
+			// A panic of the function is the refresh's failure, not the
+			// program's: no caller is there to receive it.
+			if r := recover(); r != nil {
+				m.stats.refreshErrors.Add(1)
+				m.log.log(rctx, vProblems, "Refresh failed; the stale entry stays.", "hash", hash, "panic", fmt.Sprint(r))
+			}
+		}()
 		out, err := m.miss(rctx, args, key, hash)
 		if err == nil && m.errIndex >= 0 && !out[m.errIndex].IsNil() {
 			err = out[m.errIndex].Interface().(error)

@@ -81,9 +81,10 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 			return nil, err
 		}
 		r, err := mapSlice[E](ctx, m, hash)
+		var computed []reflect.Value
 		if errors.Is(err, stores.ErrNotFound) {
 			// A miss: computed and stored as by any call, then mapped.
-			if _, err := m.invoke(ctx, in); err != nil {
+			if computed, err = m.invoke(ctx, in); err != nil {
 				return nil, err
 			}
 			r, err = mapSlice[E](ctx, m, hash)
@@ -91,16 +92,29 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 		if err == nil || !errors.Is(err, errNotMappable) && !errors.Is(err, stores.ErrNotFound) && !errors.Is(err, stores.ErrUnsupported) {
 			return r, err
 		}
+		if computed != nil {
+			// Computed but not mappable (an error result, which is never
+			// stored, or a result stored compressed): the computation's
+			// own result, not a second computation.
+			return mappedCopy[E](m)(m.callResult(computed, nil))
+		}
 	}
-	v, err := m.CallKW(args, nil)
-	if err != nil {
-		return nil, err
+	return mappedCopy[E](m)(m.CallKW(args, nil))
+}
+
+// mappedCopy returns MapResult's answer when it cannot map: Call's result,
+// a copy.
+func mappedCopy[E SliceElem](m *Memo) func(v any, err error) (*Mapped[E], error) {
+	return func(v any, err error) (*Mapped[E], error) {
+		if err != nil {
+			return nil, err
+		}
+		values, ok := v.([]E)
+		if !ok && v != nil {
+			return nil, fmt.Errorf("persist: MapResult[%v] of %s, whose result is %T", reflect.TypeFor[E](), m.name, v)
+		}
+		return &Mapped[E]{values: values}, nil
 	}
-	values, ok := v.([]E)
-	if !ok && v != nil {
-		return nil, fmt.Errorf("persist: MapResult[%v] of %s, whose result is %T", reflect.TypeFor[E](), m.name, v)
-	}
-	return &Mapped[E]{values: values}, nil
 }
 
 // canMap reports whether a stored result is the default pickling's bytes
