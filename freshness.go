@@ -2,8 +2,8 @@ package persist
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"reflect"
 	"time"
 	"unsafe"
