@@ -3,17 +3,21 @@
 package filestore
 
 import (
-	"strconv"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 // setAtime sets the access time of the file open as fd to t, leaving its
-// modification time, through its /proc/self/fd link, which names that
-// file whatever happened to its path since it was opened: nothing outside
-// the cache is touched.
+// modification time: utimensat(2) with no path changes the file the
+// descriptor names, as futimens(3) does, so no name is looked up and
+// nothing outside the cache can be touched.
 func setAtime(fd int, t time.Time) error {
-	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), {Nsec: unix.UTIME_OMIT}}
-	return unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), ts, 0)
+	ts := [2]unix.Timespec{unix.NsecToTimespec(t.UnixNano()), {Nsec: unix.UTIME_OMIT}}
+	_, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

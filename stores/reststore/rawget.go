@@ -40,11 +40,47 @@ type rawGetter struct {
 // transport's MaxIdleConnsPerHost.
 const maxIdleRaw = 64
 
-// rawConn is one kept-alive connection with its buffers.
+// rawConn is one kept-alive connection with its buffers. br reads
+// through limit, which bounds what an answer's header may take.
 type rawConn struct {
 	net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	limit *limitedReader
+}
+
+// maxHeaderBytes bounds an answer's status line and header, as
+// http.Transport's MaxResponseHeaderBytes does (there 10 MB): a server
+// that sends more is refused before it fills memory.
+const maxHeaderBytes = 1 << 20
+
+// limitedReader reads from r until n bytes are read, then fails: set
+// before an answer's header is read, lifted for its body.
+type limitedReader struct {
+	r io.Reader
+	n int64
+}
+
+var errHeaderTooLarge = errors.New("the answer's header is larger than " + fmt.Sprint(maxHeaderBytes) + " bytes")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errHeaderTooLarge
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// clean reports whether an idle connection holds nothing unasked for: a
+// server that sent bytes no request asked for, or closed it, is not to be
+// trusted with the next request, whose answer those bytes would be taken
+// for. (net/http's client closes such a connection too.)
+func (c *rawConn) clean() bool {
+	return c.br.Buffered() == 0 && nothingWaiting(c.Conn)
 }
 
 // newRawGetter returns the getter for base, or nil when requests to base
@@ -109,7 +145,7 @@ func (g *rawGetter) get(ctx context.Context, target string, accept, auth []strin
 // conn returns an idle connection (reused true) or a new one; fresh asks
 // for a new one.
 func (g *rawGetter) conn(ctx context.Context, fresh bool) (c *rawConn, reused bool, err error) {
-	if !fresh {
+	for !fresh {
 		g.mu.Lock()
 		if n := len(g.idle); n > 0 {
 			c = g.idle[n-1]
@@ -117,15 +153,21 @@ func (g *rawGetter) conn(ctx context.Context, fresh bool) (c *rawConn, reused bo
 			g.idle = g.idle[:n-1]
 		}
 		g.mu.Unlock()
-		if c != nil {
+		if c == nil {
+			break
+		}
+		if c.clean() {
 			return c, true, nil
 		}
+		_ = c.Close()
+		c = nil
 	}
 	nc, err := g.dialer.DialContext(ctx, "tcp", g.addr)
 	if err != nil {
 		return nil, false, err
 	}
-	return &rawConn{Conn: nc, br: bufio.NewReaderSize(nc, 4<<10), bw: bufio.NewWriterSize(nc, 1<<10)}, false, nil
+	limit := &limitedReader{r: nc}
+	return &rawConn{Conn: nc, br: bufio.NewReaderSize(limit, 4<<10), bw: bufio.NewWriterSize(nc, 1<<10), limit: limit}, false, nil
 }
 
 // put keeps c for the next request, or closes it when enough are kept.
@@ -190,7 +232,14 @@ func (g *rawGetter) exchange(ctx context.Context, c *rawConn, uri string, accept
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}
+	c.limit.n = maxHeaderBytes + int64(c.br.Buffered())
 	resp, err := http.ReadResponse(c.br, nil)
+	// An informational answer (103 Early Hints, say) comes before the
+	// answer, as net/http's client passes them by.
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		resp, err = http.ReadResponse(c.br, nil)
+	}
+	c.limit.n = 1<<63 - 1 // the body is bounded by its own length
 	if err != nil {
 		return nil, err
 	}
