@@ -57,10 +57,10 @@ func frameResp(hash, result string) []byte {
 }
 
 // A response that arrives on a kept connection after the previous answer
-// was read (a server or proxy that answers twice) is taken as the answer
-// of the next GET: the second Read returns the old value although the
-// server's value is now v2. net/http's Transport closes an idle connection
-// on an unsolicited response.
+// was read (a server or proxy that answers twice) must not be taken as the
+// answer of the next GET, which would return the old value although the
+// server's is now v2: the connection is closed, as net/http's Transport
+// closes an idle connection that receives an unsolicited response.
 func TestRawGetUnsolicitedResponse(t *testing.T) {
 	url := rawServer(t, func(c net.Conn, i int, r *http.Request) {
 		if i == 1 {
@@ -88,8 +88,8 @@ func TestRawGetUnsolicitedResponse(t *testing.T) {
 	t.Logf("second read: %q %v", rec.Result, err)
 }
 
-// A header without end: the raw getter reads it all into memory until the
-// deadline; net/http stops at 10 MB (MaxResponseHeaderBytes).
+// A header without end is refused at its bound, before it fills memory
+// (net/http stops at 10 MB, its MaxResponseHeaderBytes).
 func TestRawGetHugeHeader(t *testing.T) {
 	url := rawServer(t, func(c net.Conn, i int, r *http.Request) {
 		c.Write([]byte("HTTP/1.1 200 OK\r\nX-Big: "))
@@ -192,8 +192,7 @@ func TestRawGetCloseDelimitedCut(t *testing.T) {
 
 // A redirect loop ends with an error.
 func TestRawGetRedirectLoop(t *testing.T) {
-	var url string
-	url = rawServer(t, func(c net.Conn, i int, r *http.Request) {
+	url := rawServer(t, func(c net.Conn, i int, r *http.Request) {
 		fmt.Fprintf(c, "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n", r.URL.Path)
 	})
 	st, _ := reststore.Open(url, reststore.Options{Retries: -1})
