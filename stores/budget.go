@@ -210,6 +210,12 @@ type budgeter struct {
 	writes         atomic.Int64 // writes since the estimate was taken
 	scanned        atomic.Bool
 	trimming       sync.Mutex // one trim at a time; others go on writing
+
+	// refused are the entries ("funcname/hash") the store refused to
+	// remove, passed by in this handle's later trims and reported once
+	// (persist verify lists planted files, and gc removes what it can).
+	// Guarded by trimming.
+	refused map[string]bool
 }
 
 // SetBudget bounds what s keeps, as the URL options max_size and
@@ -281,7 +287,8 @@ func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
 		if !bg.budget.over(total, count, trimTarget) {
 			break
 		}
-		if s.rewritten(ctx, d) {
+		id := d.Func + "/" + d.Hash
+		if bg.refused[id] || s.rewritten(ctx, d) {
 			continue
 		}
 		err := s.Delete(ctx, d.Func, d.Hash)
@@ -290,7 +297,12 @@ func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
 			total -= d.Size // one gone already was in the total too
 			count--
 		case refused(err):
-			refusals = append(refusals, err) // kept: try the next
+			// Kept: the next is tried, and this one not again.
+			if bg.refused == nil {
+				bg.refused = map[string]bool{}
+			}
+			bg.refused[id] = true
+			refusals = append(refusals, err)
 		default:
 			return err
 		}
