@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/gopersist/persist/stores/internal/heartbeat"
 )
 
 // Waiting for a held lease polls the server, first often (a computation
@@ -85,7 +86,6 @@ func (l *lease) take(ctx context.Context) (bool, error) {
 // or the store is closed, and returns unlock; it reports false if the store
 // was closed first, and the lease then expires on its own.
 func (l *lease) hold() (unlock func(), ok bool) {
-	stop := make(chan struct{})
 	// Close waits for the renewals only after it marked the store closed,
 	// under renewMu: a renewal starts before that or not at all.
 	l.d.renewMu.Lock()
@@ -95,30 +95,7 @@ func (l *lease) hold() (unlock func(), ok bool) {
 	}
 	l.d.wg.Add(1)
 	l.d.renewMu.Unlock()
-	go func() {
-		defer l.d.wg.Done()
-		tick := time.NewTicker(l.d.lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-l.d.done:
-				return
-			case <-tick.C:
-				if !l.renew() {
-					return
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(stop)
-			l.release()
-		})
-	}, true
+	return heartbeat.Hold(&l.d.wg, l.d.done, l.d.lease, l.renew, l.release), true
 }
 
 // renew pushes the expiry back, and reports whether the lease is still

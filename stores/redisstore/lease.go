@@ -4,8 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"time"
+
+	"github.com/gopersist/persist/stores/internal/heartbeat"
 )
 
 // Waiting for a held lease polls the server, first often (a computation
@@ -61,7 +62,6 @@ func (d *redisDriver) Lock(ctx context.Context, funcname, hash string) (unlock f
 // hold renews the lease every third of its duration until unlock is called
 // or the store is closed, and returns unlock.
 func (d *redisDriver) hold(key, token string) func() {
-	stop := make(chan struct{})
 	d.mu.Lock()
 	closed := d.closed.Load()
 	if !closed {
@@ -72,30 +72,8 @@ func (d *redisDriver) hold(key, token string) func() {
 		// Closed as the lease was taken: it expires on its own.
 		return func() {}
 	}
-	go func() {
-		defer d.wg.Done()
-		tick := time.NewTicker(d.cfg.lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-d.done:
-				return
-			case <-tick.C:
-				if !d.renew(key, token) {
-					return
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(stop)
-			d.release(key, token)
-		})
-	}
+	return heartbeat.Hold(&d.wg, d.done, d.cfg.lease,
+		func() bool { return d.renew(key, token) }, func() { d.release(key, token) })
 }
 
 // renew pushes the lease's expiry back, and reports whether the lease is

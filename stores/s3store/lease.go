@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/gopersist/persist/stores/internal/heartbeat"
 )
 
 // Waiting for a held lease polls the server, first often (a computation
@@ -171,35 +173,8 @@ func (l *lease) take(ctx context.Context) (bool, error) {
 // hold renews the lease every third of its duration until unlock is called
 // or the store is closed, and returns unlock.
 func (l *lease) hold() func() {
-	stop := make(chan struct{})
-	stopped := make(chan struct{})
 	l.d.wg.Add(1)
-	go func() {
-		defer l.d.wg.Done()
-		defer close(stopped)
-		tick := time.NewTicker(l.d.lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-l.d.done:
-				return
-			case <-tick.C:
-				if !l.renew() {
-					return
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(stop)
-			<-stopped // no renewal races the release
-			l.release()
-		})
-	}
+	return heartbeat.Hold(&l.d.wg, l.d.done, l.d.lease, l.renew, l.release)
 }
 
 // renew pushes the expiry back with a write on the condition that the
