@@ -4,7 +4,6 @@ import (
 	"context"
 	"html"
 	"net/url"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gopersist/persist/server"
+	"github.com/gopersist/persist/stores/storetest"
 )
 
 // chromium returns the path of Debian's chromium. Under CI=true, where
@@ -24,10 +24,7 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium): the dashboard's browser test needs it")
-	}
-	t.Skip("chromium is not installed (apt-get install -y chromium); skipping the dashboard's browser test")
+	storetest.Missing(t, "chromium is not installed (apt-get install -y chromium): the dashboard's browser test needs it")
 	return ""
 }
 

@@ -58,6 +58,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -291,4 +292,15 @@ func show(b []byte) string {
 		return fmt.Sprintf("%q", b)
 	}
 	return fmt.Sprintf("%d bytes starting %q", len(b), b[:32])
+}
+
+// Missing reports that something a test needs (a server it starts, a
+// tool) is missing, with the reason: under CI=true, where every test must
+// run, it fails t; elsewhere it skips it.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopersist/persist/stores/storetest"
 )
 
 // serverAddr is the server host's address on the bridge; worker host i
@@ -29,13 +31,7 @@ type network struct {
 }
 
 // skipOrFail skips t with the reason, or fails it under CI=true.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
+var skipOrFail = storetest.Missing
 
 // ip runs iproute2's ip with args.
 func ip(args ...string) error {
