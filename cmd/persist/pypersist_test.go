@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopersist/persist/stores"
 	"github.com/gopersist/persist/stores/reststore"
+	"github.com/gopersist/persist/stores/storetest"
 )
 
 // TestPypersistClient replays what pypersist's MongoDB cache sends, with
@@ -16,7 +17,7 @@ import (
 func TestPypersistClient(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 is not installed; the pypersist compatibility check needs it")
+		storetest.Missing(t, "python3 is not installed; the pypersist compatibility check needs it")
 	}
 	const token = "py-t0ken"
 	p := startServer(t, "--store", "mem://e2e-pypersist", "--token", token)
