@@ -93,8 +93,13 @@
 // PUT with the token in the Persist-Lease-Token header renews the lease for
 // ttl_ms more (200); a DELETE with it releases the lease (204). Both answer
 // 404 when the lease has ended and 409 when the token is not its owner's,
-// so only the owner renews or releases a lease. The lease paths are writes
-// for [Options.Token].
+// so only the owner renews or releases a lease. A POST may carry a token
+// of the client's choosing in the same header (16 to 128 characters of
+// [A-Za-z0-9_-]): the lease is granted under it, a repeated POST with the
+// token of the lease it holds is granted again, and a DELETE with the
+// token of a POST its client gave up on withdraws that request, so that
+// the lease is not granted to a client that is gone. The lease paths are
+// writes for [Options.Token].
 //
 // When the store can lock ([stores.Store.CanLock]: files, MongoDB, Redis,
 // S3), the server takes the store's computation lock when a lease begins

@@ -54,23 +54,55 @@ type lease struct {
 	done   chan struct{} // closed when the lease ends
 }
 
-// leaseTable holds the server's leases. Its mutex guards the map and every
-// lease's token and timer; the store's Lock and unlock run outside it.
+// leaseTable holds the server's leases. Its mutex guards the maps and
+// every lease's token and timer; the store's Lock and unlock run outside
+// it.
 type leaseTable struct {
 	mu sync.Mutex
 	m  map[leaseKey]*lease
+	// withdrawn holds, until the time beside each, the tokens that a
+	// release named for a lease they did not hold: a client that gives up
+	// a POST before its answer releases the token it sent, and a grant the
+	// server makes to that token later would otherwise go to nobody and
+	// keep the others out for its whole time to live.
+	withdrawn map[withdrawal]time.Time
 }
 
+// withdrawal names the token of a POST its client gave up on.
+type withdrawal struct {
+	k     leaseKey
+	token string
+}
+
+// A withdrawal is kept for longer than any POST waits, and at most
+// maxWithdrawn are kept at once; past that a dead client's grant only
+// expires, as it would with a client that sends no token.
+const (
+	withdrawalLife = 2 * MaxLeaseWait
+	maxWithdrawn   = 4096
+)
+
 // take waits until k is free in the table, enters a lease there, takes the
-// store's lock if it has one, and starts the lease's timer. It fails with
-// errLeaseHeld when wait ends first.
-func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, ttl time.Duration) (wire.Lease, error) {
+// store's lock if it has one, and starts the lease's timer, under token,
+// the client's own, or a new one when token is empty. A lease that token
+// holds already is renewed and granted again, so that a POST repeated
+// after its answer was lost does not wait for itself. It fails with
+// errLeaseHeld when wait ends first, or when the client withdrew token.
+func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, ttl time.Duration, token string) (wire.Lease, error) {
+	if token == "" {
+		token = newLeaseToken()
+	}
 	for {
 		t.mu.Lock()
 		if t.m == nil {
 			t.m = make(map[leaseKey]*lease)
 		}
 		if held := t.m[k]; held != nil {
+			if held.token != "" && subtle.ConstantTimeCompare([]byte(held.token), []byte(token)) == 1 && held.timer.Stop() {
+				held.timer.Reset(ttl)
+				t.mu.Unlock()
+				return wire.Lease{Token: token, TTLMillis: ttl.Milliseconds(), StoreLock: held.unlock != nil}, nil
+			}
 			done := held.done
 			t.mu.Unlock()
 			select {
@@ -96,8 +128,14 @@ func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, tt
 			}
 			l.unlock = unlock
 		}
-		token := newLeaseToken()
 		t.mu.Lock()
+		w := withdrawal{k, token}
+		if _, ok := t.withdrawn[w]; ok {
+			delete(t.withdrawn, w)
+			t.mu.Unlock()
+			t.end(k, l)
+			return wire.Lease{}, fmt.Errorf("%w: its client withdrew the request", errLeaseHeld)
+		}
 		l.token = token
 		l.timer = time.AfterFunc(ttl, func() { t.end(k, l) })
 		t.mu.Unlock()
@@ -135,11 +173,16 @@ func (t *leaseTable) renew(k leaseKey, token string, ttl time.Duration) (wire.Le
 	return wire.Lease{Token: token, TTLMillis: ttl.Milliseconds(), StoreLock: l.unlock != nil}, nil
 }
 
-// release ends the lease of k, whose token is token, now.
+// release ends the lease of k, whose token is token, now. A token that
+// holds no lease of k is withdrawn: a POST still waiting with it is
+// refused when the lease frees.
 func (t *leaseTable) release(k leaseKey, token string) error {
 	t.mu.Lock()
 	l, err := t.owned(k, token)
 	if err != nil {
+		if token != "" {
+			t.withdraw(withdrawal{k, token})
+		}
 		t.mu.Unlock()
 		return err
 	}
@@ -150,6 +193,26 @@ func (t *leaseTable) release(k leaseKey, token string) error {
 	t.mu.Unlock()
 	t.end(k, l)
 	return nil
+}
+
+// withdraw records w, first dropping the withdrawals past their life when
+// the table is full; the caller holds t.mu.
+func (t *leaseTable) withdraw(w withdrawal) {
+	now := time.Now()
+	if len(t.withdrawn) >= maxWithdrawn {
+		for w, until := range t.withdrawn {
+			if now.After(until) {
+				delete(t.withdrawn, w)
+			}
+		}
+		if len(t.withdrawn) >= maxWithdrawn {
+			return
+		}
+	}
+	if t.withdrawn == nil {
+		t.withdrawn = make(map[withdrawal]time.Time)
+	}
+	t.withdrawn[w] = now.Add(withdrawalLife)
 }
 
 // end removes l from the table if it is still there, releases the store's
@@ -177,6 +240,21 @@ func (t *leaseTable) holdsStoreLock(k leaseKey) bool {
 	defer t.mu.Unlock()
 	l := t.m[k]
 	return l != nil && l.unlock != nil
+}
+
+// validLeaseToken reports whether a token a client chose for its lease is
+// one the server takes: 16 to 128 characters of the URL-safe base64
+// alphabet, which hex and base64url tokens are.
+func validLeaseToken(tok string) bool {
+	if len(tok) < 16 || len(tok) > 128 {
+		return false
+	}
+	for _, c := range []byte(tok) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // newLeaseToken returns 128 random bits in hex.
@@ -209,6 +287,10 @@ func leaseTTL(r *http.Request) (time.Duration, error) {
 // holds it until the request's wait ends.
 func (s *server) takeLease(w http.ResponseWriter, r *http.Request, funcname, hash string) {
 	ttl, err := leaseTTL(r)
+	token := r.Header.Get(wire.LeaseTokenHeader)
+	if err == nil && token != "" && !validLeaseToken(token) {
+		err = fmt.Errorf("the %s header of a POST must be 16 to 128 characters of [A-Za-z0-9_-]", wire.LeaseTokenHeader)
+	}
 	if err == nil {
 		var wait time.Duration
 		wait, err = leaseMillis(r, wire.LeaseWaitParam, 0)
@@ -221,7 +303,7 @@ func (s *server) takeLease(w http.ResponseWriter, r *http.Request, funcname, has
 			defer cancel()
 			var l wire.Lease
 			k := leaseKey{funcname, hash}
-			l, err = s.leases.take(ctx, s.store, k, ttl)
+			l, err = s.leases.take(ctx, s.store, k, ttl, token)
 			if err == nil && r.Context().Err() != nil {
 				// The client went away while it waited: nobody would
 				// renew or release the lease, which would keep the

@@ -124,6 +124,59 @@ func TestLeaseExpires(t *testing.T) {
 	}
 }
 
+// TestLeaseClientToken checks a POST carrying the client's own token: the
+// lease is granted under it, a repeated POST with it is granted again at
+// once, and a token the server would not take is refused.
+func TestLeaseClientToken(t *testing.T) {
+	fx := newFixture(t, server.Options{})
+	const mine = "0123456789abcdef0123456789abcdef"
+	path := wire.LeasePath + "/f/h"
+	a, l := takeLeaseAnswer(t, fx.do(t, http.MethodPost, path, withToken(mine), ""))
+	if a.status != http.StatusCreated || l.Token != mine {
+		t.Fatalf("POST with a token: %d %s, want 201 and the lease under %s", a.status, a.body, mine)
+	}
+	a, l = takeLeaseAnswer(t, fx.do(t, http.MethodPost, path+"?wait_ms=5000&ttl_ms=2000", withToken(mine), ""))
+	if a.status != http.StatusCreated || l.Token != mine || l.TTLMillis != 2000 {
+		t.Errorf("POST repeated with the holder's token: %d %s, want 201, %s and the new time to live", a.status, a.body, mine)
+	}
+	if a, _ := takeLease(t, fx, "h", ""); a.status != http.StatusConflict {
+		t.Errorf("POST of the held lease by another: %d %s, want 409", a.status, a.body)
+	}
+	for _, tok := range []string{"short", mine + "/", mine + " x"} {
+		if a := fx.do(t, http.MethodPost, wire.LeasePath+"/f/other", withToken(tok), ""); a.status != http.StatusBadRequest {
+			t.Errorf("POST with token %q: %d %s, want 400", tok, a.status, a.body)
+		}
+	}
+}
+
+// TestLeaseWithdrawn checks that a client that gives up a waiting POST
+// and releases its token keeps the server from granting the lease to it:
+// the server may not have seen the client leave when the lease frees.
+func TestLeaseWithdrawn(t *testing.T) {
+	fx := newFixture(t, server.Options{})
+	path := wire.LeasePath + "/f/h"
+	_, held := takeLease(t, fx, "h", "")
+	const gone = "fedcba9876543210fedcba9876543210"
+	waited := make(chan answer, 1)
+	go func() {
+		// Still connected: the server cannot tell that its client left.
+		waited <- fx.do(t, http.MethodPost, path+"?wait_ms=10000", withToken(gone), "")
+	}()
+	time.Sleep(100 * time.Millisecond) // the POST is waiting
+	if a := fx.do(t, http.MethodDelete, path, withToken(gone), ""); a.status != http.StatusConflict {
+		t.Errorf("DELETE withdrawing a waiting POST: %d %s, want 409 (the lease is another's)", a.status, a.body)
+	}
+	if a := fx.do(t, http.MethodDelete, path, withToken(held.Token), ""); a.status != http.StatusNoContent {
+		t.Fatalf("DELETE by the holder: %d %s, want 204", a.status, a.body)
+	}
+	if a := <-waited; a.status != http.StatusConflict {
+		t.Errorf("the withdrawn POST: %d %s, want 409", a.status, a.body)
+	}
+	if a, _ := takeLease(t, fx, "h", ""); a.status != http.StatusCreated {
+		t.Errorf("POST after the holder released and the waiter withdrew: %d %s, want 201 at once", a.status, a.body)
+	}
+}
+
 func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)

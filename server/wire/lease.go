@@ -7,12 +7,19 @@ package wire
 //	PUT    LeasePath/<funcname>/<hash>?ttl_ms=            renew it    200, 404, 409
 //	DELETE LeasePath/<funcname>/<hash>                    release it  204, 404, 409
 //
-// Renewals and releases carry the lease's token in [LeaseTokenHeader].
+// Renewals and releases carry the lease's token in [LeaseTokenHeader]. A
+// POST may carry one too, the client's own choice (16 to 128 characters
+// of [A-Za-z0-9_-], random and secret): the server grants the lease under
+// it, a POST repeated with the token of the lease it holds is granted
+// again, and a client that gives up a POST before its answer releases the
+// token, which withdraws the request, so that a lease granted to it later
+// is not kept from the others for its time to live.
 // ".lease" is no funcname the protocol carries, so the paths cannot clash
 // with an item's.
 const LeasePath = BasePath + "/.lease"
 
-// LeaseTokenHeader carries a lease's token on a renewal or a release.
+// LeaseTokenHeader carries a lease's token on a renewal or a release, and
+// the token a client chose on a POST.
 const LeaseTokenHeader = "Persist-Lease-Token"
 
 // The query parameters of a lease request: the lease's time to live, and

@@ -2,6 +2,8 @@ package reststore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +29,10 @@ const leaseWait = 5 * time.Second
 // with no context, and a server that does not answer lets the lease expire.
 const releaseTimeout = 5 * time.Second
 
+// withdrawTimeout bounds the request that withdraws a POST given up on,
+// which delays the return of a Lock whose context ended.
+const withdrawTimeout = time.Second
+
 var (
 	errNoLeases = errors.New("the server has no lease extension (it is not a persist server, or an older one): computing without the lock")
 	errClosed   = errors.New("the store is closed")
@@ -38,10 +44,27 @@ var (
 // time to live until unlock releases it. A server without the extension
 // answers 404 or 405; the driver remembers that, and every Lock of the
 // store fails at once with an error of code Unsupported.
+//
+// Every POST carries a token the driver chose, so that a Lock that gives
+// up a POST before its answer (its context ended, the store closed, the
+// answer was lost) can withdraw it: the server may grant the lease just
+// as the client leaves, and nobody would renew or release it.
 func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock func(), err error) {
 	if s.noLeases.Load() {
 		return nil, errNoLeases
 	}
+	u := s.leaseURL(funcname, hash)
+	token := newToken()
+	unanswered := false // a POST whose answer was not read
+	defer func() {
+		if err != nil && unanswered {
+			ctx, cancel := context.WithTimeout(context.Background(), withdrawTimeout)
+			defer cancel()
+			if resp, err := s.leaseDo(ctx, http.MethodDelete, u, token); err == nil {
+				discard(resp)
+			}
+		}
+	}()
 	// Close ends the wait, as it ends the store's other calls.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -57,14 +80,14 @@ func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock fu
 			unlock, err = nil, errClosed
 		}
 	}()
-	u := s.leaseURL(funcname, hash)
 	for attempt := 0; ; attempt++ {
 		wait := s.leaseWait
 		if dl, ok := ctx.Deadline(); ok {
 			wait = max(0, min(wait, time.Until(dl)))
 		}
 		q := url.Values{wire.LeaseTTLParam: {strconv.FormatInt(s.leaseTTL.Milliseconds(), 10)}, wire.LeaseWaitParam: {strconv.FormatInt(wait.Milliseconds(), 10)}}
-		resp, err := s.leaseDo(ctx, http.MethodPost, u+"?"+q.Encode(), "")
+		unanswered = true
+		resp, err := s.leaseDo(ctx, http.MethodPost, u+"?"+q.Encode(), token)
 		if err != nil {
 			return nil, err
 		}
@@ -74,12 +97,14 @@ func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock fu
 			if err := decode(resp, &l); err != nil {
 				return nil, err
 			}
+			unanswered = false
 			if l.Token == "" || l.TTLMillis <= 0 {
 				return nil, fmt.Errorf("%w: the server granted a lease without a token or time to live", errUnavailable)
 			}
 			return s.hold(u, l), nil
 		case http.StatusConflict:
 			discard(resp)
+			unanswered = false
 			// The server waited for the lease already; a short pause keeps
 			// a client whose waits are cut short from spinning.
 			if err := s.wait(ctx, min(attempt, 2)); err != nil {
@@ -87,12 +112,21 @@ func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock fu
 			}
 		case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
 			discard(resp)
+			unanswered = false
 			s.noLeases.Store(true)
 			return nil, errNoLeases
 		default:
+			unanswered = false
 			return nil, unexpected(resp)
 		}
 	}
+}
+
+// newToken returns 128 random bits in hex, the token of one Lock's POSTs.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
 }
 
 // hold keeps the lease l of the lease URL u renewed until the returned
@@ -152,9 +186,9 @@ func (s *restDriver) leaseURL(funcname, hash string) string {
 	return s.base + "/.lease/" + funcname + "/" + url.PathEscape(hash)
 }
 
-// leaseDo sends one lease request, never retried: a POST repeated after an
-// error in transit could take a second lease that nobody renews (it would
-// only expire), and renewals are repeated by the heartbeat anyway. It fails
+// leaseDo sends one lease request, never retried: a POST whose answer is
+// lost is withdrawn by Lock, and renewals are repeated by the heartbeat
+// anyway. It fails
 // with the context's error if that ended, else with one wrapping
 // errUnavailable.
 func (s *restDriver) leaseDo(ctx context.Context, method, u, token string) (*http.Response, error) {
