@@ -113,7 +113,10 @@ type Options struct {
 	Version string
 	// MaxAge, if positive, makes an entry older than it a miss (cachier's
 	// stale_after): recomputed and replaced. WithMaxAge sets it for one
-	// call.
+	// call. A store that expires records by itself (Redis) removes the
+	// entries a Memo writes once past MaxAge + StaleWhileRefresh, where no
+	// call of the Memo would serve them; a WithMaxAge longer than that
+	// finds them gone there.
 	MaxAge time.Duration
 	// StaleWhileRefresh is a grace period past MaxAge (cachier's
 	// next_time): an entry older than MaxAge but not by more than this is

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -141,6 +142,11 @@ func (m *Memo) putEntry(ctx context.Context, hash string, key any, rec stores.Re
 		for _, f := range files {
 			m.log.log(ctx, vReads, "Writing to "+f, detail...)
 		}
+	}
+	if m.opts.MaxAge > 0 {
+		// No call of this Memo serves the entry past this, unless
+		// WithMaxAge asks for a longer age.
+		rec.Expires = time.Now().Add(m.opts.MaxAge + m.opts.StaleWhileRefresh)
 	}
 	if err := m.store.Put(ctx, m.name, hash, rec); err != nil {
 		return err

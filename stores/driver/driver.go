@@ -50,6 +50,13 @@ type Record struct {
 	// Created is when the store wrote the record. Write ignores it; Read
 	// and List report it as precisely as the store keeps it.
 	Created time.Time
+	// Expires, when not zero, is when the writer will take the record as
+	// a miss whatever it holds (its MaxAge and grace have passed). A
+	// driver that can expire records by itself (Redis) may remove the
+	// record after it; the others keep it until it is replaced, deleted
+	// or trimmed. Read does not report it: the age a reader accepts is
+	// the reader's to check.
+	Expires time.Time
 }
 
 // Meta describes one record without its bytes: what a listing shows.

@@ -26,7 +26,21 @@ func randomBytes(n int, seed byte) []byte {
 func chunkKeys(t *testing.T, st *stores.Store, fn string) int {
 	t.Helper()
 	d := testDriver(t, st)
-	pattern := d.keys(fn).chunkPrefix() + "*"
+	n := 0
+	for _, k := range keysMatching(t, d, d.keys(fn).chunkPrefix()+"*") {
+		switch ttl := d.c.PTTL(t.Context(), k).Val(); {
+		case ttl == -1:
+			n++
+		case ttl > replacedGrace:
+			t.Errorf("chunk %s expires in %v, later than a replaced chunk", k, ttl)
+		}
+	}
+	return n
+}
+
+// keysMatching lists the keys matching pattern on every node.
+func keysMatching(t *testing.T, d *redisDriver, pattern string) []string {
+	t.Helper()
 	var keys []string
 	collect := func(ctx context.Context, c *redis.Client) error {
 		ks, err := c.Keys(ctx, pattern).Result()
@@ -48,16 +62,7 @@ func chunkKeys(t *testing.T, st *stores.Store, fn string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, k := range keys {
-		switch ttl := d.c.PTTL(t.Context(), k).Val(); {
-		case ttl == -1:
-			n++
-		case ttl > replacedGrace:
-			t.Errorf("chunk %s expires in %v, later than a replaced chunk", k, ttl)
-		}
-	}
-	return n
+	return keys
 }
 
 // TestChunks round-trips a 40 MiB result and a 3 MiB key in chunks of
@@ -220,8 +225,8 @@ func TestCommitRefusesMissingChunks(t *testing.T) {
 	if err := d.c.Set(t.Context(), k.chunk(gen, 0), "part", stagingTTL).Err(); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := commitScript.Run(t.Context(), d.c, []string{k.record("h"), k.index(), k.metas()},
-		"h", 8, k.chunkPrefix(), 1000, "rc", gen+" 2 8").Int()
+	ok, err := commitScript.Run(t.Context(), d.c, []string{k.record("h"), k.index(), k.metas(), k.expiries()},
+		"h", 8, k.chunkPrefix(), 1000, 0, k.recordPrefix(), "rc", gen+" 2 8").Int()
 	if err != nil || ok != 0 {
 		t.Fatalf("commit with a chunk missing = %d, %v; want 0", ok, err)
 	}

@@ -40,6 +40,12 @@ func (k funcKeys) index() string { return k.base + "i" }
 // listing shows, so that a page is read without touching any record.
 func (k funcKeys) metas() string { return k.base + "m" }
 
+// expiries is the sorted set of the function's hashes whose records
+// expire, scored by when, in Unix milliseconds of the server's clock: the
+// scripts remove what a record's own expiry leaves behind (its index and
+// listing entries) once that time has passed.
+func (k funcKeys) expiries() string { return k.base + "e" }
+
 // owner is the function's owner record.
 func (k funcKeys) owner() string { return k.base + "o" }
 

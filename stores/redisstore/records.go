@@ -45,7 +45,11 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 		return &TooLargeError{Size: size, Max: d.cfg.maxRecord}
 	}
 	k := d.keys(funcname)
-	args := []any{hash, size, k.chunkPrefix(), replacedGrace.Milliseconds()}
+	var ttl int64 // milliseconds; 0: permanent
+	if !rec.Expires.IsZero() {
+		ttl = max(time.Until(rec.Expires).Milliseconds(), 1)
+	}
+	args := []any{hash, size, k.chunkPrefix(), replacedGrace.Milliseconds(), ttl, k.recordPrefix()}
 	var staged []string
 	addPart := func(field string, b []byte) error {
 		if len(b) <= min(d.cfg.chunk, InlineMax) {
@@ -74,7 +78,7 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 	}
 	var ok int
 	if err == nil {
-		ok, err = commitScript.Run(ctx, d.c, []string{k.record(hash), k.index(), k.metas()}, args...).Int()
+		ok, err = commitScript.Run(ctx, d.c, []string{k.record(hash), k.index(), k.metas(), k.expiries()}, args...).Int()
 	}
 	if err == nil && ok == 0 {
 		err = errors.New("the record's chunks expired before it could be committed")
@@ -248,7 +252,7 @@ func parseCreated(s string) (time.Time, error) {
 // Delete implements [driver.Store].
 func (d *redisDriver) Delete(ctx context.Context, funcname, hash string) error {
 	k := d.keys(funcname)
-	left, err := deleteScript.Run(ctx, d.c, []string{k.record(hash), k.index(), k.metas()}, hash, k.chunkPrefix()).Int()
+	left, err := deleteScript.Run(ctx, d.c, []string{k.record(hash), k.index(), k.metas(), k.expiries()}, hash, k.chunkPrefix(), k.recordPrefix()).Int()
 	switch {
 	case err != nil:
 		return err
@@ -285,7 +289,7 @@ func (d *redisDriver) List(ctx context.Context, funcname, after string, n int) (
 	if after != "" {
 		from = "(" + after
 	}
-	out, err := listScript.Run(ctx, d.c, []string{k.index(), k.metas()}, from, n).Slice()
+	out, err := listScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.expiries()}, from, n, k.recordPrefix(), k.chunkPrefix()).Slice()
 	if err != nil {
 		return nil, err
 	}
@@ -310,17 +314,19 @@ func (d *redisDriver) List(ctx context.Context, funcname, after string, n int) (
 	return page, nil
 }
 
-// Len implements [driver.Counter]: the size of the index.
+// Len implements [driver.Counter]: the size of the index, once the
+// records past their expiry are out of it.
 func (d *redisDriver) Len(ctx context.Context, funcname string) (int, error) {
-	n, err := d.c.ZCard(ctx, d.keys(funcname).index()).Result()
-	return int(n), err
+	k := d.keys(funcname)
+	n, err := lenScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.expiries()}, k.recordPrefix(), k.chunkPrefix()).Int()
+	return n, err
 }
 
 // Clear implements [driver.Store], a batch of records per script call.
 func (d *redisDriver) Clear(ctx context.Context, funcname string) error {
 	k := d.keys(funcname)
 	for {
-		more, err := clearScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.owner()},
+		more, err := clearScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.owner(), k.expiries()},
 			k.recordPrefix(), k.chunkPrefix(), clearBatch).Int()
 		if err != nil {
 			return err

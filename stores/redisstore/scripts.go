@@ -34,19 +34,47 @@ local function dropchunks(cp, d, keep, grace)
 end
 `
 
+// sweep is Lua shared by the scripts that read or change a function's
+// index: it removes up to 100 records past their expiry, with their
+// chunks and their index, listing and expiry entries, and returns the
+// server's time in milliseconds. Redis drops an expired record's own
+// keys by itself; the entries that name it go here, before the script
+// looks at the index, so that no listing or count shows a record that
+// is gone. ek, ik, mk: the expiries, index and metas keys; rp, cp: the
+// record and chunk prefixes.
+const sweep = `
+local function sweep(ek, ik, mk, rp, cp)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  for _, h in ipairs(redis.call('ZRANGEBYSCORE', ek, '-inf', now, 'LIMIT', 0, 100)) do
+    local rk = rp .. h
+    for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(cp, d, {}, false) end
+    redis.call('DEL', rk)
+    redis.call('ZREM', ik, h)
+    redis.call('HDEL', mk, h)
+    redis.call('ZREM', ek, h)
+  end
+  return now, t
+end
+`
+
 // commitScript puts a record in place of the old one, with its index and
-// listing entries. KEYS: record, index, metas. ARGV: hash, size, chunk
-// prefix, grace in milliseconds, then field/value pairs. It returns 0,
+// listing entries. KEYS: record, index, metas, expiries. ARGV: hash,
+// size, chunk prefix, grace in milliseconds, time to live in milliseconds
+// (0: none), record prefix, then field/value pairs. A record with a time
+// to live expires with its chunks, and its expiry entry lets the sweep
+// remove the rest; one without is permanent. It returns 0,
 // changing nothing, if a chunk it is to point to has gone (it outlived its
 // staging expiry), 2 if the record is the function's first, else 1. The
 // old record's chunks expire after the grace,
 // so that readers already reading them finish. A retry of the same write
 // (the client resends after a lost reply) finds its own generation in
 // place and keeps it.
-var commitScript = redis.NewScript(dropChunks + `
+var commitScript = redis.NewScript(dropChunks + sweep + `
 local cp = ARGV[3]
+local ttl = tonumber(ARGV[5])
 local new = {}
-for i = 5, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   if string.len(ARGV[i]) == 2 then
     local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
     new[g] = true
@@ -56,16 +84,28 @@ for i = 5, #ARGV, 2 do
   end
 end
 for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(cp, d, new, ARGV[4]) end
-for i = 5, #ARGV, 2 do
+local now, t = sweep(KEYS[4], KEYS[2], KEYS[3], ARGV[6], cp)
+for i = 7, #ARGV, 2 do
   if string.len(ARGV[i]) == 2 then
     local g, n = string.match(ARGV[i+1], '^(%S+) (%d+)')
-    for j = 0, tonumber(n) - 1 do redis.call('PERSIST', cp .. g .. ':' .. j) end
+    for j = 0, tonumber(n) - 1 do
+      if ttl > 0 then
+        redis.call('PEXPIRE', cp .. g .. ':' .. j, ttl)
+      else
+        redis.call('PERSIST', cp .. g .. ':' .. j)
+      end
+    end
   end
 end
 redis.call('DEL', KEYS[1])
-local t = redis.call('TIME')
 local ct = t[1] .. string.format('%06d', tonumber(t[2]))
-redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], 'ct', ct, unpack(ARGV, 7))
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('ZADD', KEYS[4], now + ttl, ARGV[1])
+else
+  redis.call('ZREM', KEYS[4], ARGV[1])
+end
 local added = redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ' ' .. ct)
 if added == 1 and redis.call('ZCARD', KEYS[2]) == 1 then return 2 end
@@ -73,23 +113,26 @@ return 1
 `)
 
 // deleteScript removes a record with its chunks and its index and listing
-// entries. KEYS: record, index, metas. ARGV: hash, chunk prefix. It
-// returns -1 if there was no record, else how many records the function
-// still has.
-var deleteScript = redis.NewScript(dropChunks + `
+// entries. KEYS: record, index, metas, expiries. ARGV: hash, chunk
+// prefix, record prefix. It returns -1 if there was no record, else how
+// many records the function still has.
+var deleteScript = redis.NewScript(dropChunks + sweep + `
+sweep(KEYS[4], KEYS[2], KEYS[3], ARGV[3], ARGV[2])
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}, false) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
 return redis.call('ZCARD', KEYS[2])
 `)
 
 // clearScript removes up to a batch of a function's records, so that
 // clearing a large function does not hold the server for long in one
-// script; with the last batch it removes the owner record. KEYS: index,
-// metas, owner. ARGV: record prefix, chunk prefix, batch. It returns 1
-// while records may remain, 0 when the function is clear.
+// script; with the last batch it removes the owner record and the
+// expiries. KEYS: index, metas, owner, expiries. ARGV: record prefix,
+// chunk prefix, batch. It returns 1 while records may remain, 0 when the
+// function is clear.
 var clearScript = redis.NewScript(dropChunks + `
 local batch = tonumber(ARGV[3])
 local hs = redis.call('ZRANGE', KEYS[1], 0, batch - 1)
@@ -99,20 +142,22 @@ for _, h in ipairs(hs) do
   redis.call('DEL', rk)
   redis.call('ZREM', KEYS[1], h)
   redis.call('HDEL', KEYS[2], h)
+  redis.call('ZREM', KEYS[4], h)
 end
 if #hs < batch then
-  redis.call('DEL', KEYS[3])
+  redis.call('DEL', KEYS[3], KEYS[4])
   return 0
 end
 return 1
 `)
 
 // listScript returns a page of hashes after a cursor with their listing
-// entries, as hash, entry, hash, entry... KEYS: index, metas. ARGV: the
-// ZRANGEBYLEX minimum ("-" or "(" .. after), the page size. HMGET takes
-// the hashes in groups, as Lua's unpack is limited to a few thousand
-// values.
-var listScript = redis.NewScript(`
+// entries, as hash, entry, hash, entry... KEYS: index, metas, expiries.
+// ARGV: the ZRANGEBYLEX minimum ("-" or "(" .. after), the page size, the
+// record and chunk prefixes. HMGET takes the hashes in groups, as Lua's
+// unpack is limited to a few thousand values.
+var listScript = redis.NewScript(dropChunks + sweep + `
+sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 local hs = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
 for i = 1, #hs, 500 do
@@ -124,6 +169,13 @@ for i = 1, #hs, 500 do
   end
 end
 return out
+`)
+
+// lenScript counts a function's records. KEYS: index, metas, expiries.
+// ARGV: the record and chunk prefixes.
+var lenScript = redis.NewScript(dropChunks + sweep + `
+sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1])
 `)
 
 // claimOwnerScript stores the owner record unless one is stored, and
