@@ -60,7 +60,7 @@ var Memo, _ = persist.Decorate(Triple, persist.Options{Cache: "mem://fpcmd"})
 	fingerprint := func() doc {
 		t.Helper()
 		cmd := exec.CommandContext(t.Context(), binary, "fingerprint", "--json")
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOFLAGS=-mod=readonly")
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
 		r := collect(t, cmd, dir, "", "running persist fingerprint")
 		wantCode(t, r, 0)
 		var d doc

@@ -12,7 +12,7 @@ import (
 // values it passes to persist that get no fingerprint.
 func ExampleGenerate() {
 	res, err := fingerprint.Generate(context.Background(), "testdata/fpsample", fingerprint.Options{
-		Env: []string{"GOWORK=off", "GOPROXY=off"},
+		Env: []string{"GOWORK=off"},
 	})
 	if err != nil {
 		log.Fatal(err)

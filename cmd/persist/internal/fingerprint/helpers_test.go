@@ -12,8 +12,10 @@ import (
 	"github.com/gopersist/persist/cmd/persist/internal/fingerprint"
 )
 
-// env keeps go list to the copied module and off the network.
-var env = fingerprint.Options{Env: []string{"GOWORK=off", "GOPROXY=off", "GOFLAGS=-mod=readonly"}}
+// env keeps go list to the copied module, as it is: the modules it needs
+// are downloaded if the module cache lacks them (the workspace may have
+// selected other versions than the sample's), but go.mod never changes.
+var env = fingerprint.Options{Env: []string{"GOWORK=off", "GOFLAGS=-mod=readonly"}}
 
 // copySample copies testdata/fpsample into a temporary directory, with its
 // persist requirement pointed at this repository by an absolute path, and
