@@ -117,7 +117,7 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 	m.stats.misses.Add(1)
 	for {
 		ran := false
-		out, leader, err := m.flight.do(ctx, hash, key, func() ([]reflect.Value, error) {
+		res, leader, err := m.flight.do(ctx, hash, key, func() (outcome, error) {
 			ran = true
 			return m.compute(ctx, in, key, hash)
 		}, m.cancelledOutcome)
@@ -141,10 +141,32 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 			if out, err := m.lookup(ctx, hash, key, counted); err == nil || !m.recoverable(ctx, err) {
 				return out, err
 			}
-			return m.compute(ctx, in, key, hash)
+			res, err := m.compute(ctx, in, key, hash)
+			return res.out, err
+		case ran || err != nil:
+			return res.out, err
 		}
-		return out, err
+		return m.copyFor(ctx, hash, key, res), nil
 	}
+}
+
+// copyFor gives a caller that waited for another's computation results
+// of its own, as a hit would: decoded from the leader's pickled results,
+// or read from the store where the leader found them. Where neither
+// works (a custom Unpickle that fails, an entry deleted meanwhile) it
+// shares the leader's.
+func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) []reflect.Value {
+	switch {
+	case res.payload != nil:
+		if out, err := m.unpickleResults(hash, res.payload); err == nil {
+			return out
+		}
+	case res.stored:
+		if out, err := m.lookup(ctx, hash, key, 0); err == nil {
+			return out
+		}
+	}
+	return res.out
 }
 
 // cancelledOutcome reports whether a computation's outcome is a context's
@@ -208,7 +230,7 @@ func isStoreFailure(err error) bool {
 
 // compute runs the function for a miss, holding the store's cross-process
 // lock where it has one, and stores the result.
-func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
+func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash string) (outcome, error) {
 	unlock := func() {}
 	if m.store.CanLock() {
 		u, err := m.store.Lock(ctx, m.name, hash)
@@ -216,7 +238,7 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 		case err == nil:
 			unlock = u
 		case ctx.Err() != nil:
-			return nil, err
+			return outcome{}, err
 		case errors.Is(err, stores.ErrUnsupported):
 			// A server without the lease extension: single flight stays
 			// within the process, as for a store that cannot lock.
@@ -237,7 +259,7 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 	// Another goroutine's flight or another process may have stored the
 	// result since the first lookup.
 	if out, err := m.lookup(ctx, hash, key, 0); err == nil || !m.mayCompute(ctx, err, false) {
-		return out, err
+		return outcome{out: out, stored: err == nil}, err
 	}
 	var rec stores.Record
 	var keyErr error
@@ -251,24 +273,26 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 	m.stats.computes.Add(1)
 	m.stats.computeNanos.Add(int64(took))
 	if m.errIndex >= 0 && !out[m.errIndex].IsNil() {
-		return out, nil // an error result is returned, never stored
+		return outcome{out: out}, nil // an error result is returned, never stored
 	}
 	if keyErr != nil {
 		m.stats.notKept.Add(1)
 		m.log.log(ctx, vProblems, "Result not stored.", "err", keyErr)
-		return out, nil
+		return outcome{out: out}, nil
 	}
-	m.store1(ctx, hash, key, out, rec, took, unlock)
+	payload := m.store1(ctx, hash, key, out, rec, took, unlock)
 	unlock = nil
-	return out, nil
+	return outcome{out: out, payload: payload}, nil
 }
 
-// store1 pickles and stores a computed result. A failure is logged, not
-// returned: the caller still gets the result it asked for.
-// It releases the entry's lock (unlock) once the result is stored.
-func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, took time.Duration, unlock func()) {
+// store1 pickles and stores a computed result, and returns it as pickled
+// (nil if it could not be). A failure is logged, not returned: the caller
+// still gets the result it asked for. It releases the entry's lock
+// (unlock) once the result is stored.
+func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, took time.Duration, unlock func()) []byte {
 	// Pickled now, before the caller has the result to change.
-	if err := m.fillRecord(&rec, out, took); err != nil {
+	payload, err := m.fillRecord(&rec, out, took)
+	if err != nil {
 		m.stats.notKept.Add(1)
 		if errors.Is(err, ErrTooLarge) {
 			m.log.log(ctx, vProblems, "Result not stored: too large.", "err", err)
@@ -276,7 +300,7 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 			m.log.log(ctx, vProblems, "Result not stored: it cannot be pickled.", "err", err)
 		}
 		unlock()
-		return
+		return nil
 	}
 	// The result is computed: store it even if the caller's context ends
 	// meanwhile, for the callers waiting on it and the ones to come.
@@ -287,6 +311,7 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 		}
 		unlock()
 	})
+	return payload
 }
 
 // detach runs write, and returns when it is done or when ctx ends,
@@ -316,11 +341,11 @@ func (m *Memo) detach(ctx context.Context, write func()) {
 // fillRecord pickles results, stamps them (stamp.go) with the version and
 // took, the time they took to compute, and adds the metadata: the one
 // write path of calls and Cache.Set, with its checks (cycles, depth, size)
-// in Pickle.
-func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) error {
+// in Pickle. It returns the pickled results without their stamp.
+func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) ([]byte, error) {
 	pickled, err := m.pickleResults(out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec.Result = pickled
 	// A custom pickling's bytes that begin as a stamp does are stamped too,
@@ -333,7 +358,7 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 	if m.opts.Metadata != nil {
 		rec.Meta = []byte(m.opts.Metadata())
 	}
-	return nil
+	return pickled, nil
 }
 
 // key computes a call's key: the Key hook's, or the default ArgTuple.

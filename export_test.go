@@ -7,3 +7,15 @@ func SetMaxPickleSize(n int) (restore func()) {
 	maxPickleSize = n
 	return func() { maxPickleSize = old }
 }
+
+// FlightWaiters reports how many calls of m wait for another's
+// computation now.
+func FlightWaiters(m *Memo) int {
+	m.flight.mu.Lock()
+	defer m.flight.mu.Unlock()
+	n := 0
+	for _, c := range m.flight.calls {
+		n += int(c.waiters.Load())
+	}
+	return n
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"sync"
+	"sync/atomic"
 )
 
 // flight makes concurrent calls with one hash compute once: the first runs
@@ -25,11 +26,27 @@ type flight struct {
 type flightCall struct {
 	done      chan struct{}
 	key       any // the key the leader computes
-	out       []reflect.Value
+	res       outcome
 	err       error
 	panicked  bool
 	pval      any
-	cancelled bool // the outcome is the error of the leader's ended context
+	cancelled bool         // the outcome is the error of the leader's ended context
+	waiters   atomic.Int32 // the callers waiting, for tests
+}
+
+// outcome is what the computation of a miss gives its callers: the
+// results, and how a waiting caller gets a copy of its own, so that no two
+// callers share a slice, map or pointer (the leader may change its
+// results as soon as it has them).
+type outcome struct {
+	out []reflect.Value
+	// payload is the results as pickled, before the leader returned them:
+	// a waiter decodes its copy from it. It is nil when they were not
+	// pickled (an error result, a result not kept).
+	payload []byte
+	// stored says that the results were read from the store, where
+	// another caller had put them: a waiter reads its copy there.
+	stored bool
 }
 
 var (
@@ -44,23 +61,25 @@ var (
 // were computed for. ctx is the caller's: when fn's outcome is the error of
 // the leader's ended context (cancelled tells, given fn's results), the
 // waiters get errLeaderCancelled instead.
-func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]reflect.Value, error),
-	cancelled func([]reflect.Value, error) bool) (out []reflect.Value, leader any, err error) {
+func (f *flight) do(ctx context.Context, hash string, key any, fn func() (outcome, error),
+	cancelled func([]reflect.Value, error) bool) (res outcome, leader any, err error) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
+		c.waiters.Add(1)
 		f.mu.Unlock()
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			return nil, key, ctx.Err()
+			c.waiters.Add(-1)
+			return outcome{}, key, ctx.Err()
 		}
 		if c.panicked {
 			panic(c.pval)
 		}
 		if c.cancelled {
-			return nil, c.key, errLeaderCancelled
+			return outcome{}, c.key, errLeaderCancelled
 		}
-		return c.out, c.key, c.err
+		return c.res, c.key, c.err
 	}
 	if f.calls == nil {
 		f.calls = map[string]*flightCall{}
@@ -84,8 +103,8 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 			panic(c.pval)
 		}
 	}()
-	c.out, c.err = fn()
-	c.cancelled = ctx.Err() != nil && cancelled(c.out, c.err)
+	c.res, c.err = fn()
+	c.cancelled = ctx.Err() != nil && cancelled(c.res.out, c.err)
 	returned = true
-	return c.out, key, c.err
+	return c.res, key, c.err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -184,5 +185,55 @@ func TestWaitersNotGivenLeadersCancellation(t *testing.T) {
 				t.Errorf("the function ran %d times; want 2 (the cancelled leader, then one waiter)", n)
 			}
 		})
+	}
+}
+
+// TestFlightWaitersOwnCopy checks that callers that waited for another's
+// computation each get results of their own, as hits do: the leader, or
+// any of them, may change its slice without the others seeing it.
+func TestFlightWaitersOwnCopy(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	slow := func(n int) []int {
+		calls.Add(1)
+		<-release
+		return []int{n, n + 1, n + 2}
+	}
+	f, m, err := persist.Wrap(slow, persist.Options{Cache: memURL(t), FuncName: "own_copy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	const callers = 5
+	results := make(chan []int, callers)
+	go func() { results <- f(1) }()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for range callers - 1 {
+		go func() { results <- f(1) }()
+	}
+	for persist.FlightWaiters(m) < callers-1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	var got [][]int
+	for range callers {
+		r := <-results
+		if !slices.Equal(r, []int{1, 2, 3}) {
+			t.Fatalf("a caller got %v, want [1 2 3]", r)
+		}
+		got = append(got, r)
+	}
+	for i := range got {
+		got[i][0] = 100 + i
+	}
+	for i, r := range got {
+		if r[0] != 100+i {
+			t.Errorf("caller %d's slice was changed by another's write: %v", i, r)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the function ran %d times, want once", n)
 	}
 }
