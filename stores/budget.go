@@ -29,7 +29,7 @@ import (
 // is what makes the check amortised: a trim is followed by at least a
 // fifth of the budget's writes before the next. Other processes' writes
 // are not in the estimate, so it is taken afresh from the listing every
-// so many writes (rescanEvery, or a fifth of the store's entries).
+// so many writes (rescanEvery, or as many as the store has entries).
 
 // Budget bounds a store: its entries' bytes (results, keys and metadata)
 // and their number, across its functions. A zero field is no bound.
@@ -52,11 +52,10 @@ const (
 	// lists the store once.
 	trimTarget = 0.8
 	// The estimate is taken afresh from the listing, for the writes of
-	// other processes, after rescanEvery writes or a rescanFraction of the
-	// store's entries, whichever is more: a listing costs every write a
-	// share of at most rescanFraction entries.
-	rescanEvery    = 1000
-	rescanFraction = 5
+	// other processes, after rescanEvery writes or as many writes as the
+	// store has entries, whichever is more: a rescan costs every write the
+	// listing of at most one entry, summed, not sorted.
+	rescanEvery = 1000
 )
 
 // Policy says which entries Plan chooses for removal.
@@ -140,6 +139,24 @@ func (s *Store) byLastUse(ctx context.Context, funcs []string) (all []Doomed, to
 		return cmp.Or(lastUse(a.Meta).Compare(lastUse(b.Meta)), cmp.Compare(a.Func, b.Func), cmp.Compare(a.Hash, b.Hash))
 	})
 	return all, total, nil
+}
+
+// totals sums the sizes and counts the entries of every function.
+func (s *Store) totals(ctx context.Context) (total int64, count int, err error) {
+	funcs, err := s.allFuncs(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, fn := range funcs {
+		for m, err := range s.ListAll(ctx, fn) {
+			if err != nil {
+				return 0, 0, err
+			}
+			total += m.Size
+			count++
+		}
+	}
+	return total, count, nil
 }
 
 // allFuncs lists the store's functions.
@@ -248,7 +265,7 @@ func (s *Store) wrote(ctx context.Context, n int) {
 	bg.entries.Add(1)
 	writes := bg.writes.Add(1)
 	entries := bg.entries.Load()
-	if bg.scanned.Load() && writes < max(rescanEvery, entries/rescanFraction) && !bg.budget.over(bg.bytes.Load(), int(entries), 1) {
+	if bg.scanned.Load() && writes < max(rescanEvery, entries) && !bg.budget.over(bg.bytes.Load(), int(entries), 1) {
 		return
 	}
 	if !bg.trimming.TryLock() {
@@ -262,15 +279,13 @@ func (s *Store) wrote(ctx context.Context, n int) {
 
 // trimToBudget takes the true totals and the order of last use from the
 // listing, and trims the store to trimTarget of its budget if it is over
-// it. (Keeping the listing's order between trims, to list less often,
-// would remove entries read since: last use would be as old as the
-// listing.)
-func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
-	all, total, err := s.byLastUse(ctx, nil)
-	if err != nil {
-		return err
-	}
-	count := len(all)
+// it. A rescan while the estimate is under the budget sums the listing
+// first, and sorts it only if the store is over after all. (Keeping the
+// listing's order between trims, to list less often, would remove
+// entries read since: last use would be as old as the listing.)
+func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) (err error) {
+	var total int64
+	var count int
 	// Whatever happens below, the estimate is the listing's, so that a
 	// failed trim is not tried again at every write.
 	defer func() {
@@ -279,9 +294,17 @@ func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) error {
 		bg.writes.Store(0)
 		bg.scanned.Store(true)
 	}()
-	if !bg.budget.over(total, count, 1) {
-		return nil
+	if bg.scanned.Load() && !bg.budget.over(bg.bytes.Load(), int(bg.entries.Load()), 1) {
+		total, count, err = s.totals(ctx)
+		if err != nil || !bg.budget.over(total, count, 1) {
+			return err
+		}
 	}
+	all, total, err := s.byLastUse(ctx, nil)
+	if err != nil {
+		return err
+	}
+	count = len(all)
 	var refusals []error
 	for _, d := range all {
 		if !bg.budget.over(total, count, trimTarget) {
