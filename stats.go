@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/gopersist/persist/internal/percpu"
 )
 
 // Stats are what a Memo has done since Decorate, as diskcache's stats and
@@ -37,36 +39,66 @@ type Stats struct {
 	ComputeTime, TimeSaved time.Duration
 }
 
-// counters are the Memo's Stats as atomic counters: a hit adds to three
-// of them and allocates nothing.
+// counters are the Memo's Stats as atomic counters. A hit adds to three
+// of them, from every goroutine that calls, so those three are kept per P
+// (percpu.Set): one shared counter's cache line would move between the
+// cores on every hit, and so would the Memo's fields beside it, which
+// every hit reads. The others count misses and errors, each of which costs
+// far more than its count, and sit together on lines of their own.
 type counters struct {
-	hits, stale, misses, computes, waits      atomic.Uint64
+	_                                         [cacheLine]byte // off the Memo's fields before
+	stale, misses, computes, waits            atomic.Uint64
 	refreshes, refreshErrors                  atomic.Uint64
 	damaged, collisions, storeErrors, notKept atomic.Uint64
-	bytesRead, bytesWritten                   atomic.Uint64
-	computeNanos, savedNanos                  atomic.Int64
+	bytesWritten                              atomic.Uint64
+	computeNanos                              atomic.Int64
+	_                                         [cacheLine]byte // and those after
+	hits                                      percpu.Set[hitCounts]
+}
+
+// cacheLine is a cache line's size, or a multiple of it, on the
+// processors Go runs on.
+const cacheLine = 128
+
+// hitCounts are one P's share of the hit counters.
+type hitCounts struct {
+	hits, bytesRead atomic.Uint64
+	savedNanos      atomic.Int64
 }
 
 // hit counts a hit on an entry of n bytes stamped st.
 func (c *counters) hit(n int, st Stamp) {
-	c.hits.Add(1)
-	c.bytesRead.Add(uint64(n))
-	if st.Compute > 0 {
-		c.savedNanos.Add(int64(st.Compute))
-	}
+	c.hits.Use(func(h *hitCounts) {
+		h.hits.Add(1)
+		h.bytesRead.Add(uint64(n))
+		if st.Compute > 0 {
+			h.savedNanos.Add(int64(st.Compute))
+		}
+	})
+}
+
+// hitTotals are the sums of the hit counters.
+func (c *counters) hitTotals() (hits, bytesRead uint64, saved int64) {
+	c.hits.All(func(h *hitCounts) {
+		hits += h.hits.Load()
+		bytesRead += h.bytesRead.Load()
+		saved += h.savedNanos.Load()
+	})
+	return hits, bytesRead, saved
 }
 
 // Stats returns what m has done so far.
 func (m *Memo) Stats() Stats {
 	c := &m.stats
+	hits, bytesRead, saved := c.hitTotals()
 	return Stats{
-		Hits: c.hits.Load(), Stale: c.stale.Load(), Misses: c.misses.Load(),
+		Hits: hits, Stale: c.stale.Load(), Misses: c.misses.Load(),
 		Computes: c.computes.Load(), Waits: c.waits.Load(),
 		Refreshes: c.refreshes.Load(), RefreshErrors: c.refreshErrors.Load(),
 		Damaged: c.damaged.Load(), Collisions: c.collisions.Load(),
 		StoreErrors: c.storeErrors.Load(), NotStored: c.notKept.Load(),
-		BytesRead: c.bytesRead.Load(), BytesWritten: c.bytesWritten.Load(),
-		ComputeTime: time.Duration(c.computeNanos.Load()), TimeSaved: time.Duration(c.savedNanos.Load()),
+		BytesRead: bytesRead, BytesWritten: c.bytesWritten.Load(),
+		ComputeTime: time.Duration(c.computeNanos.Load()), TimeSaved: time.Duration(saved),
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/gopersist/persist/internal/percpu"
 )
 
 // The memory tier: a bounded cache of records in process memory in front of
@@ -52,8 +54,12 @@ import (
 //     callers, and no caller and the tier, hold the same slice.
 //
 // Concurrency: the tier is split into shards by a seeded hash of the names,
-// each under its own RWMutex; a hit takes a read lock only, and marks the
-// entry used with an atomic bit. Eviction is CLOCK within a shard, an
+// each under its own mutex, which its writers take; a hit takes no lock.
+// It finds its entry in the shard's sync.Map, whose reads of a key already
+// there write no shared memory, marks the entry used with an atomic bit
+// (written only when not set yet) and counts itself in a counter of its P
+// (internal/percpu): every write to one shared cache line, a read lock's
+// counter included, would move that line between the cores on every hit. Eviction is CLOCK within a shard, an
 // approximation of least recently used that needs no list update on a hit:
 // the hand passes over entries used since it last passed (clearing their
 // bit) and removes the first that was not.
@@ -121,13 +127,13 @@ func (s *Store) MemoryTierStats() (TierStats, bool) {
 		return TierStats{}, false
 	}
 	var st TierStats
+	t.hits.All(func(n *atomic.Int64) { st.Hits += n.Load() })
 	for i := range t.shards {
 		sh := &t.shards[i]
-		st.Hits += sh.hits.Load()
 		st.Misses += sh.misses.Load()
 		st.Evictions += sh.evictions.Load()
 		sh.mu.RLock()
-		st.Entries += int64(len(sh.m))
+		st.Entries += int64(sh.n)
 		st.Bytes += sh.bytes
 		sh.mu.RUnlock()
 	}
@@ -160,22 +166,33 @@ type memTier struct {
 	shards  []tierShard
 	stripes [tierStripes]atomic.Uint64 // generations, bumped by Put and Delete
 	clears  atomic.Uint64              // bumped by Clear
+	hits    percpu.Set[atomic.Int64]   // reads the tier answered
 }
 
 type tierKey struct{ fn, hash string }
 
-// tierShard is one part of a tier. mu guards m, the ring and bytes; an
-// entry, once in the ring, never changes but for its used bit.
+// tierShard is one part of a tier. mu serialises the changes of m, and
+// guards n, the ring and bytes; an entry, once in the ring, never changes
+// but for its used bit. m is read without it.
 type tierShard struct {
 	mu         sync.RWMutex
-	m          map[uint64]*tierEntry // by the names' seeded hash; a hit compares the names
-	hand       *tierEntry            // the CLOCK's hand on a ring of the entries; nil when empty
+	m          sync.Map   // uint64 → *tierEntry, by the names' seeded hash; a hit compares the names
+	n          int        // entries in m
+	hand       *tierEntry // the CLOCK's hand on a ring of the entries; nil when empty
 	bytes      int64
 	maxBytes   int64 // 0: no bound
 	maxEntries int   // 0: no bound
 
-	hits, misses, evictions atomic.Int64
-	_                       [64]byte // keeps shards' locks off one cache line
+	misses, evictions atomic.Int64
+	_                 [128]byte // keeps shards' locks off one cache line
+}
+
+// entry returns the entry stored under sum, or nil.
+func (sh *tierShard) entry(sum uint64) *tierEntry {
+	if v, ok := sh.m.Load(sum); ok {
+		return v.(*tierEntry)
+	}
+	return nil
 }
 
 // tierEntry is one record the tier keeps: its parts packed in buf.
@@ -209,7 +226,6 @@ func newMemTier(cfg Tier) *memTier {
 	t.coarse = t.ttl >= int64(coarseMinTTL)
 	for i := range t.shards {
 		sh := &t.shards[i]
-		sh.m = map[uint64]*tierEntry{}
 		sh.maxBytes = cfg.MaxBytes / int64(n)
 		if cfg.MaxEntries > 0 {
 			sh.maxEntries = max(1, cfg.MaxEntries/n)
@@ -253,14 +269,12 @@ func (t *memTier) expired(e *tierEntry) bool {
 func (t *memTier) get(fn, hash string, parts Parts) (Record, bool, ticket) {
 	sum := t.sum(fn, hash)
 	sh := t.shard(sum)
-	sh.mu.RLock()
-	e := sh.m[sum]
-	sh.mu.RUnlock()
+	e := sh.entry(sum)
 	if e != nil && e.key == (tierKey{fn, hash}) && e.have.Has(parts) && !t.expired(e) {
 		if !e.used.Load() { // a store only when it changes: readers share the line
 			e.used.Store(true)
 		}
-		sh.hits.Add(1)
+		t.hits.Use(func(n *atomic.Int64) { n.Add(1) })
 		return e.record(parts), true, ticket{}
 	}
 	sh.misses.Add(1)
@@ -351,11 +365,11 @@ func (t *memTier) fill(fn, hash string, parts Parts, rec Record, tk ticket) {
 	if t.stripe(tk.sum).Load() != tk.stripe || t.clears.Load() != tk.clear {
 		return // written, deleted or cleared while it was read
 	}
-	if old := sh.m[tk.sum]; old != nil {
+	if old := sh.entry(tk.sum); old != nil {
 		sh.remove(old) // this key's, or one of the same hash's, which may go
 	}
 	for sh.hand != nil && (sh.maxBytes > 0 && sh.bytes+e.size > sh.maxBytes ||
-		sh.maxEntries > 0 && len(sh.m)+1 > sh.maxEntries) {
+		sh.maxEntries > 0 && sh.n+1 > sh.maxEntries) {
 		sh.evictOne()
 	}
 	e.filled, e.sum = preciseNow(), tk.sum
@@ -370,7 +384,7 @@ func (t *memTier) invalidate(fn, hash string) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	t.stripe(sum).Add(1)
-	if e := sh.m[sum]; e != nil && e.key == (tierKey{fn, hash}) {
+	if e := sh.entry(sum); e != nil && e.key == (tierKey{fn, hash}) {
 		sh.remove(e)
 	}
 }
@@ -383,11 +397,12 @@ func (t *memTier) clear(fn string) {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		for _, e := range sh.m {
-			if e.key.fn == fn {
+		sh.m.Range(func(_, v any) bool {
+			if e := v.(*tierEntry); e.key.fn == fn {
 				sh.remove(e)
 			}
-		}
+			return true
+		})
 		sh.mu.Unlock()
 	}
 }
@@ -395,7 +410,8 @@ func (t *memTier) clear(fn string) {
 // insert puts e on the ring just behind the hand, so that the hand reaches
 // it last. sh.mu is held.
 func (sh *tierShard) insert(e *tierEntry, sum uint64) {
-	sh.m[sum] = e
+	sh.m.Store(sum, e)
+	sh.n++
 	sh.bytes += e.size
 	if sh.hand == nil {
 		e.prev, e.next = e, e
@@ -409,7 +425,8 @@ func (sh *tierShard) insert(e *tierEntry, sum uint64) {
 
 // remove takes e off the ring and out of the map. sh.mu is held.
 func (sh *tierShard) remove(e *tierEntry) {
-	delete(sh.m, e.sum)
+	sh.m.Delete(e.sum)
+	sh.n--
 	sh.bytes -= e.size
 	if e.next == e {
 		sh.hand = nil

@@ -31,21 +31,60 @@ func init() {
 	})
 }
 
-// space is the shared data of one mem:// name. mu guards everything in it.
+// space is the shared data of one mem:// name. mu serialises its writers
+// and guards the owners and each records' count and order; Read, a hit's
+// one call, takes no lock: funcs is copied on write, and each function's
+// records are in a sync.Map, whose reads of a key already there write no
+// shared memory. A read lock would: every RLock and RUnlock adds to the
+// lock's one counter, whose cache line then moves between the cores on
+// every hit.
 type space struct {
 	mu     sync.RWMutex
-	funcs  map[string]*records
-	owners map[string][]byte // funcname → owner record
+	funcs  atomic.Pointer[map[string]*records] // never changed once stored; a writer stores a changed copy, under mu
+	owners map[string][]byte                   // funcname → owner record
+}
+
+// recordsOf returns the records of funcname, or nil. It needs no lock:
+// under mu it is the current set, without it a set that was current during
+// the call.
+func (sp *space) recordsOf(funcname string) *records { return (*sp.funcs.Load())[funcname] }
+
+// setRecords makes r the records of funcname, or removes funcname if r is
+// nil, in a copy of funcs. Its caller holds mu. A copy costs the number of
+// functions, and is made only when a function gets its first record or
+// loses its last.
+func (sp *space) setRecords(funcname string, r *records) {
+	old := *sp.funcs.Load()
+	funcs := make(map[string]*records, len(old)+1)
+	for fn, rs := range old {
+		funcs[fn] = rs
+	}
+	if r == nil {
+		delete(funcs, funcname)
+	} else {
+		funcs[funcname] = r
+	}
+	sp.funcs.Store(&funcs)
 }
 
 // records are one function's records: a map for reads, and the same hashes
 // in a B-tree for listing in order, so that a page costs its own size. The
 // B-tree is made by the function's first listing and kept from then on: a
 // function that is only called, never listed, does not pay for it on
-// every miss (it was an eighth of one).
+// every miss (it was an eighth of one). byHash is changed under the space's
+// mu, and read with or without it.
 type records struct {
-	byHash map[string]*entry
-	order  *btree.BTreeG[string] // nil until the first List
+	byHash sync.Map              // hash → *entry
+	n      int                   // entries in byHash; under mu
+	order  *btree.BTreeG[string] // nil until the first List; under mu
+}
+
+// entry returns the entry stored under hash, or nil.
+func (r *records) entry(hash string) *entry {
+	if v, ok := r.byHash.Load(hash); ok {
+		return v.(*entry)
+	}
+	return nil
 }
 
 // entry is one record and its last use. A read only marks the entry
@@ -75,7 +114,8 @@ func openDriver(name string) *memDriver {
 	defer spacesMu.Unlock()
 	sp := spaces[name]
 	if sp == nil {
-		sp = &space{funcs: map[string]*records{}, owners: map[string][]byte{}}
+		sp = &space{owners: map[string][]byte{}}
+		sp.funcs.Store(&map[string]*records{})
 		spaces[name] = sp
 	}
 	return &memDriver{sp: sp}
@@ -88,21 +128,19 @@ type memDriver struct{ sp *space }
 var errNotFound = errors.New("no such record")
 
 // Read implements [driver.Store].
+// It takes no lock (see space).
 func (d *memDriver) Read(_ context.Context, funcname, hash string, parts driver.Parts) (driver.Record, error) {
-	d.sp.mu.RLock()
 	var e *entry
-	if r := d.sp.funcs[funcname]; r != nil {
-		e = r.byHash[hash]
+	if r := d.sp.recordsOf(funcname); r != nil {
+		e = r.entry(hash)
 	}
 	if e == nil {
-		d.sp.mu.RUnlock()
 		return driver.Record{}, errNotFound
 	}
 	rec := e.rec
-	if !e.touched.Load() {
+	if !e.touched.Load() { // a store only when it changes: readers share the line
 		e.touched.Store(true)
 	}
-	d.sp.mu.RUnlock()
 	out := driver.Record{Created: rec.Created}
 	if parts.Has(driver.PartResult) {
 		out.Result = clone(rec.Result)
@@ -124,15 +162,17 @@ func (d *memDriver) Write(_ context.Context, funcname, hash string, rec driver.R
 	e.used.Store(now.UnixNano())
 	d.sp.mu.Lock()
 	defer d.sp.mu.Unlock()
-	r := d.sp.funcs[funcname]
+	r := d.sp.recordsOf(funcname)
 	if r == nil {
-		r = &records{byHash: map[string]*entry{}}
-		d.sp.funcs[funcname] = r
+		r = &records{}
+		d.sp.setRecords(funcname, r)
 	}
-	if _, had := r.byHash[hash]; !had && r.order != nil {
-		r.order.ReplaceOrInsert(hash)
+	if _, had := r.byHash.Swap(hash, e); !had {
+		r.n++
+		if r.order != nil {
+			r.order.ReplaceOrInsert(hash)
+		}
 	}
-	r.byHash[hash] = e
 	return nil
 }
 
@@ -150,19 +190,19 @@ func clone(b []byte) []byte {
 func (d *memDriver) Delete(_ context.Context, funcname, hash string) error {
 	d.sp.mu.Lock()
 	defer d.sp.mu.Unlock()
-	r := d.sp.funcs[funcname]
+	r := d.sp.recordsOf(funcname)
 	if r == nil {
 		return errNotFound
 	}
-	if _, ok := r.byHash[hash]; !ok {
+	if _, ok := r.byHash.LoadAndDelete(hash); !ok {
 		return errNotFound
 	}
-	delete(r.byHash, hash)
+	r.n--
 	if r.order != nil {
 		r.order.Delete(hash)
 	}
-	if len(r.byHash) == 0 {
-		delete(d.sp.funcs, funcname)
+	if r.n == 0 {
+		d.sp.setRecords(funcname, nil)
 	}
 	return nil
 }
@@ -170,33 +210,35 @@ func (d *memDriver) Delete(_ context.Context, funcname, hash string) error {
 // List implements [driver.Store] from the B-tree, copying no record's bytes.
 func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]driver.Meta, error) {
 	d.sp.mu.RLock()
-	r := d.sp.funcs[funcname]
+	r := d.sp.recordsOf(funcname)
 	for r != nil && r.order == nil {
 		// The function's first listing: make its order, under the write
 		// lock, then list under the read lock as every other time.
 		d.sp.mu.RUnlock()
 		d.sp.mu.Lock()
-		if r = d.sp.funcs[funcname]; r != nil && r.order == nil {
-			r.order = btree.NewOrderedG[string](16)
-			for h := range r.byHash {
-				r.order.ReplaceOrInsert(h)
-			}
+		if r = d.sp.recordsOf(funcname); r != nil && r.order == nil {
+			order := btree.NewOrderedG[string](16)
+			r.byHash.Range(func(h, _ any) bool {
+				order.ReplaceOrInsert(h.(string))
+				return true
+			})
+			r.order = order
 		}
 		d.sp.mu.Unlock()
 		d.sp.mu.RLock()
-		r = d.sp.funcs[funcname]
+		r = d.sp.recordsOf(funcname)
 	}
 	defer d.sp.mu.RUnlock()
 	if r == nil {
 		return nil, nil
 	}
-	page := make([]driver.Meta, 0, min(n, len(r.byHash)))
+	page := make([]driver.Meta, 0, min(n, r.n))
 	now := time.Now().UnixNano()
 	r.order.AscendGreaterOrEqual(after, func(h string) bool {
 		if h == after {
 			return true
 		}
-		e := r.byHash[h]
+		e := r.entry(h)
 		if e.touched.Swap(false) {
 			e.used.Store(now)
 		}
@@ -213,8 +255,8 @@ func (d *memDriver) List(_ context.Context, funcname, after string, n int) ([]dr
 func (d *memDriver) Len(_ context.Context, funcname string) (int, error) {
 	d.sp.mu.RLock()
 	defer d.sp.mu.RUnlock()
-	if r := d.sp.funcs[funcname]; r != nil {
-		return len(r.byHash), nil
+	if r := d.sp.recordsOf(funcname); r != nil {
+		return r.n, nil
 	}
 	return 0, nil
 }
@@ -223,7 +265,9 @@ func (d *memDriver) Len(_ context.Context, funcname string) (int, error) {
 func (d *memDriver) Clear(_ context.Context, funcname string) error {
 	d.sp.mu.Lock()
 	defer d.sp.mu.Unlock()
-	delete(d.sp.funcs, funcname)
+	if d.sp.recordsOf(funcname) != nil {
+		d.sp.setRecords(funcname, nil)
+	}
 	delete(d.sp.owners, funcname)
 	return nil
 }
@@ -253,12 +297,11 @@ func (d *memDriver) ClaimOwner(_ context.Context, funcname string, owner []byte)
 // Funcs implements [driver.FuncLister].
 func (d *memDriver) Funcs(context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		d.sp.mu.RLock()
-		names := make([]string, 0, len(d.sp.funcs))
-		for n := range d.sp.funcs {
+		funcs := *d.sp.funcs.Load() // never changed once stored: no lock
+		names := make([]string, 0, len(funcs))
+		for n := range funcs {
 			names = append(names, n)
 		}
-		d.sp.mu.RUnlock()
 		slices.Sort(names)
 		for _, n := range names {
 			if !yield(n, nil) {
