@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,33 +55,54 @@ type lease struct {
 	done   chan struct{} // closed when the lease ends
 }
 
-// leaseTable holds the server's leases. Its mutex guards the maps and
-// every lease's token and timer; the store's Lock and unlock run outside
-// it.
+// leaseTable holds the server's leases. Its mutex guards the maps, every
+// lease's token, timer and unlock, and every waiter's withdrawn; the
+// store's Lock and unlock run outside it.
 type leaseTable struct {
 	mu sync.Mutex
 	m  map[leaseKey]*lease
-	// withdrawn holds, until the time beside each, the tokens that a
-	// release named for a lease they did not hold: a client that gives up
-	// a POST before its answer releases the token it sent, and a grant the
-	// server makes to that token later would otherwise go to nobody and
-	// keep the others out for its whole time to live.
-	withdrawn map[withdrawal]time.Time
+	// waiting are the POSTs under way that carry their client's token. A
+	// client that gives up a POST before its answer releases the token
+	// it sent; that withdraws the POST, which ends its wait and is never
+	// granted: the server may not have seen the client leave, and a
+	// lease granted to nobody would keep the others out for its whole
+	// time to live. Its size is that of the requests in flight.
+	waiting map[withdrawal]*waiter
+	// early are the withdrawals that came before their POST, still on
+	// its way, until the time beside each; the POST is refused when it
+	// comes. earlyOrder keeps them oldest first, at most maxEarly.
+	early      map[withdrawal]time.Time
+	earlyOrder []earlyWithdrawal
 }
 
-// withdrawal names the token of a POST its client gave up on.
+// earlyWithdrawal is one entry of leaseTable.earlyOrder.
+type earlyWithdrawal struct {
+	id    withdrawal
+	until time.Time
+}
+
+// withdrawal names the POST of one client token for one lease.
 type withdrawal struct {
 	k     leaseKey
 	token string
 }
 
-// A withdrawal is kept for longer than any POST waits, and at most
-// maxWithdrawn are kept at once; past that a dead client's grant only
-// expires, as it would with a client that sends no token.
+// waiter is a POST under way with its client's token.
+type waiter struct {
+	cancel    context.CancelFunc // ends its wait
+	withdrawn bool
+}
+
+// An early withdrawal is kept longer than any POST waits, and at most
+// maxEarly are kept, the oldest dropped first: a flood of DELETEs for no
+// lease can only push out a withdrawal whose POST is later than that.
 const (
-	withdrawalLife = 2 * MaxLeaseWait
-	maxWithdrawn   = 4096
+	earlyLife = 2 * MaxLeaseWait
+	maxEarly  = 1024
 )
+
+// errWithdrawn refuses a POST that its client withdrew.
+var errWithdrawn = fmt.Errorf("%w: its client withdrew the request", errLeaseHeld)
 
 // take waits until k is free in the table, enters a lease there, takes the
 // store's lock if it has one, and starts the lease's timer, under token,
@@ -89,8 +111,35 @@ const (
 // after its answer was lost does not wait for itself. It fails with
 // errLeaseHeld when wait ends first, or when the client withdrew token.
 func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, ttl time.Duration, token string) (wire.Lease, error) {
+	// The table outlives the request, whose line the strings point into.
+	k = leaseKey{strings.Clone(k.funcname), strings.Clone(k.hash)}
+	var w *waiter
 	if token == "" {
 		token = newLeaseToken()
+	} else {
+		token = strings.Clone(token)
+		id := withdrawal{k, token}
+		var cancel context.CancelFunc
+		wait, cancel = context.WithCancel(wait)
+		defer cancel()
+		w = &waiter{cancel: cancel}
+		t.mu.Lock()
+		if t.takeEarly(id) {
+			t.mu.Unlock()
+			return wire.Lease{}, errWithdrawn
+		}
+		if t.waiting == nil {
+			t.waiting = make(map[withdrawal]*waiter)
+		}
+		t.waiting[id] = w
+		t.mu.Unlock()
+		defer func() {
+			t.mu.Lock()
+			if t.waiting[id] == w {
+				delete(t.waiting, id)
+			}
+			t.mu.Unlock()
+		}()
 	}
 	for {
 		t.mu.Lock()
@@ -109,6 +158,9 @@ func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, tt
 			case <-done:
 				continue
 			case <-wait.Done():
+				if w != nil && w.withdrawnNow(t) {
+					return wire.Lease{}, errWithdrawn
+				}
 				return wire.Lease{}, errLeaseHeld
 			}
 		}
@@ -116,31 +168,77 @@ func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, tt
 		t.m[k] = l
 		t.mu.Unlock()
 
+		var unlock func()
 		if st.CanLock() {
-			unlock, err := st.Lock(wait, k.funcname, k.hash)
+			var err error
+			unlock, err = st.Lock(wait, k.funcname, k.hash)
 			if err != nil {
 				t.end(k, l)
 				if wait.Err() != nil {
-					// Another server on the same store holds the lock.
+					// Another server on the same store holds the lock, or
+					// the client withdrew.
 					return wire.Lease{}, errLeaseHeld
 				}
 				return wire.Lease{}, err
 			}
-			l.unlock = unlock
 		}
 		t.mu.Lock()
-		w := withdrawal{k, token}
-		if _, ok := t.withdrawn[w]; ok {
-			delete(t.withdrawn, w)
+		l.unlock = unlock
+		if w != nil && w.withdrawn {
 			t.mu.Unlock()
 			t.end(k, l)
-			return wire.Lease{}, fmt.Errorf("%w: its client withdrew the request", errLeaseHeld)
+			return wire.Lease{}, errWithdrawn
 		}
 		l.token = token
 		l.timer = time.AfterFunc(ttl, func() { t.end(k, l) })
 		t.mu.Unlock()
-		return wire.Lease{Token: token, TTLMillis: ttl.Milliseconds(), StoreLock: l.unlock != nil}, nil
+		return wire.Lease{Token: token, TTLMillis: ttl.Milliseconds(), StoreLock: unlock != nil}, nil
 	}
+}
+
+// withdrawnNow reports, taking t.mu, whether w was withdrawn.
+func (w *waiter) withdrawnNow(t *leaseTable) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return w.withdrawn
+}
+
+// takeEarly reports whether id was withdrawn before its POST came, and
+// forgets it; the caller holds t.mu.
+func (t *leaseTable) takeEarly(id withdrawal) bool {
+	until, ok := t.early[id]
+	if ok {
+		delete(t.early, id)
+	}
+	return ok && time.Now().Before(until)
+}
+
+// withdraw withdraws the POST of id: the one waiting, or the one to come
+// if none is; the caller holds t.mu.
+func (t *leaseTable) withdraw(id withdrawal) {
+	if w := t.waiting[id]; w != nil {
+		w.withdrawn = true
+		w.cancel()
+		return
+	}
+	if !validLeaseToken(id.token) {
+		return // no POST carries it
+	}
+	now := time.Now()
+	for len(t.earlyOrder) > 0 && (len(t.earlyOrder) >= maxEarly || !now.Before(t.earlyOrder[0].until)) {
+		first := t.earlyOrder[0]
+		t.earlyOrder = t.earlyOrder[1:]
+		if until, ok := t.early[first.id]; ok && until.Equal(first.until) {
+			delete(t.early, first.id) // not withdrawn again since
+		}
+	}
+	id = withdrawal{leaseKey{strings.Clone(id.k.funcname), strings.Clone(id.k.hash)}, strings.Clone(id.token)}
+	if t.early == nil {
+		t.early = make(map[withdrawal]time.Time)
+	}
+	e := earlyWithdrawal{id, now.Add(earlyLife)}
+	t.early[id] = e.until
+	t.earlyOrder = append(t.earlyOrder, e)
 }
 
 // owned returns the lease of k if token is its token; the caller holds
@@ -174,8 +272,8 @@ func (t *leaseTable) renew(k leaseKey, token string, ttl time.Duration) (wire.Le
 }
 
 // release ends the lease of k, whose token is token, now. A token that
-// holds no lease of k is withdrawn: a POST still waiting with it is
-// refused when the lease frees.
+// holds no lease of k withdraws the POST that carries it: the one waiting,
+// which ends at once, or the one still on its way.
 func (t *leaseTable) release(k leaseKey, token string) error {
 	t.mu.Lock()
 	l, err := t.owned(k, token)
@@ -193,26 +291,6 @@ func (t *leaseTable) release(k leaseKey, token string) error {
 	t.mu.Unlock()
 	t.end(k, l)
 	return nil
-}
-
-// withdraw records w, first dropping the withdrawals past their life when
-// the table is full; the caller holds t.mu.
-func (t *leaseTable) withdraw(w withdrawal) {
-	now := time.Now()
-	if len(t.withdrawn) >= maxWithdrawn {
-		for w, until := range t.withdrawn {
-			if now.After(until) {
-				delete(t.withdrawn, w)
-			}
-		}
-		if len(t.withdrawn) >= maxWithdrawn {
-			return
-		}
-	}
-	if t.withdrawn == nil {
-		t.withdrawn = make(map[withdrawal]time.Time)
-	}
-	t.withdrawn[w] = now.Add(withdrawalLife)
 }
 
 // end removes l from the table if it is still there, releases the store's

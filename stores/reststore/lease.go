@@ -200,6 +200,9 @@ func (s *restDriver) leaseDo(ctx context.Context, method, u, token string) (*htt
 	if token != "" {
 		hr.Header.Set(wire.LeaseTokenHeader, token)
 	}
+	// A request after Close (a release, a withdrawal) leaves no idle
+	// connection behind in the closed store's transport.
+	hr.Close = isClosed(s.closed)
 	if s.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+s.token)
 	}
