@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -110,7 +111,10 @@ func BenchmarkIterate(b *testing.B) {
 // file-allocs/hit count each path's allocations, the server's included.
 // The server runs bare, with the access log of persist serve
 // --access-log (a text handler, here writing to io.Discard), and with an
-// Observer that counts requests.
+// Observer that counts requests. http-ns/hit is the floor of any hit over
+// HTTP, measured in the same loop: a GET of the same bytes from a bare
+// net/http handler, by a net/http client, on loopback; x_http is the REST
+// hit's ratio to it, http_x_filestore the floor's to the file hit.
 func BenchmarkHit(b *testing.B) {
 	fs, err := filestore.Open(b.TempDir(), filestore.Options{})
 	if err != nil {
@@ -125,6 +129,24 @@ func BenchmarkHit(b *testing.B) {
 	}
 	if err := fs.Put(ctx, "f", hash, stores.Record{Result: result, Key: []byte("key")}); err != nil {
 		b.Fatal(err)
+	}
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(result)
+	}))
+	defer bare.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer client.CloseIdleConnections()
+	httpHit := func() {
+		resp, err := client.Get(bare.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n != int64(len(result)) {
+			b.Fatalf("the floor read %d bytes, %v", n, err)
+		}
 	}
 	for _, c := range []struct {
 		name string
@@ -157,21 +179,27 @@ func BenchmarkHit(b *testing.B) {
 				}
 			}
 			b.ReportAllocs()
-			var rest, file time.Duration
+			var rest, file, floor time.Duration
 			n := 0
 			for b.Loop() {
 				t0 := time.Now()
 				restHit()
 				t1 := time.Now()
 				fileHit()
-				file += time.Since(t1)
+				t2 := time.Now()
+				httpHit()
+				floor += time.Since(t2)
+				file += t2.Sub(t1)
 				rest += t1.Sub(t0)
 				n++
 			}
 			b.ReportMetric(float64(rest)/float64(n), "rest-ns/hit")
 			b.ReportMetric(float64(file)/float64(n), "file-ns/hit")
-			if file > 0 {
+			b.ReportMetric(float64(floor)/float64(n), "http-ns/hit")
+			if file > 0 && floor > 0 {
 				b.ReportMetric(float64(rest)/float64(file), "x_filestore")
+				b.ReportMetric(float64(rest)/float64(floor), "x_http")
+				b.ReportMetric(float64(floor)/float64(file), "http_x_filestore")
 			}
 			b.ReportMetric(testing.AllocsPerRun(100, restHit), "rest-allocs/hit")
 			b.ReportMetric(testing.AllocsPerRun(100, fileHit), "file-allocs/hit")
