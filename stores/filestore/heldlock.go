@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,7 +77,7 @@ import (
 // heldLock is a lock file that this store created and has not released.
 type heldLock struct {
 	key      lockKey
-	path     string // its path, for messages
+	dir      string // the store's directory: path() is for messages only
 	funcname string
 	name     string // <hash>.lock, in the function directory
 	trailer  []byte // "\n" and the holder's identity (info), kept after a result being written
@@ -93,10 +94,16 @@ type heldLock struct {
 	mu   sync.Mutex
 	gone bool // released, or renamed into the result
 
+	// once makes the unlock function returned by Lock act once.
+	once sync.Once
+
 	// The heartbeat is a timer, not a goroutine: starting and stopping it
-	// costs no scheduling. beat is nil while it is stopped.
+	// costs no scheduling. beat is nil while it is stopped; beats counts
+	// its starts, so that a timer's function that runs after its
+	// heartbeat was stopped (and perhaps started again) knows it.
 	beatMu sync.Mutex
 	beat   *time.Timer
+	beats  uint64
 }
 
 // hold starts the heartbeat of the new lock file fd, name in the
@@ -104,8 +111,7 @@ type heldLock struct {
 // holder's identity), and registers it (a Put of the record turns it into
 // the result); it returns the function that releases it.
 func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), error) {
-	path := s.join(funcname, name)
-	id, err := fileID(fd, path)
+	id, err := fileID(fd, s.join(funcname, name))
 	if err != nil {
 		// Without its device and inode the lock could not be told from
 		// another at its path. Created an instant ago, it is still ours.
@@ -113,11 +119,10 @@ func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), er
 		_ = dirPath{s, funcname}.unlink(name)
 		return nil, err
 	}
-	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, path: path, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
+	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, dir: s.dir, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
 	s.startHeartbeat(h)
 	s.register(h)
-	var once sync.Once
-	return func() { once.Do(func() { s.unlockHeld(h) }) }, nil
+	return func() { h.once.Do(func() { s.unlockHeld(h) }) }, nil
 }
 
 // startHeartbeat refreshes the lock's modification time every third of the
@@ -126,19 +131,19 @@ func (s *Driver) startHeartbeat(h *heldLock) {
 	period := max(s.opts.LockStale/3, time.Millisecond)
 	h.beatMu.Lock()
 	defer h.beatMu.Unlock()
-	var t *time.Timer
-	t = time.AfterFunc(period, func() {
+	h.beats++
+	start := h.beats
+	h.beat = time.AfterFunc(period, func() {
 		h.beatMu.Lock()
 		defer h.beatMu.Unlock()
-		if h.beat != t {
+		if h.beat == nil || h.beats != start {
 			return // stopped meanwhile
 		}
 		if err := touch(h.fd); err != nil {
-			s.log.Warn("Cannot refresh a held lock.", "lock", h.path, "err", err)
+			s.log.Warn("Cannot refresh a held lock.", "lock", h.path(), "err", err)
 		}
-		t.Reset(period)
+		h.beat.Reset(period)
 	})
-	h.beat = t
 }
 
 // stopHeartbeat stops the heartbeat. Once it returns, the lock file is
@@ -225,9 +230,9 @@ func (s *Driver) logRelease(h *heldLock, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, errLockLost) || errors.Is(err, errNoFuncDir):
-		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path)
+		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path())
 	default:
-		s.log.Warn("Cannot release a lock.", "lock", h.path, "err", err)
+		s.log.Warn("Cannot release a lock.", "lock", h.path(), "err", err)
 	}
 }
 
@@ -312,8 +317,16 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 		err = s.stageCompanions(dirPath{s, funcname}, hash, rec, st)
 	}
 	if err == nil {
-		err = s.withFuncDir(ctx, funcname, true, func(d *funcDir) error {
-			return s.commitThroughLock(d, hash, rec, h, st)
+		// The lock file, found in the directory, vouches for it (see
+		// withFuncDirVouched), and is then known to be ours.
+		var vouched *funcDir
+		err = s.withFuncDirVouched(ctx, funcname, true, func(d *funcDir) bool {
+			if d.holdsLock(h) {
+				vouched = d
+			}
+			return vouched == d
+		}, func(d *funcDir) error {
+			return s.commitThroughLock(d, hash, rec, h, st, vouched == d)
 		})
 	}
 	if err != nil && !h.gone {
@@ -323,8 +336,9 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 }
 
 // commitThroughLock is the part of putThroughLock under the directory
-// lock.
-func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging) error {
+// lock; ours reports that the lock file was found to be h since that lock
+// was taken.
+func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging, ours bool) error {
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
 	h.stopHeartbeat()
@@ -343,10 +357,10 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 	// a lock that is ours now is still ours at the rename. The package
 	// documentation discusses callers that do not share the directory
 	// lock.
-	if now, err := d.lstat(h.name); err != nil || !sameFile(&now, &h.id) {
+	if !ours && !d.holdsLock(h) {
 		return s.commit(d, hash, rec, st)
 	}
-	if err := d.renameOver(h.name, hash+extOut); err != nil {
+	if err := d.renameOverName(h.name, "", hash, extOut); err != nil {
 		return err
 	}
 	h.gone = true
@@ -364,33 +378,33 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 // file systems whose close(2) has nothing to report (closeflush.go) it
 // skips that.
 func (s *Driver) writeResult(h *heldLock, data []byte) error {
-	if err := pwriteAll(h.fd, h.path, h.trailer, int64(len(data))); err != nil {
+	if err := pwriteAll(h, h.trailer, int64(len(data))); err != nil {
 		return err
 	}
-	if err := pwriteAll(h.fd, h.path, data, 0); err != nil {
+	if err := pwriteAll(h, data, 0); err != nil {
 		return err
 	}
 	// Dev is not a uint64 on every system.
 	if s.opts.Sync || !s.closeReports(h.fd, uint64(h.id.Dev)) {
 		return nil // endResult fsyncs, or close(2) has nothing to report
 	}
-	return flushByClose(h.fd, h.path)
+	return flushByClose(h.fd, h.path())
 }
 
-// pwriteAll writes b at off in the file open as fd (at path, for
-// messages), as os.File.WriteAt does.
-func pwriteAll(fd int, path string, b []byte, off int64) error {
+// pwriteAll writes b at off in the lock file of h, as os.File.WriteAt
+// does.
+func pwriteAll(h *heldLock, b []byte, off int64) error {
 	for len(b) > 0 {
 		var n int
 		err := ignoringEINTR(func() (err error) {
-			n, err = unix.Pwrite(fd, b, off)
+			n, err = unix.Pwrite(h.fd, b, off)
 			return err
 		})
 		if err != nil {
-			return &fs.PathError{Op: "write", Path: path, Err: err}
+			return &fs.PathError{Op: "write", Path: h.path(), Err: err}
 		}
 		if n == 0 {
-			return &fs.PathError{Op: "write", Path: path, Err: io.ErrShortWrite}
+			return &fs.PathError{Op: "write", Path: h.path(), Err: io.ErrShortWrite}
 		}
 		b, off = b[n:], off+int64(n)
 	}
@@ -402,11 +416,11 @@ func pwriteAll(fd int, path string, b []byte, off int64) error {
 // the rename, which follows at once, the lock names no holder.
 func (s *Driver) endResult(h *heldLock, n int) error {
 	if err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, int64(n)) }); err != nil {
-		return &fs.PathError{Op: "truncate", Path: h.path, Err: err}
+		return &fs.PathError{Op: "truncate", Path: h.path(), Err: err}
 	}
 	if s.opts.Sync {
 		if err := ignoringEINTR(func() error { return unix.Fsync(h.fd) }); err != nil {
-			return &fs.PathError{Op: "sync", Path: h.path, Err: err}
+			return &fs.PathError{Op: "sync", Path: h.path(), Err: err}
 		}
 	}
 	return nil
@@ -436,17 +450,27 @@ func flushByClose(fd int, path string) error {
 func (s *Driver) restoreLock(h *heldLock) {
 	err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, 0) })
 	if err == nil {
-		err = pwriteAll(h.fd, h.path, h.info(), 0)
+		err = pwriteAll(h, h.info(), 0)
 	}
 	if err != nil {
-		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path, "err", err)
+		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path(), "err", err)
 	}
 	s.startHeartbeat(h)
 }
 
+// path is the lock file's path, for messages.
+func (h *heldLock) path() string { return filepath.Join(h.dir, h.funcname, h.name) }
+
 // info is the holder's identity, the lock file's content while no result
 // is written into it.
 func (h *heldLock) info() []byte { return h.trailer[1:] }
+
+// holdsLock reports whether the lock file of h is in d under its name.
+// Under the directory lock that stays so (see the protocol above).
+func (d *funcDir) holdsLock(h *heldLock) bool {
+	var st unix.Stat_t
+	return fstatatName(d.fd, h.name, "", &st) == nil && sameFile(&st, &h.id)
+}
 
 // fileID returns the device and inode of the file open as fd, at path.
 func fileID(fd int, path string) (unix.Stat_t, error) {
