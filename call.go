@@ -279,14 +279,25 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 		return
 	}
 	// The result is computed: store it even if the caller's context ends
-	// meanwhile, for the callers waiting on it and the ones to come.
-	m.detach(ctx, func() {
-		if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
-			m.stats.storeErrors.Add(1)
-			m.log.log(ctx, vProblems, "Result not stored.", "err", err)
-		}
-		unlock()
-	})
+	// meanwhile, for the callers waiting on it and the ones to come. A
+	// context that cannot end needs neither the detachment nor the
+	// closure and the context that it would cost a miss.
+	if _, deadline := ctx.Deadline(); ctx.Done() == nil && !deadline {
+		m.put1(ctx, ctx, hash, key, rec, unlock)
+		return
+	}
+	detached := rec // only this branch's copy goes to the heap with the closure
+	m.detach(ctx, func() { m.put1(ctx, context.WithoutCancel(ctx), hash, key, detached, unlock) })
+}
+
+// put1 is the write of store1, with the context it writes under (one
+// that does not end) and the caller's, to log with; it then unlocks.
+func (m *Memo) put1(ctx, writeCtx context.Context, hash string, key any, rec stores.Record, unlock func()) {
+	if err := m.putEntry(writeCtx, hash, key, rec); err != nil {
+		m.stats.storeErrors.Add(1)
+		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
+	}
+	unlock()
 }
 
 // detach runs write, and returns when it is done or when ctx ends,

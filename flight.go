@@ -23,6 +23,9 @@ type flight struct {
 }
 
 type flightCall struct {
+	// done is closed when the outcome is set. The first waiter makes it,
+	// under flight.mu, which the leader holds to take it as it ends, so
+	// that a miss no other goroutine waits for costs no channel.
 	done      chan struct{}
 	key       any // the key the leader computes
 	out       []reflect.Value
@@ -48,6 +51,9 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 	cancelled func([]reflect.Value, error) bool) (out []reflect.Value, leader any, err error) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
+		if c.done == nil {
+			c.done = make(chan struct{})
+		}
 		f.mu.Unlock()
 		select {
 		case <-c.done:
@@ -65,7 +71,7 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 	if f.calls == nil {
 		f.calls = map[string]*flightCall{}
 	}
-	c := &flightCall{done: make(chan struct{}), key: key, err: errGoexit}
+	c := &flightCall{key: key, err: errGoexit}
 	f.calls[hash] = c
 	f.mu.Unlock()
 
@@ -78,8 +84,11 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() ([]refl
 		}
 		f.mu.Lock()
 		delete(f.calls, hash)
+		done := c.done
 		f.mu.Unlock()
-		close(c.done)
+		if done != nil {
+			close(done)
+		}
 		if c.panicked {
 			panic(c.pval)
 		}
