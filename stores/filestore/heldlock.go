@@ -96,14 +96,6 @@ type heldLock struct {
 
 	// once makes the unlock function returned by Lock act once.
 	once sync.Once
-
-	// The heartbeat is a timer, not a goroutine: starting and stopping it
-	// costs no scheduling. beat is nil while it is stopped; beats counts
-	// its starts, so that a timer's function that runs after its
-	// heartbeat was stopped (and perhaps started again) knows it.
-	beatMu sync.Mutex
-	beat   *time.Timer
-	beats  uint64
 }
 
 // hold starts the heartbeat of the new lock file fd, name in the
@@ -125,38 +117,6 @@ func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), er
 	return func() { h.once.Do(func() { s.unlockHeld(h) }) }, nil
 }
 
-// startHeartbeat refreshes the lock's modification time every third of the
-// staleness limit, so waiters can tell a live holder from a dead one.
-func (s *Driver) startHeartbeat(h *heldLock) {
-	period := max(s.opts.LockStale/3, time.Millisecond)
-	h.beatMu.Lock()
-	defer h.beatMu.Unlock()
-	h.beats++
-	start := h.beats
-	h.beat = time.AfterFunc(period, func() {
-		h.beatMu.Lock()
-		defer h.beatMu.Unlock()
-		if h.beat == nil || h.beats != start {
-			return // stopped meanwhile
-		}
-		if err := touch(h.fd); err != nil {
-			s.log.Warn("Cannot refresh a held lock.", "lock", h.path(), "err", err)
-		}
-		h.beat.Reset(period)
-	})
-}
-
-// stopHeartbeat stops the heartbeat. Once it returns, the lock file is
-// not touched again (a refresh under way has finished).
-func (h *heldLock) stopHeartbeat() {
-	h.beatMu.Lock()
-	defer h.beatMu.Unlock()
-	if h.beat != nil {
-		h.beat.Stop()
-		h.beat = nil
-	}
-}
-
 // touch sets the modification time of the file open as fd to now. It
 // works on the open file, so it never refreshes a lock that replaced ours.
 func touch(fd int) error {
@@ -175,7 +135,7 @@ func (s *Driver) unlockHeld(h *heldLock) {
 		return
 	}
 	h.gone = true
-	h.stopHeartbeat()
+	s.stopHeartbeat(h)
 	s.release(h)
 }
 
@@ -341,7 +301,7 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging, ours bool) error {
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
-	h.stopHeartbeat()
+	s.stopHeartbeat(h)
 	// A foreign file in the place of the .out is refused before anything
 	// changes: by commitCompanions when the companions change (it removes
 	// the .out first), else by renameOver.
