@@ -103,13 +103,13 @@ type heldLock struct {
 // holder's identity), and registers it (a Put of the record turns it into
 // the result); it returns the function that releases it.
 func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), error) {
-	id, err := fileID(fd, s.join(funcname, name))
+	id, err := fileID(fd)
 	if err != nil {
 		// Without its device and inode the lock could not be told from
 		// another at its path. Created an instant ago, it is still ours.
 		unix.Close(fd)
 		_ = dirPath{s, funcname}.unlink(name)
-		return nil, err
+		return nil, &fs.PathError{Op: "stat", Path: s.join(funcname, name), Err: err}
 	}
 	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, dir: s.dir, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
 	s.startHeartbeat(h)
@@ -273,7 +273,8 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 	st := &staging{}
 	defer st.discard(s, funcname)
 	err := s.writeResult(h, rec.Result)
-	if err == nil {
+	if err == nil && (rec.Key != nil || rec.Meta != nil) {
+		// (Guarded, since the dirPath would go to the heap for nothing.)
 		err = s.stageCompanions(dirPath{s, funcname}, hash, rec, st)
 	}
 	if err == nil {
@@ -432,11 +433,11 @@ func (d *funcDir) holdsLock(h *heldLock) bool {
 	return fstatatName(d.fd, h.name, "", &st) == nil && sameFile(&st, &h.id)
 }
 
-// fileID returns the device and inode of the file open as fd, at path.
-func fileID(fd int, path string) (unix.Stat_t, error) {
+// fileID returns the device and inode of the file open as fd; its error
+// is a bare errno, which the caller gives the path (on failure only: a
+// miss joins no path for it).
+func fileID(fd int) (unix.Stat_t, error) {
 	var st unix.Stat_t
-	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
-		return st, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	return st, nil
+	err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) })
+	return st, err
 }
