@@ -329,6 +329,17 @@ func (m *Memo) detach(ctx context.Context, write func()) {
 // write path of calls and Cache.Set, with its checks (cycles, depth, size)
 // in Pickle.
 func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) error {
+	if m.stamped && !m.hooks.pickle.set() {
+		// The default pickling, stamped: the stamp and the pickle after
+		// it are written in one buffer.
+		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took}, m.resultValue(out))
+		if err != nil {
+			return err
+		}
+		rec.Result = result
+		m.fillMeta(rec)
+		return nil
+	}
 	pickled, err := m.pickleResults(out)
 	if err != nil {
 		return err
@@ -341,10 +352,15 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 		st := appendStamp(make([]byte, 0, 64+len(pickled)), Stamp{Version: m.version, Compute: took})
 		rec.Result = append(st, pickled...)
 	}
+	m.fillMeta(rec)
+	return nil
+}
+
+// fillMeta adds the metadata of Options.Metadata to rec.
+func (m *Memo) fillMeta(rec *stores.Record) {
 	if m.opts.Metadata != nil {
 		rec.Meta = []byte(m.opts.Metadata())
 	}
-	return nil
 }
 
 // key computes a call's key: the Key hook's, or the default ArgTuple.
