@@ -35,10 +35,13 @@ import (
 // makes the lock file the result: it writes the result into the lock file
 // followed by the holder's identity (before taking the function's
 // directory lock, as the data of every Put), then under that lock stops
-// the heartbeat, commits the .key and .meta as above, truncates
-// the file to the result alone (and fsyncs it with sync=true; the file is
-// kept open throughout), checks that <hash>.lock still names that file
-// (same device and inode), and renames it to <hash>.out. Two changes to
+// the heartbeat, commits the .key and .meta as above, truncates the file
+// to the result alone (and fsyncs it with sync=true; the file is kept
+// open throughout), and renames it to <hash>.out, having checked that
+// <hash>.lock still names that file (same device and inode). It checks
+// that once under the directory lock, first thing when it got that lock
+// at once, else just before the rename: nothing that follows the protocol
+// can change it while the directory lock is held (see below). Two changes to
 // the directory in all (create the lock, rename it) where separate files
 // take four. The
 // lock disappears at the instant the result appears: a waiter then takes
