@@ -114,7 +114,7 @@ func (c *Cache) Set(key, value any) error {
 			return err
 		}
 	}
-	if _, err := c.m.fillRecord(&rec, out, 0); err != nil {
+	if err := c.m.fillRecord(&rec, out, 0); err != nil {
 		return err
 	}
 	return c.m.putEntry(c.ctx, hash, k, rec)

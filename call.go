@@ -151,14 +151,18 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 }
 
 // copyFor gives a caller that waited for another's computation results
-// of its own, as a hit would: decoded from the leader's pickled results,
-// or read from the store where the leader found them. Where neither
-// works (a custom Unpickle that fails, an entry deleted meanwhile) it
-// shares the leader's.
+// of its own, as a hit would: decoded from the leader's stored bytes, or
+// read from the store where the leader found them. Where neither works (a
+// custom Unpickle that fails, an entry deleted meanwhile) it shares the
+// leader's.
 func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) []reflect.Value {
 	switch {
 	case res.payload != nil:
-		if out, err := m.unpickleResults(hash, res.payload); err == nil {
+		_, _, payload, err := splitStamp(res.payload)
+		if err != nil {
+			break
+		}
+		if out, err := m.unpickleResults(hash, payload); err == nil {
 			return out
 		}
 	case res.stored:
@@ -280,19 +284,18 @@ func (m *Memo) compute(ctx context.Context, in []reflect.Value, key any, hash st
 		m.log.log(ctx, vProblems, "Result not stored.", "err", keyErr)
 		return outcome{out: out}, nil
 	}
-	payload := m.store1(ctx, hash, key, out, rec, took, unlock)
+	stored := m.store1(ctx, hash, key, out, rec, took, unlock)
 	unlock = nil
-	return outcome{out: out, payload: payload}, nil
+	return outcome{out: out, payload: stored}, nil
 }
 
-// store1 pickles and stores a computed result, and returns it as pickled
-// (nil if it could not be). A failure is logged, not returned: the caller
-// still gets the result it asked for. It releases the entry's lock
+// store1 pickles and stores a computed result, and returns it as stored
+// (nil if it could not be pickled). A failure is logged, not returned: the
+// caller still gets the result it asked for. It releases the entry's lock
 // (unlock) once the result is stored.
 func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.Value, rec stores.Record, took time.Duration, unlock func()) []byte {
 	// Pickled now, before the caller has the result to change.
-	payload, err := m.fillRecord(&rec, out, took)
-	if err != nil {
+	if err := m.fillRecord(&rec, out, took); err != nil {
 		m.stats.notKept.Add(1)
 		if errors.Is(err, ErrTooLarge) {
 			m.log.log(ctx, vProblems, "Result not stored: too large.", "err", err)
@@ -303,15 +306,26 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 		return nil
 	}
 	// The result is computed: store it even if the caller's context ends
-	// meanwhile, for the callers waiting on it and the ones to come.
-	m.detach(ctx, func() {
-		if err := m.putEntry(context.WithoutCancel(ctx), hash, key, rec); err != nil {
-			m.stats.storeErrors.Add(1)
-			m.log.log(ctx, vProblems, "Result not stored.", "err", err)
-		}
-		unlock()
-	})
-	return payload
+	// meanwhile, for the callers waiting on it and the ones to come. A
+	// context that cannot end needs neither the detachment nor the
+	// closure and the context that it would cost a miss.
+	if _, deadline := ctx.Deadline(); ctx.Done() == nil && !deadline {
+		m.put1(ctx, ctx, hash, key, rec, unlock)
+		return rec.Result
+	}
+	detached := rec // only this branch's copy goes to the heap with the closure
+	m.detach(ctx, func() { m.put1(ctx, context.WithoutCancel(ctx), hash, key, detached, unlock) })
+	return rec.Result
+}
+
+// put1 is the write of store1, with the context it writes under (one
+// that does not end) and the caller's, to log with; it then unlocks.
+func (m *Memo) put1(ctx, writeCtx context.Context, hash string, key any, rec stores.Record, unlock func()) {
+	if err := m.putEntry(writeCtx, hash, key, rec); err != nil {
+		m.stats.storeErrors.Add(1)
+		m.log.log(ctx, vProblems, "Result not stored.", "err", err)
+	}
+	unlock()
 }
 
 // detach runs write, and returns when it is done or when ctx ends,
@@ -341,11 +355,22 @@ func (m *Memo) detach(ctx context.Context, write func()) {
 // fillRecord pickles results, stamps them (stamp.go) with the version and
 // took, the time they took to compute, and adds the metadata: the one
 // write path of calls and Cache.Set, with its checks (cycles, depth, size)
-// in Pickle. It returns the pickled results without their stamp.
-func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) ([]byte, error) {
+// in Pickle.
+func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Duration) error {
+	if m.stamped && !m.hooks.pickle.set() {
+		// The default pickling, stamped: the stamp and the pickle after
+		// it are written in one buffer.
+		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took}, m.resultValue(out))
+		if err != nil {
+			return err
+		}
+		rec.Result = result
+		m.fillMeta(rec)
+		return nil
+	}
 	pickled, err := m.pickleResults(out)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rec.Result = pickled
 	// A custom pickling's bytes that begin as a stamp does are stamped too,
@@ -355,10 +380,15 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 		st := appendStamp(make([]byte, 0, 64+len(pickled)), Stamp{Version: m.version, Compute: took})
 		rec.Result = append(st, pickled...)
 	}
+	m.fillMeta(rec)
+	return nil
+}
+
+// fillMeta adds the metadata of Options.Metadata to rec.
+func (m *Memo) fillMeta(rec *stores.Record) {
 	if m.opts.Metadata != nil {
 		rec.Meta = []byte(m.opts.Metadata())
 	}
-	return pickled, nil
 }
 
 // key computes a call's key: the Key hook's, or the default ArgTuple.

@@ -9,7 +9,8 @@ import (
 )
 
 // flight makes concurrent calls with one hash compute once: the first runs
-// the function, the others wait and share its results. It is
+// the function, the others wait for its outcome (of which Memo gives each
+// a copy of its own). It is
 // golang.org/x/sync/singleflight cut to what persist needs, with three
 // differences that matter here: a panic reaches every waiting caller with
 // its original value, so recover() sees what the function panicked with;
@@ -24,6 +25,9 @@ type flight struct {
 }
 
 type flightCall struct {
+	// done is closed when the outcome is set. The first waiter makes it,
+	// under flight.mu, which the leader holds to take it as it ends, so
+	// that a miss no other goroutine waits for costs no channel.
 	done      chan struct{}
 	key       any // the key the leader computes
 	res       outcome
@@ -40,9 +44,9 @@ type flightCall struct {
 // results as soon as it has them).
 type outcome struct {
 	out []reflect.Value
-	// payload is the results as pickled, before the leader returned them:
-	// a waiter decodes its copy from it. It is nil when they were not
-	// pickled (an error result, a result not kept).
+	// payload is the results as stored, pickled before the leader
+	// returned them: a waiter decodes its copy from it. It is nil when
+	// they were not pickled (an error result, a result not kept).
 	payload []byte
 	// stored says that the results were read from the store, where
 	// another caller had put them: a waiter reads its copy there.
@@ -65,6 +69,9 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() (outcom
 	cancelled func([]reflect.Value, error) bool) (res outcome, leader any, err error) {
 	f.mu.Lock()
 	if c, ok := f.calls[hash]; ok {
+		if c.done == nil {
+			c.done = make(chan struct{})
+		}
 		c.waiters.Add(1)
 		f.mu.Unlock()
 		select {
@@ -84,7 +91,7 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() (outcom
 	if f.calls == nil {
 		f.calls = map[string]*flightCall{}
 	}
-	c := &flightCall{done: make(chan struct{}), key: key, err: errGoexit}
+	c := &flightCall{key: key, err: errGoexit}
 	f.calls[hash] = c
 	f.mu.Unlock()
 
@@ -97,8 +104,11 @@ func (f *flight) do(ctx context.Context, hash string, key any, fn func() (outcom
 		}
 		f.mu.Lock()
 		delete(f.calls, hash)
+		done := c.done
 		f.mu.Unlock()
-		close(c.done)
+		if done != nil {
+			close(done)
+		}
 		if c.panicked {
 			panic(c.pval)
 		}

@@ -87,14 +87,28 @@ func openFrame(data []byte) (kind byte, payload []byte, err error) {
 	return data[3], data[body:end], nil
 }
 
-// compress frames raw CBOR: plain when it is small, zstd otherwise.
-func compress(raw []byte) []byte {
+// compressStamped frames raw CBOR: plain when it is small, zstd
+// otherwise; the frame is preceded by the stamp st unless st is nil, in
+// one buffer.
+func compressStamped(st *Stamp, raw []byte) []byte {
+	room := 0
+	if st != nil {
+		room = maxStampLen
+	}
 	if len(raw) < zstdMinSize {
-		return appendFrame(make([]byte, 0, len(raw)+frameHeaderMin+4+crcSize), frameCBOR, raw)
+		dst := make([]byte, 0, room+len(raw)+frameHeaderMin+4+crcSize)
+		if st != nil {
+			dst = appendStamp(dst, *st)
+		}
+		return appendFrame(dst, frameCBOR, raw)
+	}
+	dst := make([]byte, 0, room+len(raw)/2+32)
+	if st != nil {
+		dst = appendStamp(dst, *st)
 	}
 	enc := zstdEncoders.Get().(*zstd.Encoder)
 	defer zstdEncoders.Put(enc)
-	return enc.EncodeAll(raw, make([]byte, 0, len(raw)/2+32))
+	return enc.EncodeAll(raw, dst)
 }
 
 // decompress returns the CBOR inside a frame: a sub-slice of data for a

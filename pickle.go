@@ -75,12 +75,21 @@ func init() {
 // refuses, with an error, a value that refers to itself, one nested too
 // deeply for Unpickle, and one larger than Unpickle accepts (ErrTooLarge):
 // what Pickle writes, Unpickle reads back.
-func Pickle(v any) ([]byte, error) {
+func Pickle(v any) ([]byte, error) { return pickleStamped(nil, v) }
+
+// pickleStamped is Pickle, its bytes preceded by the stamp st unless st is
+// nil, in one buffer made once the size of the CBOR is known: a stamped
+// result (fillRecord) costs no second buffer and copy.
+func pickleStamped(st *Stamp, v any) ([]byte, error) {
 	if err := checkPicklable(v); err != nil {
 		return nil, err
 	}
 	if rv, tag, ok := sliceTag(v); ok {
-		return pickleSlice(rv, tag)
+		out, err := pickleSlice(rv, tag)
+		if err != nil || st == nil {
+			return out, err
+		}
+		return append(appendStamp(make([]byte, 0, maxStampLen+len(out)), *st), out...), nil
 	}
 	raw, err := cborEnc.Marshal(v)
 	if err != nil {
@@ -89,7 +98,7 @@ func Pickle(v any) ([]byte, error) {
 	if err := checkSize(len(raw)); err != nil {
 		return nil, err
 	}
-	return compress(raw), nil
+	return compressStamped(st, raw), nil
 }
 
 func checkSize(n int) error {

@@ -33,6 +33,10 @@ const frameStamp = 'v'
 // maxVersionLen bounds a version, which is written in every entry.
 const maxVersionLen = 256
 
+// maxStampLen bounds the length of a stamp's frame: magic and kind, the
+// payload's length, the payload (appendStamp's header) and the checksum.
+const maxStampLen = frameHeaderMin - 1 + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 + maxVersionLen + crcSize
+
 // appendStamp appends st's frame to dst.
 func appendStamp(dst []byte, st Stamp) []byte {
 	var hdr [2*binary.MaxVarintLen64 + maxVersionLen]byte

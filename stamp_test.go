@@ -98,3 +98,31 @@ func FuzzSplitStamp(f *testing.F) {
 		}
 	})
 }
+
+// TestPickleStamped holds the one-buffer write of a stamped result
+// (fillRecord) to the stamp followed by Pickle's bytes, for CBOR small
+// and large (zstd), for the raw slices, and for an error.
+func TestPickleStamped(t *testing.T) {
+	st := Stamp{Version: "v2.1", Compute: 1234567 * time.Nanosecond}
+	big := make([]int, 5000)
+	for i := range big {
+		big[i] = i * i
+	}
+	for _, v := range []any{
+		7, "seven", []any{1, "x", map[string]any{"k": 2.5}},
+		strings.Repeat("large enough for zstd ", 400), big, []byte("raw bytes"), []float64{1.5, 2.5},
+	} {
+		want, err := Pickle(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(appendStamp(nil, st), want...)
+		got, err := pickleStamped(&st, v)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("pickleStamped(%T) = %d bytes, %v; want the stamp and Pickle's %d bytes", v, len(got), err, len(want))
+		}
+	}
+	if _, err := pickleStamped(&st, make(chan int)); err == nil {
+		t.Error("pickleStamped of a channel: no error")
+	}
+}

@@ -29,6 +29,18 @@ var errNoFuncDir = errors.New("no directory for the function")
 // operations, Clear for one pass over the directory, but a process that
 // holds it may be stopped.
 func (s *Driver) withFuncDir(ctx context.Context, funcname string, create bool, fn func(d *funcDir) error) error {
+	return s.withFuncDirVouched(ctx, funcname, create, nil, fn)
+}
+
+// withFuncDirVouched is withFuncDir, where vouch (if not nil) may spare
+// the check that d is still the directory named funcname (stillNamed,
+// two system calls, one of them a walk of the whole path). vouch reports
+// that d holds a file of the caller's own, recognised by its inode: then
+// d was not removed, since a Clear removes only an empty directory. It
+// is asked only when the flock was free, so the path was checked as d
+// was opened, one system call before, as closely as stillNamed checks
+// it; after a wait, stillNamed looks again.
+func (s *Driver) withFuncDirVouched(ctx context.Context, funcname string, create bool, vouch func(d *funcDir) bool, fn func(d *funcDir) error) error {
 	for {
 		d, err := s.openFuncDir(funcname)
 		if err != nil {
@@ -43,10 +55,14 @@ func (s *Driver) withFuncDir(ctx context.Context, funcname string, create bool, 
 			}
 			continue
 		}
-		if err := lockDir(ctx, d); err != nil {
+		waited, err := lockDir(ctx, d)
+		if err != nil {
 			return err // d is closed
 		}
-		same, err := s.stillNamed(d, funcname)
+		same := !waited && vouch != nil && vouch(d)
+		if !same {
+			same, err = s.stillNamed(d, funcname)
+		}
 		if err != nil || !same {
 			d.Close()
 			if err != nil {
@@ -62,27 +78,28 @@ func (s *Driver) withFuncDir(ctx context.Context, funcname string, create bool, 
 	}
 }
 
-// lockDir flocks d, waiting no longer than ctx allows. On error d is
-// closed: a wait that ctx ended goes on in the background, holding d,
-// and releases the lock the moment it gets it.
-func lockDir(ctx context.Context, d *funcDir) error {
-	err := flock(d, syscall.LOCK_EX|syscall.LOCK_NB)
+// lockDir flocks d, waiting no longer than ctx allows; waited reports
+// that another held the lock first. On error d is closed: a wait that ctx
+// ended goes on in the background, holding d, and releases the lock the
+// moment it gets it.
+func lockDir(ctx context.Context, d *funcDir) (waited bool, err error) {
+	err = flock(d, syscall.LOCK_EX|syscall.LOCK_NB)
 	if !errors.Is(err, syscall.EWOULDBLOCK) {
 		if err != nil {
 			d.Close()
 		}
-		return err
+		return false, err
 	}
 	if ctx.Err() != nil {
 		d.Close()
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 	if ctx.Done() == nil {
 		if err := flock(d, syscall.LOCK_EX); err != nil {
 			d.Close()
-			return err
+			return true, err
 		}
-		return nil
+		return true, nil
 	}
 	// flock(2) cannot be interrupted by a context: a goroutine waits,
 	// and hands the lock over or, if no one wants it any more, drops it.
@@ -93,13 +110,13 @@ func lockDir(ctx context.Context, d *funcDir) error {
 		if err != nil {
 			d.Close()
 		}
-		return err
+		return true, err
 	case <-ctx.Done():
 		go func() {
 			<-got
 			d.Close()
 		}()
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 }
 

@@ -92,6 +92,9 @@ type Driver struct {
 	heldMu sync.Mutex
 	held   map[lockKey]*heldLock
 
+	// beats refreshes the held locks (see heartbeat.go).
+	beats heartbeats
+
 	// closes remembers whether close(2) can report a failed write on one
 	// file system (see closeReports).
 	closes closeCache

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,10 +35,13 @@ import (
 // makes the lock file the result: it writes the result into the lock file
 // followed by the holder's identity (before taking the function's
 // directory lock, as the data of every Put), then under that lock stops
-// the heartbeat, commits the .key and .meta as above, truncates
-// the file to the result alone (and fsyncs it with sync=true; the file is
-// kept open throughout), checks that <hash>.lock still names that file
-// (same device and inode), and renames it to <hash>.out. Two changes to
+// the heartbeat, commits the .key and .meta as above, truncates the file
+// to the result alone (and fsyncs it with sync=true; the file is kept
+// open throughout), and renames it to <hash>.out, having checked that
+// <hash>.lock still names that file (same device and inode). It checks
+// that once under the directory lock, first thing when it got that lock
+// at once, else just before the rename: nothing that follows the protocol
+// can change it while the directory lock is held (see below). Two changes to
 // the directory in all (create the lock, rename it) where separate files
 // take four. The
 // lock disappears at the instant the result appears: a waiter then takes
@@ -76,7 +80,7 @@ import (
 // heldLock is a lock file that this store created and has not released.
 type heldLock struct {
 	key      lockKey
-	path     string // its path, for messages
+	dir      string // the store's directory: path() is for messages only
 	funcname string
 	name     string // <hash>.lock, in the function directory
 	trailer  []byte // "\n" and the holder's identity (info), kept after a result being written
@@ -93,10 +97,8 @@ type heldLock struct {
 	mu   sync.Mutex
 	gone bool // released, or renamed into the result
 
-	// The heartbeat is a timer, not a goroutine: starting and stopping it
-	// costs no scheduling. beat is nil while it is stopped.
-	beatMu sync.Mutex
-	beat   *time.Timer
+	// once makes the unlock function returned by Lock act once.
+	once sync.Once
 }
 
 // hold starts the heartbeat of the new lock file fd, name in the
@@ -104,52 +106,18 @@ type heldLock struct {
 // holder's identity), and registers it (a Put of the record turns it into
 // the result); it returns the function that releases it.
 func (s *Driver) hold(fd int, funcname, name string, trailer []byte) (func(), error) {
-	path := s.join(funcname, name)
-	id, err := fileID(fd, path)
+	id, err := fileID(fd)
 	if err != nil {
 		// Without its device and inode the lock could not be told from
 		// another at its path. Created an instant ago, it is still ours.
 		unix.Close(fd)
 		_ = dirPath{s, funcname}.unlink(name)
-		return nil, err
+		return nil, &fs.PathError{Op: "stat", Path: s.join(funcname, name), Err: err}
 	}
-	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, path: path, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
+	h := &heldLock{key: lockKey{funcname, strings.TrimSuffix(name, extLock)}, dir: s.dir, funcname: funcname, name: name, fd: fd, id: id, trailer: trailer}
 	s.startHeartbeat(h)
 	s.register(h)
-	var once sync.Once
-	return func() { once.Do(func() { s.unlockHeld(h) }) }, nil
-}
-
-// startHeartbeat refreshes the lock's modification time every third of the
-// staleness limit, so waiters can tell a live holder from a dead one.
-func (s *Driver) startHeartbeat(h *heldLock) {
-	period := max(s.opts.LockStale/3, time.Millisecond)
-	h.beatMu.Lock()
-	defer h.beatMu.Unlock()
-	var t *time.Timer
-	t = time.AfterFunc(period, func() {
-		h.beatMu.Lock()
-		defer h.beatMu.Unlock()
-		if h.beat != t {
-			return // stopped meanwhile
-		}
-		if err := touch(h.fd); err != nil {
-			s.log.Warn("Cannot refresh a held lock.", "lock", h.path, "err", err)
-		}
-		t.Reset(period)
-	})
-	h.beat = t
-}
-
-// stopHeartbeat stops the heartbeat. Once it returns, the lock file is
-// not touched again (a refresh under way has finished).
-func (h *heldLock) stopHeartbeat() {
-	h.beatMu.Lock()
-	defer h.beatMu.Unlock()
-	if h.beat != nil {
-		h.beat.Stop()
-		h.beat = nil
-	}
+	return func() { h.once.Do(func() { s.unlockHeld(h) }) }, nil
 }
 
 // touch sets the modification time of the file open as fd to now. It
@@ -170,7 +138,7 @@ func (s *Driver) unlockHeld(h *heldLock) {
 		return
 	}
 	h.gone = true
-	h.stopHeartbeat()
+	s.stopHeartbeat(h)
 	s.release(h)
 }
 
@@ -225,9 +193,9 @@ func (s *Driver) logRelease(h *heldLock, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, errLockLost) || errors.Is(err, errNoFuncDir):
-		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path)
+		s.log.Warn("A held lock was broken by another caller; the result may have been computed twice.", "lock", h.path())
 	default:
-		s.log.Warn("Cannot release a lock.", "lock", h.path, "err", err)
+		s.log.Warn("Cannot release a lock.", "lock", h.path(), "err", err)
 	}
 }
 
@@ -308,12 +276,21 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 	st := &staging{}
 	defer st.discard(s, funcname)
 	err := s.writeResult(h, rec.Result)
-	if err == nil {
+	if err == nil && (rec.Key != nil || rec.Meta != nil) {
+		// (Guarded, since the dirPath would go to the heap for nothing.)
 		err = s.stageCompanions(dirPath{s, funcname}, hash, rec, st)
 	}
 	if err == nil {
-		err = s.withFuncDir(ctx, funcname, true, func(d *funcDir) error {
-			return s.commitThroughLock(d, hash, rec, h, st)
+		// The lock file, found in the directory, vouches for it (see
+		// withFuncDirVouched), and is then known to be ours.
+		var vouched *funcDir
+		err = s.withFuncDirVouched(ctx, funcname, true, func(d *funcDir) bool {
+			if d.holdsLock(h) {
+				vouched = d
+			}
+			return vouched == d
+		}, func(d *funcDir) error {
+			return s.commitThroughLock(d, hash, rec, h, st, vouched == d)
 		})
 	}
 	if err != nil && !h.gone {
@@ -323,11 +300,12 @@ func (s *Driver) putThroughLock(ctx context.Context, funcname, hash string, rec 
 }
 
 // commitThroughLock is the part of putThroughLock under the directory
-// lock.
-func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging) error {
+// lock; ours reports that the lock file was found to be h since that lock
+// was taken.
+func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h *heldLock, st *staging, ours bool) error {
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
-	h.stopHeartbeat()
+	s.stopHeartbeat(h)
 	// A foreign file in the place of the .out is refused before anything
 	// changes: by commitCompanions when the companions change (it removes
 	// the .out first), else by renameOver.
@@ -343,10 +321,10 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 	// a lock that is ours now is still ours at the rename. The package
 	// documentation discusses callers that do not share the directory
 	// lock.
-	if now, err := d.lstat(h.name); err != nil || !sameFile(&now, &h.id) {
+	if !ours && !d.holdsLock(h) {
 		return s.commit(d, hash, rec, st)
 	}
-	if err := d.renameOver(h.name, hash+extOut); err != nil {
+	if err := d.renameOverName(h.name, "", hash, extOut); err != nil {
 		return err
 	}
 	h.gone = true
@@ -364,33 +342,33 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 // file systems whose close(2) has nothing to report (closeflush.go) it
 // skips that.
 func (s *Driver) writeResult(h *heldLock, data []byte) error {
-	if err := pwriteAll(h.fd, h.path, h.trailer, int64(len(data))); err != nil {
+	if err := pwriteAll(h, h.trailer, int64(len(data))); err != nil {
 		return err
 	}
-	if err := pwriteAll(h.fd, h.path, data, 0); err != nil {
+	if err := pwriteAll(h, data, 0); err != nil {
 		return err
 	}
 	// Dev is not a uint64 on every system.
 	if s.opts.Sync || !s.closeReports(h.fd, uint64(h.id.Dev)) {
 		return nil // endResult fsyncs, or close(2) has nothing to report
 	}
-	return flushByClose(h.fd, h.path)
+	return flushByClose(h.fd, h.path())
 }
 
-// pwriteAll writes b at off in the file open as fd (at path, for
-// messages), as os.File.WriteAt does.
-func pwriteAll(fd int, path string, b []byte, off int64) error {
+// pwriteAll writes b at off in the lock file of h, as os.File.WriteAt
+// does.
+func pwriteAll(h *heldLock, b []byte, off int64) error {
 	for len(b) > 0 {
 		var n int
 		err := ignoringEINTR(func() (err error) {
-			n, err = unix.Pwrite(fd, b, off)
+			n, err = unix.Pwrite(h.fd, b, off)
 			return err
 		})
 		if err != nil {
-			return &fs.PathError{Op: "write", Path: path, Err: err}
+			return &fs.PathError{Op: "write", Path: h.path(), Err: err}
 		}
 		if n == 0 {
-			return &fs.PathError{Op: "write", Path: path, Err: io.ErrShortWrite}
+			return &fs.PathError{Op: "write", Path: h.path(), Err: io.ErrShortWrite}
 		}
 		b, off = b[n:], off+int64(n)
 	}
@@ -402,11 +380,11 @@ func pwriteAll(fd int, path string, b []byte, off int64) error {
 // the rename, which follows at once, the lock names no holder.
 func (s *Driver) endResult(h *heldLock, n int) error {
 	if err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, int64(n)) }); err != nil {
-		return &fs.PathError{Op: "truncate", Path: h.path, Err: err}
+		return &fs.PathError{Op: "truncate", Path: h.path(), Err: err}
 	}
 	if s.opts.Sync {
 		if err := ignoringEINTR(func() error { return unix.Fsync(h.fd) }); err != nil {
-			return &fs.PathError{Op: "sync", Path: h.path, Err: err}
+			return &fs.PathError{Op: "sync", Path: h.path(), Err: err}
 		}
 	}
 	return nil
@@ -436,23 +414,33 @@ func flushByClose(fd int, path string) error {
 func (s *Driver) restoreLock(h *heldLock) {
 	err := ignoringEINTR(func() error { return unix.Ftruncate(h.fd, 0) })
 	if err == nil {
-		err = pwriteAll(h.fd, h.path, h.info(), 0)
+		err = pwriteAll(h, h.info(), 0)
 	}
 	if err != nil {
-		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path, "err", err)
+		s.log.Warn("Cannot restore the holder's identity in a held lock.", "lock", h.path(), "err", err)
 	}
 	s.startHeartbeat(h)
 }
+
+// path is the lock file's path, for messages.
+func (h *heldLock) path() string { return filepath.Join(h.dir, h.funcname, h.name) }
 
 // info is the holder's identity, the lock file's content while no result
 // is written into it.
 func (h *heldLock) info() []byte { return h.trailer[1:] }
 
-// fileID returns the device and inode of the file open as fd, at path.
-func fileID(fd int, path string) (unix.Stat_t, error) {
+// holdsLock reports whether the lock file of h is in d under its name.
+// Under the directory lock that stays so (see the protocol above).
+func (d *funcDir) holdsLock(h *heldLock) bool {
 	var st unix.Stat_t
-	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
-		return st, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	return st, nil
+	return fstatatName(d.fd, h.name, "", &st) == nil && sameFile(&st, &h.id)
+}
+
+// fileID returns the device and inode of the file open as fd; its error
+// is a bare errno, which the caller gives the path (on failure only: a
+// miss joins no path for it).
+func fileID(fd int) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) })
+	return st, err
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,5 +266,64 @@ func TestLockHoldingPartialResult(t *testing.T) {
 	}
 	if got := listDir(t, s.Dir()); got != nil {
 		t.Errorf("Clear left %q after the lock went stale", got)
+	}
+}
+
+// TestPutWithoutCompanionsOverForeignOnes: a record with no key and no
+// metadata, put through its lock or not, over a .key or .meta that is a
+// link, a FIFO or a directory: the Put is refused as foreign at once, no
+// .out appears, the foreign file stays as it was, and a held lock stays
+// held. (A miss asks only whether the companions are absent, with one
+// fstatat each; this holds that answer to what reading them would say.)
+func TestPutWithoutCompanionsOverForeignOnes(t *testing.T) {
+	ctx := context.Background()
+	for _, ext := range []string{".key", ".meta"} {
+		for _, kind := range []string{"link", "fifo", "dir"} {
+			for _, held := range []bool{false, true} {
+				t.Run(fmt.Sprint(ext, "/", kind, "/held=", held), func(t *testing.T) {
+					s := newStore(t, filestore.Options{})
+					put(t, s, "f", "ok", stores.Record{Result: []byte("mine")})
+					dir, before := outside(t, s)
+					planted := filepath.Join(s.Dir(), "f", "h"+ext)
+					var err error
+					switch kind {
+					case "link":
+						err = os.Symlink(filepath.Join(dir, "secret"), planted)
+					case "fifo":
+						err = syscall.Mkfifo(planted, 0o644)
+					case "dir":
+						err = os.Mkdir(planted, 0o755)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					plantedBefore, err := os.Lstat(planted)
+					if err != nil {
+						t.Fatal(err)
+					}
+					unlock := func() {}
+					if held {
+						if unlock, err = s.Lock(ctx, "f", "h"); err != nil {
+							t.Fatal(err)
+						}
+					}
+					wantForeign(t, "Put", s.Put(ctx, "f", "h", stores.Record{Result: []byte("new")}))
+					if _, err := os.Lstat(filepath.Join(s.Dir(), "f", "h.out")); !errors.Is(err, os.ErrNotExist) {
+						t.Errorf("h.out after a refused Put: %v; want none", err)
+					}
+					if fi, err := os.Lstat(planted); err != nil || !os.SameFile(fi, plantedBefore) || fi.Mode() != plantedBefore.Mode() {
+						t.Errorf("the foreign h%s after the Put: %v, %v; want it left alone", ext, fi, err)
+					}
+					if _, err := os.Stat(lockPath(s, "f", "h")); held && err != nil {
+						t.Errorf("the lock after a refused Put: %v; want it still held", err)
+					}
+					unlock()
+					if _, err := os.Stat(lockPath(s, "f", "h")); !errors.Is(err, os.ErrNotExist) {
+						t.Errorf("the lock after unlock: %v; want it gone", err)
+					}
+					checkUnchanged(t, dir, before)
+				})
+			}
+		}
 	}
 }

@@ -76,7 +76,10 @@ func (s *Driver) Lock(ctx context.Context, funcname, hash string) (unlock func()
 		// "\n" and the identity: the trailer that follows a result
 		// written into the lock (see writeResult), whose tail is the
 		// file's first content.
-		trailer := lockInfo{PID: pid(), Host: hostname(), Time: time.Now()}.appendTo([]byte{'\n'})
+		// Room for the usual identity, so that it is built in one
+		// allocation.
+		trailer := append(make([]byte, 0, 128), '\n')
+		trailer = lockInfo{PID: pid(), Host: hostname(), Time: time.Now()}.appendTo(trailer)
 		fd, err := s.createLock(funcname, name, trailer[1:])
 		switch {
 		case err == nil:

@@ -181,6 +181,38 @@ func TestLockHeartbeatKeepsLockAlive(t *testing.T) {
 	unlock() // a second call does nothing
 }
 
+// TestLockHeartbeatAfterOthersEnded: one timer refreshes all the locks a
+// store holds, and stops when none is left; a lock taken after that, and
+// one held while another is released, are refreshed all the same.
+func TestLockHeartbeatAfterOthersEnded(t *testing.T) {
+	const stale = time.Second
+	ctx := context.Background()
+	s := newStore(t, filestore.Options{LockStale: stale})
+	unlock, err := s.Lock(ctx, "f", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	time.Sleep(stale / 2) // past a refresh period: the timer finds no lock and stops
+	unlockB, err := s.Lock(ctx, "f", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockB()
+	unlockC, err := s.Lock(ctx, "f", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlockC()
+	// As in TestLockHeartbeatKeepsLockAlive, the waiter could break b
+	// only on its age.
+	wctx, cancel := context.WithTimeout(ctx, 3*stale)
+	defer cancel()
+	if _, err := reopen(t, s).Lock(wctx, "f", "b"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock of b: %v, want to wait for the refreshed lock until the deadline", err)
+	}
+}
+
 func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
 	s := newStore(t, filestore.Options{})
 	unlock, err := s.Lock(context.Background(), "f", "h")

@@ -120,6 +120,23 @@ type staging struct {
 	files                   []string
 }
 
+// renameOverName is renameOver of oldBase+oldExt to newBase+newExt, in
+// d, whose usual case (the new name free) joins no name on the heap.
+func (d *funcDir) renameOverName(oldBase, oldExt, newBase, newExt string) error {
+	done, err := renameNewName(d.fd, oldBase, oldExt, newBase, newExt)
+	if err == nil && done {
+		return nil
+	}
+	old, new := oldBase+oldExt, newBase+newExt
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: d.join(old), New: d.join(new), Err: err}
+	}
+	if err := d.notForeign(new); err != nil {
+		return err
+	}
+	return d.rename(old, new)
+}
+
 // stage writes data to a temporary file beside final, in dir, and records
 // it.
 func (st *staging) stage(s *Driver, dir dirFiles, final string, data []byte) (string, error) {
@@ -174,11 +191,11 @@ func (s *Driver) stageCompanions(dir dirFiles, hash string, rec driver.Record, s
 // change, in the order that keeps readers from pairing them with another
 // .out; the caller then renames the new .out into place.
 func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st *staging) error {
-	keySame, err := holds(d, hash+extKey, rec.Key)
+	keySame, err := d.holds(hash, extKey, rec.Key)
 	if err != nil {
 		return err
 	}
-	metaSame, err := holds(d, hash+extMeta, rec.Meta)
+	metaSame, err := d.holds(hash, extMeta, rec.Meta)
 	if err != nil || keySame && metaSame {
 		return err
 	}
@@ -233,6 +250,27 @@ func holds(dir dirFiles, name string, want []byte) (bool, error) {
 		return false, err
 	}
 	return (have == nil) == (want == nil) && bytes.Equal(have, want), nil
+}
+
+// holds reports whether base+ext in d holds exactly want, where nil means
+// the file must not exist, as holds does. The question a miss asks of
+// each companion is whether it is absent, which one fstatat(2) answers
+// without opening the file, and without an allocation: a file in its
+// place that is not a regular one is foreign, as readFileIn has it.
+func (d *funcDir) holds(base, ext string, want []byte) (bool, error) {
+	if want != nil {
+		return holds(d, base+ext, want)
+	}
+	var st unix.Stat_t
+	switch err := fstatatName(d.fd, base, ext, &st); {
+	case err == unix.ENOENT:
+		return true, nil
+	case err != nil:
+		return false, &fs.PathError{Op: "stat", Path: d.join(base + ext), Err: err}
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		return false, &ForeignError{Path: d.join(base + ext), Type: fileType(uint32(st.Mode))}
+	}
+	return false, nil
 }
 
 // readFileIn reads the regular file name in dir whole, or returns nil if
