@@ -14,7 +14,7 @@ import (
 // copy). Allocations are counted, not timed, so the test is exact; the
 // race detector allocates on its own, hence the build tag.
 func TestHitAllocations(t *testing.T) {
-	opts := persist.Options{Cache: "mem://" + t.Name(), FuncName: "triple"}
+	opts := persist.Options{Cache: memURL(t), FuncName: "triple"}
 	f, memo, err := persist.Wrap(plainTriple, opts)
 	if err != nil {
 		t.Fatal(err)

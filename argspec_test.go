@@ -421,7 +421,7 @@ func countCalls[A, R any](calls *atomic.Int64, f func(A) R) func(A) R {
 func TestDecorateContextLeftOut(t *testing.T) {
 	var calls atomic.Int64
 	fn := func(ctx context.Context, x int) int { calls.Add(1); return 3 * x }
-	m, err := persist.Decorate(fn, persist.Options{Cache: "mem://" + t.Name(), FuncName: "ctxtriple"})
+	m, err := persist.Decorate(fn, persist.Options{Cache: memURL(t), FuncName: "ctxtriple"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +464,7 @@ func TestDecorateContextLeftOut(t *testing.T) {
 func TestDecorateDefaultNames(t *testing.T) {
 	var calls atomic.Int64
 	sub := func(a, b int) int { calls.Add(1); return a - b }
-	m, err := persist.Decorate(sub, persist.Options{Cache: "mem://" + t.Name(), FuncName: "sub"})
+	m, err := persist.Decorate(sub, persist.Options{Cache: memURL(t), FuncName: "sub"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +492,7 @@ func TestDecorateDefaultNames(t *testing.T) {
 func TestDecorateSeedFoo(t *testing.T) {
 	var calls atomic.Int64
 	fn := func(x, y, z, a int) int { calls.Add(1); return x + y + z + a }
-	m, err := persist.Decorate(fn, persist.Options{Cache: "mem://" + t.Name(), FuncName: "foo", Spec: foo})
+	m, err := persist.Decorate(fn, persist.Options{Cache: memURL(t), FuncName: "foo", Spec: foo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +559,7 @@ func TestArgTupleKeysAreNormalised(t *testing.T) {
 	var calls atomic.Int64
 	fn := countCalls(&calls, func(p xyPoint) int { return p.X * p.Y })
 	type pSpec struct{ P xyPoint }
-	m, err := persist.Decorate(fn, persist.Options{Cache: "mem://" + t.Name(), FuncName: "area", Spec: pSpec{}})
+	m, err := persist.Decorate(fn, persist.Options{Cache: memURL(t), FuncName: "area", Spec: pSpec{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func BenchmarkLargeResult(b *testing.B) {
 				dir := b.TempDir()
 				cache := dir
 				if store == "mem" {
-					cache = "mem://" + b.Name()
+					cache = memURL(b)
 				}
 				f, memo, err := persist.Wrap(func(int) []float64 { return data }, persist.Options{Cache: cache, FuncName: "large"})
 				if err != nil {

@@ -13,7 +13,7 @@ import (
 // run: x-off is the ratio (issue 12's target: within 1.10).
 func BenchmarkLifecycleHit(b *testing.B) {
 	for _, c := range []struct{ name, url string }{
-		{"mem", "mem://" + b.Name()},
+		{"mem", memURL(b)},
 		{"file", "file://" + b.TempDir()},
 	} {
 		b.Run(c.name, func(b *testing.B) {

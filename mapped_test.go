@@ -92,7 +92,7 @@ func TestMapResultFallsBack(t *testing.T) {
 		t.Error("MapResult[int32] of a []float64 result: no error")
 	}
 
-	mem, err := persist.Decorate(func(n int) []float64 { return rampFloats(n, 1) }, persist.Options{Cache: "mem://" + t.Name(), FuncName: "ramp"})
+	mem, err := persist.Decorate(func(n int) []float64 { return rampFloats(n, 1) }, persist.Options{Cache: memURL(t), FuncName: "ramp"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func area(x int) int { return 3 * x * x / 4 } // a triangle's, roughly
 // nameStores are the stores every names test runs on: files, memory, and a
 // persist server on loopback.
 func nameStores(t *testing.T) map[string]string {
-	srv := httptest.NewServer(server.New(memstore.Open("names-server-"+t.Name()), server.Options{}))
+	srv := httptest.NewServer(server.New(memstore.Open(strings.TrimPrefix(memURL(t), "mem://")+"-server"), server.Options{}))
 	t.Cleanup(srv.Close)
 	return map[string]string{
 		"file": "file://" + t.TempDir(),

@@ -496,7 +496,7 @@ func TestSeveralResultsRoundTrip(t *testing.T) {
 		return x * x, "x=" + strconv.Itoa(x), nil,
 			&stats{Mean: math.NaN(), When: when, Tags: map[string][]byte{"e": {}, "n": nil}}, []int{}, nil
 	}
-	opts := persist.Options{Cache: "mem://" + t.Name(), FuncName: "describe"}
+	opts := persist.Options{Cache: memURL(t), FuncName: "describe"}
 	first, err := persist.Decorate(describe, opts)
 	if err != nil {
 		t.Fatal(err)

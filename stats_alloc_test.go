@@ -14,7 +14,7 @@ import (
 // does (TestHitAllocations): the stamp is read in place, the age is a
 // comparison, the counters are atomic.
 func TestLifecycleHitAllocations(t *testing.T) {
-	plain := persist.Options{Cache: "mem://" + t.Name(), FuncName: "triple"}
+	plain := persist.Options{Cache: memURL(t), FuncName: "triple"}
 	full := plain
 	full.FuncName, full.Version, full.MaxAge, full.StaleWhileRefresh = "triple_v", "v1", time.Hour, time.Hour
 	for _, form := range []string{"Wrap1", "Func"} {

@@ -22,7 +22,7 @@ func TestWrapNSharesEntriesWithWrap(t *testing.T) {
 	}
 	calls := 0
 	pow := func(x float64, n int) float64 { calls++; return math.Pow(x, float64(n)) }
-	opts := persist.Options{Cache: "mem://" + t.Name(), FuncName: "pow", Spec: powArgs{N: 2}}
+	opts := persist.Options{Cache: memURL(t), FuncName: "pow", Spec: powArgs{N: 2}}
 	viaWrap, memo, err := persist.Wrap(pow, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestWrapNSharesEntriesWithWrap(t *testing.T) {
 // as Wrap's twin does: the function's through its error result, never
 // stored; the cache's through it too, or as a panic where there is none.
 func TestWrapNForms(t *testing.T) {
-	url := "mem://" + t.Name()
+	url := memURL(t)
 	calls := 0
 	join3 := func(a, b, c string) string { calls++; return a + b + c }
 	j3, _, err := persist.Wrap3(join3, persist.Options{Cache: url, FuncName: "join3"})
@@ -145,7 +145,7 @@ func TestWrapNForms(t *testing.T) {
 func TestWrapNDamagedIsRecomputed(t *testing.T) {
 	calls := 0
 	sq := func(x int) time.Duration { calls++; return time.Duration(x * x) }
-	f, memo, err := persist.Wrap1(sq, persist.Options{Cache: "mem://" + t.Name(), FuncName: "sq", Verbosity: persist.Silent})
+	f, memo, err := persist.Wrap1(sq, persist.Options{Cache: memURL(t), FuncName: "sq", Verbosity: persist.Silent})
 	if err != nil {
 		t.Fatal(err)
 	}
