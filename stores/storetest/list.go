@@ -62,6 +62,19 @@ func testList(t *testing.T, s *suite) {
 // listed.
 func listPages(t testing.TB, st *stores.Store, fn string, n int) []stores.Meta {
 	t.Helper()
+	return listPagesOf(t, st, fn, n, false)
+}
+
+// listPagesWhileChanging is listPages while another handle writes and
+// deletes: the record after a page, which made List give a next token,
+// may be gone when the next page is asked for, which is then empty.
+func listPagesWhileChanging(t testing.TB, st *stores.Store, fn string, n int) []stores.Meta {
+	t.Helper()
+	return listPagesOf(t, st, fn, n, true)
+}
+
+func listPagesOf(t testing.TB, st *stores.Store, fn string, n int, changing bool) []stores.Meta {
+	t.Helper()
 	var all []stores.Meta
 	token := ""
 	for pages := 0; ; pages++ {
@@ -79,7 +92,7 @@ func listPages(t testing.TB, st *stores.Store, fn string, n int) []stores.Meta {
 			t.Fatalf("List(%s, page %d, n=%d) returned %d records and a next token: only the last page may be short",
 				fn, pages+1, n, len(page))
 		}
-		if next == "" && len(page) == 0 && pages > 0 {
+		if next == "" && len(page) == 0 && pages > 0 && !changing {
 			t.Fatalf("List(%s, n=%d): page %d is empty, but the page before gave a next token: the token "+
 				"must be \"\" on the last page that holds records", fn, n, pages+1)
 		}
@@ -386,7 +399,7 @@ func testListConcurrent(t *testing.T, s *suite) {
 		}
 	})
 	for pass := range 3 {
-		got := hashesOf(listPages(t, st, fn, 4))
+		got := hashesOf(listPagesWhileChanging(t, st, fn, 4))
 		checkAscending(t, fmt.Sprintf("pass %d of List under concurrent writes", pass), got)
 		seen := map[string]bool{}
 		for _, h := range got {
