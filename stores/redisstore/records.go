@@ -76,6 +76,15 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 	if err == nil && rec.Meta != nil {
 		err = addPart("m", rec.Meta)
 	}
+	if _, named := d.named.Load(funcname); err == nil && !named {
+		// The name goes in before the function's first record too, so that
+		// a writer that dies between its commit and the insert after it
+		// does not leave the function out of Funcs (and of budgets and gc,
+		// which list functions through it).
+		if err = d.c.ZAdd(ctx, d.funcsKey(), redis.Z{Member: funcname}).Err(); err == nil {
+			d.named.Store(funcname, true)
+		}
+	}
 	var ok int
 	if err == nil {
 		ok, err = commitScript.Run(ctx, d.c, []string{k.record(hash), k.index(), k.metas(), k.expiries()}, args...).Int()
@@ -90,11 +99,11 @@ func (d *redisDriver) Write(ctx context.Context, funcname, hash string, rec driv
 	if ok == 1 {
 		return nil
 	}
-	// The function's first record: its name joins the set of funcnames,
-	// after the record, so that a Delete of the function's last record
-	// that runs meanwhile cannot leave it out (see removeFunc). A write
-	// to a function with records leaves the set alone, which spares a
-	// round trip on every Put but the first.
+	// The function's first record: its name joins the set of funcnames
+	// again, after the record, so that a Delete of the function's last
+	// record that ran since the insert above cannot leave it out (see
+	// removeFunc). A write to a function with records leaves the set
+	// alone, which spares a round trip on every Put but the first.
 	return d.c.ZAdd(ctx, d.funcsKey(), redis.Z{Member: funcname}).Err()
 }
 
@@ -271,6 +280,7 @@ func (d *redisDriver) Delete(ctx context.Context, funcname, hash string) error {
 // ZREM, and puts the name back if so. Funcs passes by a name left in the
 // set without records.
 func (d *redisDriver) removeFunc(ctx context.Context, funcname string) error {
+	d.named.Delete(funcname)
 	if err := d.c.ZRem(ctx, d.funcsKey(), funcname).Err(); err != nil {
 		return err
 	}

@@ -63,6 +63,10 @@ type redisDriver struct {
 	cfg config
 	url string // for logs: the URL without its password
 
+	// named are the funcnames this handle has put in the set of funcnames
+	// before a write (see Write): once each, not on every Put.
+	named sync.Map
+
 	mu     sync.Mutex // orders lease renewers' wg.Add before Close's wg.Wait
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: stops lease renewals
