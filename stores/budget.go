@@ -224,6 +224,7 @@ type budgeter struct {
 	log    *slog.Logger
 
 	bytes, entries atomic.Int64 // the estimate; valid once scanned
+	rescanAfter    atomic.Int64 // writes between rescans: max(rescanEvery, entries at the last)
 	writes         atomic.Int64 // writes since the estimate was taken
 	scanned        atomic.Bool
 	trimming       sync.Mutex // one trim at a time; others go on writing
@@ -265,7 +266,7 @@ func (s *Store) wrote(ctx context.Context, n int) {
 	bg.entries.Add(1)
 	writes := bg.writes.Add(1)
 	entries := bg.entries.Load()
-	if bg.scanned.Load() && writes < max(rescanEvery, entries) && !bg.budget.over(bg.bytes.Load(), int(entries), 1) {
+	if bg.scanned.Load() && writes < bg.rescanAfter.Load() && !bg.budget.over(bg.bytes.Load(), int(entries), 1) {
 		return
 	}
 	if !bg.trimming.TryLock() {
@@ -286,25 +287,35 @@ func (s *Store) wrote(ctx context.Context, n int) {
 func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) (err error) {
 	var total int64
 	var count int
-	// Whatever happens below, the estimate is the listing's, so that a
-	// failed trim is not tried again at every write.
+	listed := false
+	// Whatever happens once the store is listed, the estimate is the
+	// listing's, so that a failed trim is not tried again at every write.
+	// A listing that failed leaves the estimate as it was: the next write
+	// tries again.
 	defer func() {
+		if !listed {
+			return
+		}
 		bg.bytes.Store(total)
 		bg.entries.Store(int64(count))
+		bg.rescanAfter.Store(max(rescanEvery, int64(count)))
 		bg.writes.Store(0)
 		bg.scanned.Store(true)
 	}()
 	if bg.scanned.Load() && !bg.budget.over(bg.bytes.Load(), int(bg.entries.Load()), 1) {
-		total, count, err = s.totals(ctx)
-		if err != nil || !bg.budget.over(total, count, 1) {
+		if total, count, err = s.totals(ctx); err != nil {
 			return err
 		}
+		listed = true
+		if !bg.budget.over(total, count, 1) {
+			return nil
+		}
 	}
-	all, total, err := s.byLastUse(ctx, nil)
+	all, sum, err := s.byLastUse(ctx, nil)
 	if err != nil {
 		return err
 	}
-	count = len(all)
+	total, count, listed = sum, len(all), true
 	var refusals []error
 	for _, d := range all {
 		if !bg.budget.over(total, count, trimTarget) {
