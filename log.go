@@ -143,10 +143,11 @@ func (m *Memo) putEntry(ctx context.Context, hash string, key any, rec stores.Re
 			m.log.log(ctx, vReads, "Writing to "+f, detail...)
 		}
 	}
-	if m.opts.MaxAge > 0 {
+	if life := m.opts.MaxAge + m.opts.StaleWhileRefresh; m.opts.MaxAge > 0 && life >= m.opts.MaxAge {
 		// No call of this Memo serves the entry past this, unless
-		// WithMaxAge asks for a longer age.
-		rec.Expires = time.Now().Add(m.opts.MaxAge + m.opts.StaleWhileRefresh)
+		// WithMaxAge asks for a longer age. (A sum that overflowed, a
+		// MaxAge meaning "for ever", sets no expiry.)
+		rec.Expires = time.Now().Add(life)
 	}
 	if err := m.store.Put(ctx, m.name, hash, rec); err != nil {
 		return err

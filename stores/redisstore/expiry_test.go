@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -136,4 +138,90 @@ func listHashes(t *testing.T, st *stores.Store, fn string) []string {
 		hashes = append(hashes, m.Hash)
 	}
 	return hashes
+}
+
+// TestExpiryOfManyAtOnce checks that when more records expire together
+// than one sweep removes (100), Len and List still show none of them.
+func TestExpiryOfManyAtOnce(t *testing.T) {
+	st := openStore(t, needServer(t))
+	d := testDriver(t, st)
+	fn := "sweep100_" + newToken()
+	t.Cleanup(func() { _ = st.Clear(context.Background(), fn) })
+	ctx := t.Context()
+	soon := time.Now().Add(200 * time.Millisecond)
+	for i := range 150 {
+		if err := st.Put(ctx, fn, fmt.Sprintf("h%03d", i), stores.Record{Result: []byte("x"), Expires: soon}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := d.keys(fn)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		left := 0
+		for i := range 150 {
+			left += int(d.c.Exists(ctx, k.record(fmt.Sprintf("h%03d", i))).Val())
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records still in Redis", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	n, err := st.Len(ctx, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("Len = %d once Redis dropped all 150 records, want 0", n)
+	}
+	if h := listHashes(t, st, fn); len(h) != 0 {
+		t.Errorf("List shows %d records Redis has dropped", len(h))
+	}
+}
+
+// TestMaxAgeForever checks that the largest MaxAge, "for ever", with a
+// grace (their sum overflows) sets no expiry: the entry is a hit.
+func TestMaxAgeForever(t *testing.T) {
+	st := openStore(t, needServer(t))
+	fn := "max_age_overflow_" + newToken()
+	t.Cleanup(func() { _ = st.Clear(context.Background(), fn) })
+	var calls int
+	f, memo, err := persist.Wrap(func(x int) int { calls++; return 2 * x },
+		persist.Options{Store: st, FuncName: fn, MaxAge: time.Duration(math.MaxInt64), StaleWhileRefresh: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer memo.Close()
+	f(21)
+	time.Sleep(20 * time.Millisecond)
+	f(21)
+	if calls != 1 {
+		t.Errorf("the function ran %d times for one key under MaxAge=forever, want once", calls)
+	}
+}
+
+// TestChunkEvicted checks that a record whose chunk is gone for good
+// (evicted under a maxmemory policy, say) while the record still names
+// it reads as not found, a miss, not as a failing store.
+func TestChunkEvicted(t *testing.T) {
+	st := openStore(t, withOptions(t, needServer(t), "chunk=1KiB"))
+	d := testDriver(t, st)
+	fn := "chunk_evicted_" + newToken()
+	t.Cleanup(func() { _ = st.Clear(context.Background(), fn) })
+	ctx := t.Context()
+	if err := st.Put(ctx, fn, "h", stores.Record{Result: randomBytes(300<<10, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	chunks := keysMatching(t, d, d.keys(fn).chunkPrefix()+"*")
+	if len(chunks) == 0 {
+		t.Fatal("the record has no chunks")
+	}
+	if err := d.c.Del(ctx, chunks[len(chunks)/2]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(ctx, fn, "h"); !errors.Is(err, stores.ErrNotFound) {
+		t.Errorf("Get of a record with a chunk gone: %v, want ErrNotFound", err)
+	}
 }

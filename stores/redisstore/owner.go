@@ -3,6 +3,8 @@ package redisstore
 import (
 	"context"
 	"iter"
+	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,7 +33,8 @@ const funcsPage = 500
 
 // Funcs implements [driver.FuncLister] from the sorted set of funcnames, a
 // page at a time, passing by names whose functions have no records (a
-// Delete or Clear that stopped before taking the name out).
+// Delete or Clear that stopped before taking the name out, or records all
+// past their expiry).
 func (d *redisDriver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		from := "-"
@@ -41,10 +44,16 @@ func (d *redisDriver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 				yield("", err)
 				return
 			}
+			// A function counts if it has records not past their expiry (by
+			// this machine's clock: the sweep, by the server's, may lag).
 			counts := make([]*redis.IntCmd, len(names))
+			expired := make([]*redis.IntCmd, len(names))
+			now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 			_, err = d.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for i, name := range names {
-					counts[i] = p.ZCard(ctx, d.keys(name).index())
+					k := d.keys(name)
+					counts[i] = p.ZCard(ctx, k.index())
+					expired[i] = p.ZCount(ctx, k.expiries(), "-inf", now)
 				}
 				return nil
 			})
@@ -53,7 +62,7 @@ func (d *redisDriver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 				return
 			}
 			for i, name := range names {
-				if counts[i].Val() > 0 && !yield(name, nil) {
+				if counts[i].Val() > expired[i].Val() && !yield(name, nil) {
 					return
 				}
 			}

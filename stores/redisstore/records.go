@@ -150,27 +150,38 @@ func (d *redisDriver) Read(ctx context.Context, funcname, hash string, parts dri
 			fields = append(fields, p.inline, p.chunks)
 		}
 	}
+	missing := ""
 	for range readAttempts {
-		rec, err := d.readOnce(ctx, k, hash, parts, fields)
+		rec, desc, err := d.readOnce(ctx, k, hash, parts, fields)
 		if err != errChanged {
 			return rec, err
 		}
+		if desc == missing {
+			// The record still names the chunks found missing before: they
+			// are gone for good (evicted under maxmemory, say), not
+			// replaced. The record is of no use: a miss, which the next
+			// write replaces.
+			return driver.Record{}, errNotFound
+		}
+		missing = desc
 	}
 	return driver.Record{}, fmt.Errorf("%w %d times", errChanged, readAttempts)
 }
 
-func (d *redisDriver) readOnce(ctx context.Context, k funcKeys, hash string, parts driver.Parts, fields []string) (driver.Record, error) {
+// readOnce reads the record once; when a chunk was gone it fails with
+// errChanged and the descriptor that named it.
+func (d *redisDriver) readOnce(ctx context.Context, k funcKeys, hash string, parts driver.Parts, fields []string) (driver.Record, string, error) {
 	vals, err := d.c.HMGet(ctx, k.record(hash), fields...).Result()
 	if err != nil {
-		return driver.Record{}, err
+		return driver.Record{}, "", err
 	}
 	ct, _ := vals[0].(string)
 	if vals[0] == nil {
-		return driver.Record{}, errNotFound
+		return driver.Record{}, "", errNotFound
 	}
 	created, err := parseCreated(ct)
 	if err != nil {
-		return driver.Record{}, err
+		return driver.Record{}, "", err
 	}
 	rec := driver.Record{Created: created}
 	i := 1
@@ -187,10 +198,10 @@ func (d *redisDriver) readOnce(ctx context.Context, k funcKeys, hash string, par
 		case chunks != nil:
 			b, err = d.readChunks(ctx, k, chunks.(string))
 			if err != nil {
-				return driver.Record{}, err
+				return driver.Record{}, chunks.(string), err
 			}
 		case p.part == driver.PartResult:
-			return driver.Record{}, errors.New("the record has no result field: damaged")
+			return driver.Record{}, "", errors.New("the record has no result field: damaged")
 		}
 		switch p.part {
 		case driver.PartResult:
@@ -201,7 +212,7 @@ func (d *redisDriver) readOnce(ctx context.Context, k funcKeys, hash string, par
 			rec.Meta = b
 		}
 	}
-	return rec, nil
+	return rec, "", nil
 }
 
 // readChunks reads the chunks that desc ("GEN COUNT LENGTH") describes,
@@ -265,6 +276,11 @@ func (d *redisDriver) Delete(ctx context.Context, funcname, hash string) error {
 	switch {
 	case err != nil:
 		return err
+	case left == -1:
+		// No such record, and none left: the sweep may have removed the
+		// function's last one.
+		_ = d.removeFunc(ctx, funcname)
+		return errNotFound
 	case left < 0:
 		return errNotFound
 	case left == 0:

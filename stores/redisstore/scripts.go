@@ -35,24 +35,29 @@ end
 `
 
 // sweep is Lua shared by the scripts that read or change a function's
-// index: it removes up to 100 records past their expiry, with their
-// chunks and their index, listing and expiry entries, and returns the
-// server's time in milliseconds. Redis drops an expired record's own
-// keys by itself; the entries that name it go here, before the script
-// looks at the index, so that no listing or count shows a record that
-// is gone. ek, ik, mk: the expiries, index and metas keys; rp, cp: the
-// record and chunk prefixes.
+// index: dropexpired removes one record, with its chunks and its index,
+// listing and expiry entries; sweep removes up to 100 records past their
+// expiry and returns the server's time in milliseconds (and as TIME gave
+// it). Redis drops an expired record's own keys by itself; the entries
+// that name it go here, before the script looks at the index. Past 100,
+// the scripts that count or list pass by the rest themselves (lenScript,
+// listScript), so that no listing or count shows a record that is gone.
+// ek, ik, mk: the expiries, index and metas keys; rp, cp: the record and
+// chunk prefixes.
 const sweep = `
+local function dropexpired(ek, ik, mk, rp, cp, h)
+  local rk = rp .. h
+  for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(cp, d, {}, false) end
+  redis.call('DEL', rk)
+  redis.call('ZREM', ik, h)
+  redis.call('HDEL', mk, h)
+  redis.call('ZREM', ek, h)
+end
 local function sweep(ek, ik, mk, rp, cp)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   for _, h in ipairs(redis.call('ZRANGEBYSCORE', ek, '-inf', now, 'LIMIT', 0, 100)) do
-    local rk = rp .. h
-    for _, d in ipairs(redis.call('HMGET', rk, 'rc', 'kc', 'mc')) do dropchunks(cp, d, {}, false) end
-    redis.call('DEL', rk)
-    redis.call('ZREM', ik, h)
-    redis.call('HDEL', mk, h)
-    redis.call('ZREM', ek, h)
+    dropexpired(ek, ik, mk, rp, cp, h)
   end
   return now, t
 end
@@ -114,11 +119,11 @@ return 1
 
 // deleteScript removes a record with its chunks and its index and listing
 // entries. KEYS: record, index, metas, expiries. ARGV: hash, chunk
-// prefix, record prefix. It returns -1 if there was no record, else how
-// many records the function still has.
+// prefix, record prefix. It returns how many records the function still
+// has, or, if there was no record, -1 minus that.
 var deleteScript = redis.NewScript(dropChunks + sweep + `
 sweep(KEYS[4], KEYS[2], KEYS[3], ARGV[3], ARGV[2])
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 - redis.call('ZCARD', KEYS[2]) end
 for _, d in ipairs(redis.call('HMGET', KEYS[1], 'rc', 'kc', 'mc')) do dropchunks(ARGV[2], d, {}, false) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -154,28 +159,47 @@ return 1
 // listScript returns a page of hashes after a cursor with their listing
 // entries, as hash, entry, hash, entry... KEYS: index, metas, expiries.
 // ARGV: the ZRANGEBYLEX minimum ("-" or "(" .. after), the page size, the
-// record and chunk prefixes. HMGET takes the hashes in groups, as Lua's
-// unpack is limited to a few thousand values.
+// record and chunk prefixes. It reads the index in groups of at most 500
+// (Lua's unpack is limited to a few thousand values), removing the
+// records past their expiry that it meets, until the page is full.
 var listScript = redis.NewScript(dropChunks + sweep + `
-sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[3], ARGV[4])
-local hs = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
+local now = sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[3], ARGV[4])
+local expiring = redis.call('ZCARD', KEYS[3]) > 0
+local want = tonumber(ARGV[2])
+local from = ARGV[1]
 local out = {}
-for i = 1, #hs, 500 do
-  local j = math.min(i + 499, #hs)
-  local ms = redis.call('HMGET', KEYS[2], unpack(hs, i, j))
-  for k = i, j do
-    out[#out + 1] = hs[k]
-    out[#out + 1] = ms[k - i + 1]
+local got = 0
+while got < want do
+  local hs = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, math.min(want - got, 500))
+  if #hs == 0 then break end
+  from = '(' .. hs[#hs]
+  local live = {}
+  for _, h in ipairs(hs) do
+    local e = expiring and redis.call('ZSCORE', KEYS[3], h)
+    if e and tonumber(e) <= now then
+      dropexpired(KEYS[3], KEYS[1], KEYS[2], ARGV[3], ARGV[4], h)
+    else
+      live[#live + 1] = h
+    end
   end
+  if #live > 0 then
+    local ms = redis.call('HMGET', KEYS[2], unpack(live))
+    for k = 1, #live do
+      out[#out + 1] = live[k]
+      out[#out + 1] = ms[k]
+    end
+  end
+  got = got + #live
 end
 return out
 `)
 
-// lenScript counts a function's records. KEYS: index, metas, expiries.
-// ARGV: the record and chunk prefixes.
+// lenScript counts a function's records, those past their expiry that
+// the sweep left out. KEYS: index, metas, expiries. ARGV: the record and
+// chunk prefixes.
 var lenScript = redis.NewScript(dropChunks + sweep + `
-sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[1], ARGV[2])
-return redis.call('ZCARD', KEYS[1])
+local now = sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+return redis.call('ZCARD', KEYS[1]) - redis.call('ZCOUNT', KEYS[3], '-inf', now)
 `)
 
 // claimOwnerScript stores the owner record unless one is stored, and
