@@ -146,31 +146,41 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 		case ran || err != nil:
 			return res.out, err
 		}
-		return m.copyFor(ctx, hash, key, res), nil
+		out, again, err := m.copyFor(ctx, hash, key, res)
+		if again {
+			continue
+		}
+		return out, err
 	}
 }
 
 // copyFor gives a caller that waited for another's computation results
 // of its own, as a hit would: decoded from the leader's stored bytes, or
-// read from the store where the leader found them. Where neither works (a
-// custom Unpickle that fails, an entry deleted meanwhile) it shares the
-// leader's.
-func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) []reflect.Value {
+// read from the store where the leader found them. An entry the leader
+// found but this caller's own checks refuse (it asks for a refresh, or a
+// shorter age) does not answer it: again says to compute, once among the
+// callers in that case. Where the leader's bytes cannot be decoded again
+// (a custom Unpickle that fails) it shares the leader's results.
+func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) (out []reflect.Value, again bool, err error) {
 	switch {
 	case res.payload != nil:
-		_, _, payload, err := splitStamp(res.payload)
-		if err != nil {
-			break
-		}
-		if out, err := m.unpickleResults(hash, payload); err == nil {
-			return out
+		if _, _, payload, err := splitStamp(res.payload); err == nil {
+			if out, err := m.unpickleResults(hash, payload); err == nil {
+				return out, false, nil
+			}
 		}
 	case res.stored:
-		if out, err := m.lookup(ctx, hash, key, 0); err == nil {
-			return out
+		out, err := m.lookup(ctx, hash, key, 0)
+		switch {
+		case err == nil:
+			return out, false, nil
+		case m.mayCompute(ctx, err, false):
+			return nil, true, nil
+		default:
+			return nil, false, err
 		}
 	}
-	return res.out
+	return res.out, false, nil
 }
 
 // cancelledOutcome reports whether a computation's outcome is a context's

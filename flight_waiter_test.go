@@ -1,0 +1,103 @@
+package persist_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gopersist/persist"
+	"github.com/gopersist/persist/stores"
+	"github.com/gopersist/persist/stores/driver"
+	"github.com/gopersist/persist/stores/memstore"
+)
+
+// gatedLock is a memory driver with a computation lock whose first Lock
+// after arm waits for the gate, as a lock held by another process does.
+type gatedLock struct {
+	driver.Store
+	armed   *atomic.Bool
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g gatedLock) Lock(ctx context.Context, fn, hash string) (func(), error) {
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.gate
+	}
+	return func() {}, nil
+}
+
+func gatedStore(t *testing.T) (*stores.Store, gatedLock) {
+	var d driver.Store
+	if !memstore.Open(strings.TrimPrefix(memURL(t), "mem://")).As(&d) {
+		t.Fatal("As")
+	}
+	g := gatedLock{d, new(atomic.Bool), make(chan struct{}), make(chan struct{})}
+	st := stores.NewStore(g, memURL(t))
+	t.Cleanup(func() { _ = st.Close() })
+	return st, g
+}
+
+// waiterGetsLeadersStoredFind: a leader L of memo m1 waits for the store's
+// lock; meanwhile another memo of the same function (another process, in
+// effect) stores the entry; then a call with ctx joins L's flight. L, given
+// the lock, finds the entry and returns it. It returns what the waiter got
+// and what was stored.
+func waiterGetsLeadersStoredFind(t *testing.T, wait time.Duration, ctxOf func() context.Context) (got, stored int) {
+	st, g := gatedStore(t)
+	var calls atomic.Int32
+	fn := func(ctx context.Context, x int) int { return int(calls.Add(1)) }
+	opts := persist.Options{Store: st, FuncName: "gated"}
+	f1, m1, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m1.Close()
+	f2, m2, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+
+	g.armed.Store(true)
+	lead := make(chan int)
+	go func() { lead <- f1(context.Background(), 1) }()
+	<-g.entered
+	stored = f2(context.Background(), 1) // the other "process" stores the entry
+	time.Sleep(wait)
+	res := make(chan int)
+	go func() { res <- f1(ctxOf(), 1) }()
+	for persist.FlightWaiters(m1) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(g.gate)
+	<-lead
+	return <-res, stored
+}
+
+// TestFlightRefreshWaiter checks that a WithRefresh call that joins a
+// flight whose leader found an entry stored before the refresh began does
+// not get that entry: it computes.
+func TestFlightRefreshWaiter(t *testing.T) {
+	got, stored := waiterGetsLeadersStoredFind(t, 20*time.Millisecond, func() context.Context {
+		return persist.WithRefresh(context.Background())
+	})
+	if got == stored {
+		t.Errorf("the refresh returned %d, the entry stored before it began, not a fresh computation", got)
+	}
+}
+
+// TestFlightMaxAgeWaiter checks that a call WithMaxAge(5ms) that joins
+// such a flight 50ms after the entry was stored does not get the entry,
+// which a hit would refuse as too old.
+func TestFlightMaxAgeWaiter(t *testing.T) {
+	got, stored := waiterGetsLeadersStoredFind(t, 50*time.Millisecond, func() context.Context {
+		return persist.WithMaxAge(context.Background(), 5*time.Millisecond)
+	})
+	if got == stored {
+		t.Errorf("the WithMaxAge(5ms) call returned %d, the entry stored 50ms before, which its own lookup refuses", got)
+	}
+}
