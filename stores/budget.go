@@ -141,13 +141,23 @@ func (s *Store) byLastUse(ctx context.Context, funcs []string) (all []Doomed, to
 	return all, total, nil
 }
 
-// totals sums the sizes and counts the entries of every function.
-func (s *Store) totals(ctx context.Context) (total int64, count int, err error) {
+// totals sums the sizes and counts the entries of every function; with
+// sizes false it only counts them, by Len, which a driver may answer
+// without visiting each entry (a budget of entries alone needs no size).
+func (s *Store) totals(ctx context.Context, sizes bool) (total int64, count int, err error) {
 	funcs, err := s.allFuncs(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, fn := range funcs {
+		if !sizes {
+			n, err := s.Len(ctx, fn)
+			if err != nil {
+				return 0, 0, err
+			}
+			count += n
+			continue
+		}
 		for m, err := range s.ListAll(ctx, fn) {
 			if err != nil {
 				return 0, 0, err
@@ -303,7 +313,7 @@ func (s *Store) trimToBudget(ctx context.Context, bg *budgeter) (err error) {
 		bg.scanned.Store(true)
 	}()
 	if bg.scanned.Load() && !bg.budget.over(bg.bytes.Load(), int(bg.entries.Load()), 1) {
-		if total, count, err = s.totals(ctx); err != nil {
+		if total, count, err = s.totals(ctx, bg.budget.MaxBytes > 0); err != nil {
 			return err
 		}
 		listed = true

@@ -113,3 +113,36 @@ func TestBudgetRescan(t *testing.T) {
 		t.Errorf("%d bytes after 3000 writes of the budgeted handle, budget 1 MiB: no rescan came", bytes)
 	}
 }
+
+// TestBudgetRescanEntries is TestBudgetRescan for a budget of entries
+// alone, whose rescan counts entries without listing their sizes.
+func TestBudgetRescanEntries(t *testing.T) {
+	ctx := t.Context()
+	name := fmt.Sprintf("budget-rescan-entries-%d", spaces.Add(1))
+	a, err := stores.Open(ctx, "mem://"+name+"?max_entries=50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	b, err := stores.Open(ctx, "mem://"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if err := a.Put(ctx, "f", "first", stores.Record{Result: []byte("small")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		if err := b.Put(ctx, "g", fmt.Sprintf("other%03d", i), stores.Record{Result: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 1100 {
+		if err := a.Put(ctx, "f", fmt.Sprintf("s%04d", i), stores.Record{Result: []byte("small")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := entries(t, a, "f", "g"); n > 50 {
+		t.Errorf("%d entries after 1100 writes of the budgeted handle, budget 50: no rescan came", n)
+	}
+}
