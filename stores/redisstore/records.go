@@ -315,27 +315,37 @@ func (d *redisDriver) List(ctx context.Context, funcname, after string, n int) (
 	if after != "" {
 		from = "(" + after
 	}
-	out, err := listScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.expiries()}, from, n, k.recordPrefix(), k.chunkPrefix()).Slice()
-	if err != nil {
-		return nil, err
-	}
-	page := make([]driver.Meta, 0, len(out)/2)
-	for i := 0; i+1 < len(out); i += 2 {
-		hash, _ := out[i].(string)
-		entry, ok := out[i+1].(string)
-		if !ok {
-			return nil, fmt.Errorf("hash %q is in the index without a listing entry", hash)
-		}
-		sz, ct, _ := strings.Cut(entry, " ")
-		size, err := strconv.ParseInt(sz, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("listing entry %q of hash %q is damaged", entry, hash)
-		}
-		created, err := parseCreated(ct)
+	var page []driver.Meta
+	for len(page) < n {
+		// One call reads at most listScan hashes; it says where to go on
+		// when it stopped short of a full page.
+		out, err := listScript.Run(ctx, d.c, []string{k.index(), k.metas(), k.expiries()}, from, n-len(page), k.recordPrefix(), k.chunkPrefix()).Slice()
 		if err != nil {
 			return nil, err
 		}
-		page = append(page, driver.Meta{Hash: hash, Size: size, Created: created})
+		if len(out) == 0 {
+			return nil, errors.New("the listing script answered nothing")
+		}
+		for i := 1; i+1 < len(out); i += 2 {
+			hash, _ := out[i].(string)
+			entry, ok := out[i+1].(string)
+			if !ok {
+				return nil, fmt.Errorf("hash %q is in the index without a listing entry", hash)
+			}
+			sz, ct, _ := strings.Cut(entry, " ")
+			size, err := strconv.ParseInt(sz, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("listing entry %q of hash %q is damaged", entry, hash)
+			}
+			created, err := parseCreated(ct)
+			if err != nil {
+				return nil, err
+			}
+			page = append(page, driver.Meta{Hash: hash, Size: size, Created: created})
+		}
+		if from, _ = out[0].(string); from == "" {
+			break
+		}
 	}
 	return page, nil
 }

@@ -1,6 +1,13 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// listScan bounds the hashes one call of listScript reads.
+const listScan = 1000
 
 // The scripts run on the server, each atomically. Every key a script
 // touches belongs to one function and so to one cluster slot; keys that
@@ -161,17 +168,25 @@ return 1
 // ARGV: the ZRANGEBYLEX minimum ("-" or "(" .. after), the page size, the
 // record and chunk prefixes. It reads the index in groups of at most 500
 // (Lua's unpack is limited to a few thousand values), removing the
-// records past their expiry that it meets, until the page is full.
-var listScript = redis.NewScript(dropChunks + sweep + `
+// records past their expiry that it meets, until the page is full or it
+// has read listScan hashes, so that no call holds the server for long:
+// its first value is then where to go on ("(" .. the last hash read),
+// and "" when the page is full or the index ends.
+var listScript = redis.NewScript(dropChunks + sweep + "local listScan = " + strconv.Itoa(listScan) + "\n" + `
 local now = sweep(KEYS[3], KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 local expiring = redis.call('ZCARD', KEYS[3]) > 0
 local want = tonumber(ARGV[2])
 local from = ARGV[1]
-local out = {}
-local got = 0
+local out = {''}
+local got, scanned = 0, 0
 while got < want do
+  if scanned >= listScan then
+    out[1] = from
+    break
+  end
   local hs = redis.call('ZRANGEBYLEX', KEYS[1], from, '+', 'LIMIT', 0, math.min(want - got, 500))
   if #hs == 0 then break end
+  scanned = scanned + #hs
   from = '(' .. hs[#hs]
   local live = {}
   for _, h in ipairs(hs) do
