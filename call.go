@@ -115,13 +115,15 @@ func (m *Memo) invoke(ctx context.Context, in []reflect.Value) ([]reflect.Value,
 // misses only, not on every call.
 func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash string) ([]reflect.Value, error) {
 	m.stats.misses.Add(1)
+	waited := false // counted once a call, however many rounds it waits
 	for {
 		ran := false
 		res, leader, err := m.flight.do(ctx, hash, key, func() (outcome, error) {
 			ran = true
 			return m.compute(ctx, in, key, hash)
 		}, m.cancelledOutcome)
-		if !ran {
+		if !ran && !waited {
+			waited = true
 			m.stats.waits.Add(1)
 		}
 		switch {

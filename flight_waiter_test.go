@@ -3,6 +3,7 @@ package persist_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,5 +100,66 @@ func TestFlightMaxAgeWaiter(t *testing.T) {
 	})
 	if got == stored {
 		t.Errorf("the WithMaxAge(5ms) call returned %d, the entry stored 50ms before, which its own lookup refuses", got)
+	}
+}
+
+// TestFlightRefusingWaiters has several waiters refuse the entry the
+// leader found (a refresh, an age of 1 ns): none gets it, none hangs, and
+// Stats counts each call that waited once, however many rounds it waited.
+func TestFlightRefusingWaiters(t *testing.T) {
+	st, g := gatedStore(t)
+	var calls atomic.Int32
+	fn := func(ctx context.Context, x int) int { time.Sleep(5 * time.Millisecond); return int(calls.Add(1)) }
+	opts := persist.Options{Store: st, FuncName: "gated"}
+	f1, m1, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m1.Close()
+	f2, m2, err := persist.Wrap(fn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	g.armed.Store(true)
+	lead := make(chan int)
+	go func() { lead <- f1(context.Background(), 1) }()
+	<-g.entered
+	stored := f2(context.Background(), 1)
+	time.Sleep(20 * time.Millisecond)
+	const W = 6
+	var wg sync.WaitGroup
+	got := make([]int, W)
+	for i := range W {
+		wg.Go(func() {
+			ctx := context.Background()
+			switch i % 2 {
+			case 0:
+				ctx = persist.WithRefresh(ctx)
+			case 1:
+				ctx = persist.WithMaxAge(ctx, time.Nanosecond)
+			}
+			got[i] = f1(ctx, 1)
+		})
+	}
+	for persist.FlightWaiters(m1) < W {
+		time.Sleep(time.Millisecond)
+	}
+	close(g.gate)
+	<-lead
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("waiters hang")
+	}
+	if w := m1.Stats().Waits; w > W {
+		t.Errorf("Stats.Waits = %d for %d calls that waited: a waiter that went round again is counted twice", w, W)
+	}
+	for i, v := range got {
+		if v == stored {
+			t.Errorf("waiter %d got the refused entry", i)
+		}
 	}
 }
