@@ -42,32 +42,39 @@ func gatedStore(t *testing.T) (*stores.Store, gatedLock) {
 	return st, g
 }
 
-// waiterGetsLeadersStoredFind: a leader L of memo m1 waits for the store's
-// lock; meanwhile another memo of the same function (another process, in
-// effect) stores the entry; then a call with ctx joins L's flight. L, given
-// the lock, finds the entry and returns it. It returns what the waiter got
-// and what was stored.
-func waiterGetsLeadersStoredFind(t *testing.T, wait time.Duration, ctxOf func() context.Context) (got, stored int) {
+// leaderAtTheLock sets up the race the waiter tests need: a leader (a call
+// of m1) waits for the store's computation lock, as when another process
+// holds it, while another memo of the same function (another process, in
+// effect) stores the entry. It returns m1's function and memo, the
+// leader's answer to come, the value stored, and the gate that lets the
+// leader in: it will find the entry stored.
+func leaderAtTheLock(t *testing.T) (f1 func(context.Context, int) int, m1 *persist.Memo, lead <-chan int, stored int, g gatedLock) {
 	st, g := gatedStore(t)
 	var calls atomic.Int32
-	fn := func(ctx context.Context, x int) int { return int(calls.Add(1)) }
+	fn := func(ctx context.Context, x int) int { time.Sleep(time.Millisecond); return int(calls.Add(1)) }
 	opts := persist.Options{Store: st, FuncName: "gated"}
 	f1, m1, err := persist.Wrap(fn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m1.Close()
+	t.Cleanup(func() { m1.Close() })
 	f2, m2, err := persist.Wrap(fn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m2.Close()
-
+	t.Cleanup(func() { m2.Close() })
 	g.armed.Store(true)
-	lead := make(chan int)
-	go func() { lead <- f1(context.Background(), 1) }()
+	leader := make(chan int, 1)
+	go func() { leader <- f1(context.Background(), 1) }()
 	<-g.entered
-	stored = f2(context.Background(), 1) // the other "process" stores the entry
+	return f1, m1, leader, f2(context.Background(), 1), g
+}
+
+// waiterGetsLeadersStoredFind has a call with ctxOf() join the flight of
+// leaderAtTheLock's leader, wait after the entry was stored, and returns
+// what the waiter got and what was stored.
+func waiterGetsLeadersStoredFind(t *testing.T, wait time.Duration, ctxOf func() context.Context) (got, stored int) {
+	f1, m1, lead, stored, g := leaderAtTheLock(t)
 	time.Sleep(wait)
 	res := make(chan int)
 	go func() { res <- f1(ctxOf(), 1) }()
@@ -107,25 +114,7 @@ func TestFlightMaxAgeWaiter(t *testing.T) {
 // leader found (a refresh, an age of 1 ns): none gets it, none hangs, and
 // Stats counts each call that waited once, however many rounds it waited.
 func TestFlightRefusingWaiters(t *testing.T) {
-	st, g := gatedStore(t)
-	var calls atomic.Int32
-	fn := func(ctx context.Context, x int) int { time.Sleep(5 * time.Millisecond); return int(calls.Add(1)) }
-	opts := persist.Options{Store: st, FuncName: "gated"}
-	f1, m1, err := persist.Wrap(fn, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m1.Close()
-	f2, m2, err := persist.Wrap(fn, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m2.Close()
-	g.armed.Store(true)
-	lead := make(chan int)
-	go func() { lead <- f1(context.Background(), 1) }()
-	<-g.entered
-	stored := f2(context.Background(), 1)
+	f1, m1, lead, stored, g := leaderAtTheLock(t)
 	time.Sleep(20 * time.Millisecond)
 	const W = 6
 	var wg sync.WaitGroup

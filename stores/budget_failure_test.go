@@ -82,67 +82,51 @@ func TestBudgetListingFailure(t *testing.T) {
 
 // TestBudgetRescan checks that writes of another handle (another
 // process), which this handle's estimate does not count, are found by the
-// rescan that comes every max(1000, entries at the last listing) writes.
+// rescan that comes every max(1000, entries at the last listing) writes:
+// for a budget of bytes, which lists sizes, and for one of entries alone,
+// which counts them.
 func TestBudgetRescan(t *testing.T) {
-	ctx := t.Context()
-	name := fmt.Sprintf("budget-rescan-%d", spaces.Add(1))
-	a, err := stores.Open(ctx, "mem://"+name+"?max_size=1MiB")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	b, err := stores.Open(ctx, "mem://"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	if err := a.Put(ctx, "f", "first", stores.Record{Result: []byte("small")}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 100 {
-		if err := b.Put(ctx, "g", fmt.Sprintf("big%03d", i), stores.Record{Result: make([]byte, 100<<10)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 3000 {
-		if err := a.Put(ctx, "f", fmt.Sprintf("s%04d", i), stores.Record{Result: []byte("small")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, bytes := entries(t, a, "f", "g"); bytes > 1<<20 {
-		t.Errorf("%d bytes after 3000 writes of the budgeted handle, budget 1 MiB: no rescan came", bytes)
-	}
-}
-
-// TestBudgetRescanEntries is TestBudgetRescan for a budget of entries
-// alone, whose rescan counts entries without listing their sizes.
-func TestBudgetRescanEntries(t *testing.T) {
-	ctx := t.Context()
-	name := fmt.Sprintf("budget-rescan-entries-%d", spaces.Add(1))
-	a, err := stores.Open(ctx, "mem://"+name+"?max_entries=50")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	b, err := stores.Open(ctx, "mem://"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	if err := a.Put(ctx, "f", "first", stores.Record{Result: []byte("small")}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 500 {
-		if err := b.Put(ctx, "g", fmt.Sprintf("other%03d", i), stores.Record{Result: []byte("x")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 1100 {
-		if err := a.Put(ctx, "f", fmt.Sprintf("s%04d", i), stores.Record{Result: []byte("small")}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n, _ := entries(t, a, "f", "g"); n > 50 {
-		t.Errorf("%d entries after 1100 writes of the budgeted handle, budget 50: no rescan came", n)
+	for _, c := range []struct {
+		budget    string
+		others    int // entries the other handle writes
+		otherSize int
+		writes    int // then the budgeted handle's
+		maxN      int
+		maxBytes  int64
+	}{
+		{budget: "max_size=1MiB", others: 100, otherSize: 100 << 10, writes: 3000, maxBytes: 1 << 20},
+		{budget: "max_entries=50", others: 500, otherSize: 1, writes: 1100, maxN: 50},
+	} {
+		t.Run(c.budget, func(t *testing.T) {
+			ctx := t.Context()
+			name := fmt.Sprintf("budget-rescan-%d", spaces.Add(1))
+			a, err := stores.Open(ctx, "mem://"+name+"?"+c.budget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = a.Close() })
+			b, err := stores.Open(ctx, "mem://"+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			if err := a.Put(ctx, "f", "first", stores.Record{Result: []byte("small")}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range c.others {
+				if err := b.Put(ctx, "g", fmt.Sprintf("other%03d", i), stores.Record{Result: make([]byte, c.otherSize)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range c.writes {
+				if err := a.Put(ctx, "f", fmt.Sprintf("s%04d", i), stores.Record{Result: []byte("small")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, bytes := entries(t, a, "f", "g")
+			if c.maxBytes > 0 && bytes > c.maxBytes || c.maxN > 0 && n > c.maxN {
+				t.Errorf("%d entries, %d bytes after %d writes of the budgeted handle (%s): no rescan came", n, bytes, c.writes, c.budget)
+			}
+		})
 	}
 }
