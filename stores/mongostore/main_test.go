@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -232,12 +231,7 @@ func storeURL(t testing.TB, base string, opts url.Values) string {
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/persist_test"
 	}
-	q := u.Query()
-	for k, vs := range opts {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.WithQuery(t, u.String(), opts)
 }
 
 // openStore opens a store on the shared server and closes it when t ends.
@@ -251,18 +245,7 @@ func openStore(t testing.TB, opts url.Values) *stores.Store {
 // unless the test closed it first.
 func openURL(t testing.TB, rawURL string) *stores.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := Open(ctx, rawURL)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", rawURL, err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil && !errors.Is(err, stores.ErrClosed) {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return st
+	return storetest.OpenURL(t, Open, rawURL)
 }
 
 // driverOf returns the MongoDB driver under st, for tests that look at the

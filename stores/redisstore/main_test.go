@@ -305,36 +305,21 @@ func needCluster(t testing.TB) string {
 	return u
 }
 
-// withOptions adds query options to a store URL.
+// withOptions adds query options, given as name, value pairs, to a store
+// URL.
 func withOptions(t testing.TB, base string, opts ...string) string {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("URL %q: %v", base, err)
-	}
-	q := u.Query()
+	q := url.Values{}
 	for i := 0; i+1 < len(opts); i += 2 {
 		q.Set(opts[i], opts[i+1])
 	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.WithQuery(t, base, q)
 }
 
 // openStore opens rawURL, failing t on error, and closes it when t ends.
 func openStore(t testing.TB, rawURL string) *stores.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := Open(ctx, rawURL)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", rawURL, err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil && !errors.Is(err, stores.ErrClosed) {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return st
+	return storetest.OpenURL(t, Open, rawURL)
 }
 
 // rawClient is a plain client on the store's server, for looking at keys.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -165,19 +164,10 @@ func ownCredentials() *credentials.Credentials {
 	return credentials.NewStaticV4(testAccess, testSecret, "")
 }
 
-// storeURL is serverURL with the given options added.
+// storeURL is base with the given options added.
 func storeURL(t testing.TB, base string, opts url.Values) string {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("store URL %q: %v", base, err)
-	}
-	q := u.Query()
-	for k, vs := range opts {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return storetest.WithQuery(t, base, opts)
 }
 
 // openStore opens a new handle on the shared store, with opts added to its
@@ -191,18 +181,7 @@ func openStore(t testing.TB, opts url.Values) *stores.Store {
 // openURL opens rawURL, failing t on error, and closes it when t ends.
 func openURL(t testing.TB, rawURL string) *stores.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := Open(ctx, rawURL)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", rawURL, err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil && !errors.Is(err, stores.ErrClosed) {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return st
+	return storetest.OpenURL(t, Open, rawURL)
 }
 
 // driverOf returns the s3 driver of st.
