@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -115,7 +114,7 @@ func (t *leaseTable) take(wait context.Context, st *stores.Store, k leaseKey, tt
 	k = leaseKey{strings.Clone(k.funcname), strings.Clone(k.hash)}
 	var w *waiter
 	if token == "" {
-		token = newLeaseToken()
+		token = rand.Text() // 128 random bits
 	} else {
 		token = strings.Clone(token)
 		id := withdrawal{k, token}
@@ -333,13 +332,6 @@ func validLeaseToken(tok string) bool {
 		}
 	}
 	return true
-}
-
-// newLeaseToken returns 128 random bits in hex.
-func newLeaseToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
 }
 
 // leaseMillis reads a query parameter of milliseconds; absent, it is def.

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -118,13 +117,9 @@ func (d *redisDriver) dropStaged(ctx context.Context, keys []string) {
 	_ = d.c.Del(ctx, keys...).Err()
 }
 
-// newToken returns 128 random bits in hex: a chunk generation or a lease
+// newToken returns 128 random bits as text: a chunk generation or a lease
 // token, unique without coordination.
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
-}
+func newToken() string { return rand.Text() }
 
 // partFields are the fields of each part: inline and chunked.
 var partFields = []struct {

@@ -3,7 +3,6 @@ package reststore
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,8 +53,8 @@ func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock fu
 		return nil, errNoLeases
 	}
 	u := s.leaseURL(funcname, hash)
-	token := newToken()
-	unanswered := false // a POST whose answer was not read
+	token := rand.Text() // 128 random bits
+	unanswered := false  // a POST whose answer was not read
 	defer func() {
 		if err != nil && unanswered {
 			ctx, cancel := context.WithTimeout(context.Background(), withdrawTimeout)
@@ -120,13 +119,6 @@ func (s *restDriver) Lock(ctx context.Context, funcname, hash string) (unlock fu
 			return nil, unexpected(resp)
 		}
 	}
-}
-
-// newToken returns 128 random bits in hex, the token of one Lock's POSTs.
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
 }
 
 // hold keeps the lease l of the lease URL u renewed until the returned
