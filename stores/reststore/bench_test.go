@@ -114,7 +114,11 @@ func BenchmarkIterate(b *testing.B) {
 // Observer that counts requests. http-ns/hit is the floor of any hit over
 // HTTP, measured in the same loop: a GET of the same bytes from a bare
 // net/http handler, by a net/http client, on loopback; x_http is the REST
-// hit's ratio to it, http_x_filestore the floor's to the file hit.
+// hit's ratio to it, http_x_filestore the floor's to the file hit. Under
+// that floor are two more, in the same loop: a GET written by hand to the
+// same bare handler (server-ns/hit, net/http's server alone, and
+// server_x_filestore), and a TCP round trip of about a hit's bytes with no
+// HTTP at all (tcp-ns/hit, tcp_x_filestore).
 func BenchmarkHit(b *testing.B) {
 	fs, err := filestore.Open(b.TempDir(), filestore.Options{})
 	if err != nil {
@@ -148,6 +152,8 @@ func BenchmarkHit(b *testing.B) {
 			b.Fatalf("the floor read %d bytes, %v", n, err)
 		}
 	}
+	serverHit := handWrittenGet(b, bare.URL, len(result))
+	tcpHit := tcpRoundTrip(b, 128, len(result)+256)
 	for _, c := range []struct {
 		name string
 		opts server.Options
@@ -179,7 +185,7 @@ func BenchmarkHit(b *testing.B) {
 				}
 			}
 			b.ReportAllocs()
-			var rest, file, floor time.Duration
+			var rest, file, floor, bareServer, tcp time.Duration
 			n := 0
 			for b.Loop() {
 				t0 := time.Now()
@@ -188,7 +194,13 @@ func BenchmarkHit(b *testing.B) {
 				fileHit()
 				t2 := time.Now()
 				httpHit()
-				floor += time.Since(t2)
+				t3 := time.Now()
+				serverHit()
+				t4 := time.Now()
+				tcpHit()
+				tcp += time.Since(t4)
+				bareServer += t4.Sub(t3)
+				floor += t3.Sub(t2)
 				file += t2.Sub(t1)
 				rest += t1.Sub(t0)
 				n++
@@ -196,10 +208,14 @@ func BenchmarkHit(b *testing.B) {
 			b.ReportMetric(float64(rest)/float64(n), "rest-ns/hit")
 			b.ReportMetric(float64(file)/float64(n), "file-ns/hit")
 			b.ReportMetric(float64(floor)/float64(n), "http-ns/hit")
+			b.ReportMetric(float64(bareServer)/float64(n), "server-ns/hit")
+			b.ReportMetric(float64(tcp)/float64(n), "tcp-ns/hit")
 			if file > 0 && floor > 0 {
 				b.ReportMetric(float64(rest)/float64(file), "x_filestore")
 				b.ReportMetric(float64(rest)/float64(floor), "x_http")
 				b.ReportMetric(float64(floor)/float64(file), "http_x_filestore")
+				b.ReportMetric(float64(bareServer)/float64(file), "server_x_filestore")
+				b.ReportMetric(float64(tcp)/float64(file), "tcp_x_filestore")
 			}
 			b.ReportMetric(testing.AllocsPerRun(100, restHit), "rest-allocs/hit")
 			b.ReportMetric(testing.AllocsPerRun(100, fileHit), "file-allocs/hit")
