@@ -52,6 +52,9 @@ func (s *Driver) openIn(funcname, base, ext string, flag int, perm uint32) (int,
 		case !tried:
 		case err == nil:
 			return fd, nil
+		case err == unix.ENXIO:
+			// A socket (or a device without its driver) at the path:
+			// openat below tells which.
 		case err != unix.ELOOP && err != unix.ENOTDIR:
 			return -1, err // bare: a missing file must cost no allocation
 		default:
@@ -163,12 +166,13 @@ func openat(dirfd int, dir, name string, flag int, perm uint32) (int, error) {
 		return -1, err
 	}
 	path := filepath.Join(dir, name)
-	if err == unix.ELOOP || err == unix.ENOTDIR {
+	if err == unix.ELOOP || err == unix.ENOTDIR || err == unix.ENXIO {
 		// Either is what O_NOFOLLOW or O_DIRECTORY says of a link or of
 		// a file that is not a directory, depending on the system.
 		var st unix.Stat_t
 		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
-			(st.Mode&unix.S_IFMT == unix.S_IFLNK || flag&unix.O_DIRECTORY != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR) {
+			(st.Mode&unix.S_IFMT == unix.S_IFLNK || flag&unix.O_DIRECTORY != 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR ||
+				err == unix.ENXIO && st.Mode&unix.S_IFMT != unix.S_IFREG) {
 			return -1, &ForeignError{Path: path, Type: fileType(uint32(st.Mode))}
 		}
 	}

@@ -217,9 +217,31 @@ func (s *Driver) mkdir(dir string) error {
 	return err
 }
 
-// fsyncPath fsyncs the file or directory at path.
+// openRoot opens the store's directory to read its entries: as a
+// directory (following a link in its own path, the user's choice), so
+// that a FIFO or another file in its place is an error at once, never a
+// wait for a writer.
+func (s *Driver) openRoot() (*os.File, error) {
+	return openDir(s.dir)
+}
+
+// openDir opens the directory at path; anything else is an error
+// (ENOTDIR: O_DIRECTORY is checked before a FIFO would wait).
+func openDir(path string) (*os.File, error) {
+	var fd int
+	err := ignoringEINTR(func() (err error) {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// fsyncPath fsyncs the directory at path.
 func fsyncPath(path string) error {
-	f, err := os.Open(path)
+	f, err := openDir(path)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,11 @@
 // foreign: operations on it fail with an error wrapping [ErrForeign]
 // ([*ForeignError] names it), listings skip it, nothing removes or
 // replaces it, and [Driver.Foreign] lists it (persist verify reports it).
+// A file is read only up to a size told by fstat before anything is
+// allocated: an owner record up to [stores.MaxOwnerLen], any other file up
+// to 2 GiB, twice the largest result persist writes; a larger one (a
+// sparse file, say) is an error matching [stores.ErrTooLarge]. The cache
+// directory is opened as a directory, so a FIFO in its place never waits.
 // A cache directory that cannot be created is an error wrapping
 // [ErrNoRoot]: at Open when that can be told without creating it, else at
 // the first write.

@@ -18,6 +18,14 @@ import (
 // record. It also matches fs.ErrNotExist.
 var errNotFound = fmt.Errorf("no such record: %w", fs.ErrNotExist)
 
+// errTooLong reports a file longer than its reader allows: an owner
+// record over stores.MaxOwnerLen, or any file over maxFileSize, twice the
+// largest result persist writes (a larger one was not written by it).
+var errTooLong = errors.New("file too long")
+
+// maxFileSize is the largest file of the layout that is read.
+const maxFileSize = 2 << 30
+
 // errClaimRace reports an owner claim that a Clear kept undoing.
 var errClaimRace = errors.New("the function directory was removed again and again while its owner was claimed")
 
@@ -42,6 +50,8 @@ func (s *Driver) ErrorCode(err error) driver.Code {
 		return driver.NotFound
 	case errors.Is(err, errUnmappable):
 		return driver.Unsupported
+	case errors.Is(err, errTooLong):
+		return driver.TooLarge
 	case errors.Is(err, ErrNoRoot), errors.Is(err, errClaimRace):
 		return driver.Unavailable
 	}

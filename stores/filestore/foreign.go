@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io/fs"
 	"iter"
-	"os"
 
 	"github.com/gopersist/persist/stores"
 )
@@ -47,7 +46,7 @@ var errStopped = errors.New("stopped")
 
 // foreignAll lists the foreign files of the whole store.
 func (s *Driver) foreignAll(ctx context.Context, yield func(*ForeignError, error) bool) error {
-	f, err := os.Open(s.dir)
+	f, err := s.openRoot()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -78,6 +78,7 @@ func fullDiskChild(dir string) int {
 
 func checkFullDisk(root string, opts filestore.Options, check func(bool, string, ...any)) {
 	ctx := context.Background()
+	opts.Logger = quiet // a broken lock is warned of, as it should be
 	s, err := filestore.Open(root, opts)
 	if err != nil {
 		check(false, "open: %v", err)
@@ -134,6 +135,45 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 			"sync=%v, after the failed Put (%s) under the lock and unlock the directory holds %q", opts.Sync, a.name, files)
 	}
 
+	// The same under a lock that a waiter broke as stale meanwhile: the
+	// Put then writes the record the usual way, a second copy of a result
+	// that it first wrote into the lock file, and must still write
+	// everything before a live file changes. The result fits the disk
+	// once, not twice.
+	var free syscall.Statfs_t
+	if err := syscall.Statfs(root, &free); err != nil {
+		check(false, "statfs: %v", err)
+		return
+	}
+	once := bytes.Repeat([]byte("y"), int(free.Bavail)*int(free.Bsize)*3/4)
+	for _, a := range []struct {
+		name string
+		rec  stores.Record
+	}{
+		{"same key", stores.Record{Result: once, Key: good.Key, Meta: good.Meta}},
+		{"new key", stores.Record{Result: once, Key: []byte("k2"), Meta: good.Meta}},
+		{"new metadata", stores.Record{Result: once, Key: good.Key, Meta: []byte("m2")}},
+	} {
+		unlock, err := s.Lock(ctx, "f", "h")
+		if err != nil {
+			check(false, "sync=%v, Lock: %v", opts.Sync, err)
+			return
+		}
+		if err := os.Remove(filepath.Join(root, "f", "h.lock")); err != nil {
+			check(false, "sync=%v, breaking the lock: %v", opts.Sync, err)
+			return
+		}
+		err = s.Put(ctx, "f", "h", a.rec)
+		check(errors.Is(err, syscall.ENOSPC), "sync=%v, Put (%s) under a broken lock: %v, want ENOSPC", opts.Sync, a.name, err)
+		rec, err := s.Get(ctx, "f", "h")
+		check(err == nil && bytes.Equal(rec.Result, good.Result) && bytes.Equal(rec.Key, good.Key) && bytes.Equal(rec.Meta, good.Meta),
+			"sync=%v, after the failed Put (%s) under a broken lock the earlier record is %q/%q/%q, %v", opts.Sync, a.name, rec.Result, rec.Key, rec.Meta, err)
+		unlock()
+		files := listNames(filepath.Join(root, "f"))
+		check(slices.Equal(files, []string{"h.key", "h.meta", "h.out"}),
+			"sync=%v, after the failed Put (%s) under a broken lock the directory holds %q", opts.Sync, a.name, files)
+	}
+
 	// Fill the disk with small records until it refuses one: every record
 	// stored before stays whole, and nothing partial is left.
 	stored := 0
@@ -159,7 +199,7 @@ func checkFullDisk(root string, opts filestore.Options, check func(bool, string,
 	for _, name := range listNames(filepath.Join(root, "g")) {
 		check(strings.HasSuffix(name, ".out"), "full disk left %s", name)
 	}
-	fmt.Printf("sync=%v: refused three Puts larger than the disk, with and without the lock, and, after %d small records, one more; earlier records intact\n", opts.Sync, stored)
+	fmt.Printf("sync=%v: refused three Puts larger than the disk, without the lock, with it and with it broken, and, after %d small records, one more; earlier records intact\n", opts.Sync, stored)
 }
 
 func listNames(dir string) []string {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io/fs"
 	"iter"
-	"os"
 	"slices"
 
 	"github.com/gopersist/persist/stores"
@@ -44,7 +43,7 @@ func (s *Driver) Funcs(ctx context.Context) iter.Seq2[string, error] {
 // order. Links in the store's directory are not followed (Foreign lists
 // them).
 func (s *Driver) funcNames(ctx context.Context) ([]string, error) {
-	f, err := os.Open(s.dir)
+	f, err := s.openRoot()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

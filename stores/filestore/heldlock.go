@@ -306,6 +306,11 @@ func (s *Driver) commitThroughLock(d *funcDir, hash string, rec driver.Record, h
 	// From here the lock file is not refreshed: it becomes the .out, whose
 	// modification time is the record's.
 	s.stopHeartbeat(h)
+	if !ours && !d.holdsLock(h) {
+		// Broken as stale (and perhaps taken by another): the result is
+		// written the usual way, staged before anything live changes.
+		return s.commit(d, hash, rec, st)
+	}
 	// A foreign file in the place of the .out is refused before anything
 	// changes: by commitCompanions when the companions change (it removes
 	// the .out first), else by renameOver.

@@ -29,7 +29,7 @@ func (s *Driver) Owner(_ context.Context, funcname string) ([]byte, error) {
 // readOwner reads the owner record of funcname, or returns nil when there
 // is none (nor a function directory).
 func (s *Driver) readOwner(funcname string) ([]byte, error) {
-	b, err := readFileIn(dirPath{s, funcname}, ownerFile)
+	b, err := readFileInMax(dirPath{s, funcname}, ownerFile, stores.MaxOwnerLen)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -88,19 +88,21 @@ func (s *Driver) Write(ctx context.Context, funcname, hash string, rec driver.Re
 }
 
 // commit puts the staged files of rec in place under the function's
-// directory lock: the companions that change, then the .out.
+// directory lock: the companions that change, then the .out. A result not
+// staged yet is written first, before any live file changes, so that a
+// failure to write it (a full disk) leaves the old record.
 func (s *Driver) commit(d *funcDir, hash string, rec driver.Record, st *staging) error {
+	out := hash + extOut
+	if err := st.stageMissing(s, d, &st.tmpOut, out, rec.Result); err != nil {
+		return err
+	}
 	if err := s.commitCompanions(d, hash, rec, st); err != nil {
 		return err
 	}
-	out := hash + extOut
-	err := errors.New("no staged result")
-	if st.tmpOut != "" {
-		err = d.renameOver(st.tmpOut, out)
-	}
-	if errors.Is(err, fs.ErrNotExist) || st.tmpOut == "" {
-		// Not staged, or a Clear removed it as a leftover before we got
-		// the lock: write it again, now that the lock keeps Clear out.
+	err := d.renameOver(st.tmpOut, out)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A Clear removed it as a leftover before we got the lock:
+		// write it again, now that the lock keeps Clear out.
 		if st.tmpOut, err = st.stage(s, d, out, rec.Result); err != nil {
 			return err
 		}
@@ -111,6 +113,17 @@ func (s *Driver) commit(d *funcDir, hash string, rec driver.Record, st *staging)
 	}
 	st.files = nil // every staged file has been renamed into place
 	return s.syncDir(d)
+}
+
+// stageMissing stages data for final in d unless *tmp names a staged copy
+// already.
+func (st *staging) stageMissing(s *Driver, d *funcDir, tmp *string, final string, data []byte) error {
+	if *tmp != "" {
+		return nil
+	}
+	var err error
+	*tmp, err = st.stage(s, d, final, data)
+	return err
 }
 
 // staging is what a Put has written beside the live files and not yet
@@ -199,6 +212,19 @@ func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st
 	if err != nil || keySame && metaSame {
 		return err
 	}
+	// Everything that goes in is staged before anything live changes: a
+	// companion that stageCompanions, before the lock, guessed unchanged
+	// is written now.
+	if !keySame && rec.Key != nil {
+		if err := st.stageMissing(s, d, &st.tmpKey, hash+extKey, rec.Key); err != nil {
+			return err
+		}
+	}
+	if !metaSame && rec.Meta != nil {
+		if err := st.stageMissing(s, d, &st.tmpMeta, hash+extMeta, rec.Meta); err != nil {
+			return err
+		}
+	}
 	// Take the old .out away before its companions change: a reader that
 	// opened it then sees it gone when it checks again, and a crash from
 	// here on leaves a miss, never a mismatched pair.
@@ -223,12 +249,9 @@ func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st
 			}
 			continue
 		}
-		err := errors.New("not staged")
-		if c.tmp != "" {
-			err = d.rename(c.tmp, hash+c.ext)
-		}
-		if errors.Is(err, fs.ErrNotExist) || c.tmp == "" {
-			// Staged on a wrong guess, or removed by a Clear meanwhile.
+		err := d.rename(c.tmp, hash+c.ext)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed by a Clear before we got the lock.
 			if c.tmp, err = st.stage(s, d, hash+c.ext, c.want); err != nil {
 				return err
 			}
@@ -276,6 +299,13 @@ func (d *funcDir) holds(base, ext string, want []byte) (bool, error) {
 // readFileIn reads the regular file name in dir whole, or returns nil if
 // it does not exist.
 func readFileIn(dir dirFiles, name string) ([]byte, error) {
+	return readFileInMax(dir, name, -1)
+}
+
+// readFileInMax is readFileIn of a file of at most max bytes (no bound
+// when max < 0): a longer one is an error wrapping errTooLong, told by
+// its size before anything is read.
+func readFileInMax(dir dirFiles, name string, max int64) ([]byte, error) {
 	fd, err := dir.open(name, readFlags, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -287,6 +317,9 @@ func readFileIn(dir dirFiles, name string) ([]byte, error) {
 	st, err := fstatRegular(fd, dir.join(name))
 	if err != nil {
 		return nil, err
+	}
+	if max >= 0 && st.Size > max {
+		return nil, wrapErrno("read", dir.join(name), errTooLong)
 	}
 	b, err := readAll(fd, st.Size)
 	if err != nil {
@@ -387,8 +420,8 @@ func (s *Driver) join(funcname, name string) string { return filepath.Join(s.dir
 
 // wrapErrno gives a bare system error the path it concerns.
 func wrapErrno(op, path string, err error) error {
-	if errno, ok := err.(unix.Errno); ok {
-		return &fs.PathError{Op: op, Path: path, Err: errno}
+	if _, ok := err.(unix.Errno); ok || err == errTooLong {
+		return &fs.PathError{Op: op, Path: path, Err: err}
 	}
 	return err
 }

@@ -121,6 +121,10 @@ func (s *Driver) readCompanion(funcname, hash, ext string) ([]byte, error) {
 // of the layout never change once renamed into place, so the size is
 // exact.
 func readAll(fd int, size int64) ([]byte, error) {
+	if size > maxFileSize {
+		// A planted or sparse file: never an allocation of its size.
+		return nil, errTooLong
+	}
 	buf := make([]byte, size)
 	for n := 0; n < len(buf); {
 		var m int
