@@ -32,6 +32,12 @@ func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, 
 	if _, err := exactNumberHook(av.Type(), t, a); err != nil {
 		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %v", name, formatValue(a), a, t, err)
 	}
+	// mapstructure follows a value that refers to itself until memory
+	// runs out, and formatValue until the stack does.
+	w := pickleWalk{onPath: map[visit]bool{}, nanOK: true}
+	if err := w.walk(av); err != nil {
+		return v, argErrorf(s.funcName, "argument '%s': cannot use a %T as %v: %v", name, a, t, err)
+	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:     v.Addr().Interface(),
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(exactNumberHook, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToTimeHookFunc("2006-01-02T15:04:05.999999999Z07:00")),

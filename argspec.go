@@ -1,7 +1,10 @@
 package persist
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"slices"
@@ -23,7 +26,8 @@ const specTag = "persist"
 type param struct {
 	name     string
 	typ      reflect.Type
-	def      any // default; meaningful when hasDef
+	def      any    // default; meaningful when hasDef
+	defEnc   []byte // def's key encoding, taken at Decorate: a default the caller's slice backs may change later
 	hasDef   bool
 	kwOnly   bool
 	variadic bool
@@ -149,6 +153,7 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 					return nil, optErrorf(funcName, "Spec field %s for %s: a variadic parameter cannot have a default", f.Name, funcName)
 				}
 				p.def = sv.Field(i).Interface()
+				p.defEnc, _ = EncodeKey(p.def) // nil if it cannot be a key: no argument is then its default
 			}
 			if p.variadic && p.kwOnly {
 				return nil, optErrorf(funcName, "Spec field %s for %s: a variadic parameter cannot be keyword-only", f.Name, funcName)
@@ -162,6 +167,10 @@ func compileSpec(funcName string, ft reflect.Type, spec any) (*argSpec, error) {
 			if !p.hasDef {
 				p.hasDef, p.def = true, context.Background()
 			}
+		}
+		if strings.HasPrefix(p.name, "*") {
+			// "*rest" is the variadic rest's name in keys (keyName).
+			return nil, optErrorf(funcName, "Spec for %s names parameter %d %q: a name in keys cannot begin with '*', which marks the variadic parameter", funcName, i, p.name)
 		}
 		if _, dup := s.byName[p.name]; dup {
 			return nil, optErrorf(funcName, "Spec for %s names two parameters %q", funcName, p.name)
@@ -197,7 +206,9 @@ func (s *argSpec) appendKey(k Key, in []reflect.Value) Key {
 		switch {
 		case !v.IsValid():
 		case p.variadic:
-			if v.Len() > 0 {
+			// f() passes nil, f(s...) passes s: a function tells an empty
+			// s apart from nil, so only nil is left out.
+			if !v.IsNil() {
 				k = append(k, Arg{p.keyName(), v.Interface()})
 			}
 		default:
@@ -216,9 +227,33 @@ func (p *param) isDefault(val any) bool {
 		return false
 	}
 	if equal, ok := scalarSameKey(val, p.def); ok {
-		return equal
+		return equal // immutable: still the default of Decorate
 	}
-	return sameKey(val, p.def)
+	if p.defEnc == nil {
+		return false
+	}
+	enc, err := EncodeKey(val)
+	return err == nil && bytes.Equal(enc, p.defEnc)
+}
+
+// defaultsDigest is a digest of the defaults that keys leave out, "" when
+// there are none: entries stored under other defaults are of another
+// version, since a key without the argument meant another value then.
+func (s *argSpec) defaultsDigest() string {
+	h := sha256.New()
+	n := 0
+	for _, i := range s.keyOrder {
+		if p := &s.params[i]; p.hasDef {
+			n++
+			h.Write([]byte(p.keyName()))
+			h.Write([]byte{0})
+			h.Write(p.defEnc)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
 }
 
 // bind matches positional and keyword arguments to the parameters, as
@@ -243,7 +278,10 @@ func (s *argSpec) bind(args []any, kw KW) ([]reflect.Value, error) {
 		i := len(s.params) - 1
 		p := &s.params[i]
 		extra := args[nPos:]
-		sl := reflect.MakeSlice(p.typ, len(extra), len(extra))
+		sl := reflect.Zero(p.typ) // nil, as f() passes it
+		if len(extra) > 0 {
+			sl = reflect.MakeSlice(p.typ, len(extra), len(extra))
+		}
 		for j, a := range extra {
 			v, err := s.convertTo(p.name, p.typ.Elem(), a)
 			if err != nil {

@@ -41,7 +41,14 @@ func (c *Cache) entry(key any) (any, string, error) {
 		return nil, "", err
 	}
 	hash, err := c.m.hashOf(k)
-	return k, hash, err
+	if err != nil {
+		return nil, "", err
+	}
+	// The results under the name may be another function's since Clear.
+	if err := c.m.claimName(c.ctx); err != nil {
+		return nil, "", err
+	}
+	return k, hash, nil
 }
 
 // Get returns the value stored for key, or a *KeyError (matching
@@ -186,6 +193,10 @@ func (c *Cache) items(what int) iter.Seq2[Item, error] {
 		m := c.m
 		if !m.opts.StoreKey && !m.hooks.unhash.set() {
 			yield(Item{}, ErrKeysNotStored)
+			return
+		}
+		if err := m.claimName(c.ctx); err != nil {
+			yield(Item{}, err)
 			return
 		}
 		var parts stores.Parts

@@ -47,7 +47,9 @@ func KeyOf(namesAndValues ...any) Key {
 }
 
 // String formats k as pypersist prints a key: (('a', 10), ('b', 2)).
-func (k Key) String() string {
+func (k Key) String() string { return k.format(0) }
+
+func (k Key) format(depth int) string {
 	var b strings.Builder
 	b.WriteByte('(')
 	for i, a := range k {
@@ -57,7 +59,7 @@ func (k Key) String() string {
 		b.WriteString("('")
 		b.WriteString(a.Name)
 		b.WriteString("', ")
-		b.WriteString(formatValue(a.Value))
+		b.WriteString(formatDepth(a.Value, depth+1))
 		b.WriteByte(')')
 	}
 	if len(k) == 1 {
@@ -72,7 +74,17 @@ func (k Key) String() string {
 // False, lists in brackets, maps in braces with their items sorted.
 func Repr(v any) string { return formatValue(v) }
 
-func formatValue(v any) (s string) {
+// maxReprDepth bounds how deep formatValue goes, as Python's repr prints
+// [...] for a list that holds itself: a value that refers to itself (an
+// argument that cannot be converted, say) must not overflow the stack.
+const maxReprDepth = 100
+
+func formatValue(v any) string { return formatDepth(v, 0) }
+
+func formatDepth(v any, depth int) (s string) {
+	if depth > maxReprDepth {
+		return "..."
+	}
 	defer func() {
 		// A String method that panics (one with a value receiver called
 		// on a nil pointer, say) must not turn an error message into a
@@ -87,6 +99,8 @@ func formatValue(v any) (s string) {
 	switch x := v.(type) {
 	case nil:
 		return "None"
+	case Key:
+		return x.format(depth)
 	case fmt.Stringer:
 		return x.String()
 	case big.Int:
@@ -113,13 +127,13 @@ func formatValue(v any) (s string) {
 		}
 		parts := make([]string, rv.Len())
 		for i := range parts {
-			parts[i] = formatValue(rv.Index(i).Interface())
+			parts[i] = formatDepth(rv.Index(i).Interface(), depth+1)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case reflect.Map:
 		items := make([]string, 0, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
-			items = append(items, formatValue(it.Key().Interface())+": "+formatValue(it.Value().Interface()))
+			items = append(items, formatDepth(it.Key().Interface(), depth+1)+": "+formatDepth(it.Value().Interface(), depth+1))
 		}
 		slices.Sort(items)
 		return "{" + strings.Join(items, ", ") + "}"

@@ -80,6 +80,9 @@ func MapResult[E SliceElem](m *Memo, args ...any) (*Mapped[E], error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := m.claimName(ctx); err != nil {
+			return nil, err
+		}
 		r, err := mapSlice[E](ctx, m, hash)
 		var computed []reflect.Value
 		if errors.Is(err, stores.ErrNotFound) {

@@ -304,6 +304,12 @@ func (e *encoder) encode(v reflect.Value) error {
 	if e.depth > maxDepth {
 		return &UnhashableError{Type: v.Type(), Reason: "it is nested too deeply"}
 	}
+	if !v.CanInterface() && v.CanAddr() {
+		// A value reached through an unexported field: the same value
+		// without the read-only flag, so that time.Time's and Key's own
+		// methods can read it.
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
 	t := v.Type()
 	if t == timeType {
 		tm := timeValue(v)
@@ -447,6 +453,14 @@ func (e *encoder) encodeMap(v reflect.Value) error {
 }
 
 func (e *encoder) encodeStruct(v reflect.Value) error {
+	if !v.CanAddr() && hasUnexported(v.Type()) {
+		// Fields of an unaddressable struct are unaddressable too, and an
+		// unexported one could then not be read whole: an addressable copy.
+		// v is exported here: a value that is not is addressable.
+		c := reflect.New(v.Type()).Elem()
+		c.Set(v)
+		v = c
+	}
 	names := structFieldNames(v.Type())
 	e.buf = append(e.buf, tagStruct)
 	e.buf = binary.AppendUvarint(e.buf, uint64(len(names)))
@@ -472,6 +486,21 @@ func structFieldNames(t reflect.Type) []string {
 	}
 	fieldNames.Store(t, names)
 	return names
+}
+
+var unexportedFields sync.Map // reflect.Type → bool
+
+// hasUnexported reports whether struct type t has an unexported field.
+func hasUnexported(t reflect.Type) bool {
+	if h, ok := unexportedFields.Load(t); ok {
+		return h.(bool)
+	}
+	h := false
+	for i := range t.NumField() {
+		h = h || !t.Field(i).IsExported()
+	}
+	unexportedFields.Store(t, h)
+	return h
 }
 
 // timeValue reads a time.Time even from an unexported field, where
