@@ -167,6 +167,11 @@ func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) (
 	switch {
 	case res.payload != nil:
 		if _, _, payload, err := splitStamp(res.payload); err == nil {
+			if m.hooks.unpickleBytes {
+				// A custom Unpickle of []byte may return its input: each
+				// waiter decodes a copy of its own.
+				payload = append([]byte{}, payload...)
+			}
 			if out, err := m.unpickleResults(hash, payload); err == nil {
 				return out, false, nil
 			}

@@ -1,6 +1,11 @@
 package persist
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"github.com/fxamacker/cbor/v2"
+)
 
 // decodeCBOR is cborDec.Unmarshal with a shortcut for the commonest
 // results, integers and booleans: a hit on them then costs neither the
@@ -10,7 +15,20 @@ func decodeCBOR(raw []byte, ptr any) error {
 	if decodeScalar(raw, ptr) {
 		return nil
 	}
-	return cborDec.Unmarshal(raw, ptr)
+	return unmarshalCBOR(cborDec, raw, ptr)
+}
+
+// unmarshalCBOR is dm.Unmarshal, where a panic of the decoder is an error:
+// bytes with a good checksum can still ask for the impossible (an array
+// of 2^26 elements of 8 MiB each, in 7 KB), and a hit must fail as
+// damaged, never panic.
+func unmarshalCBOR(dm cbor.DecMode, raw []byte, ptr any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot decode: %v", r)
+		}
+	}()
+	return dm.Unmarshal(raw, ptr)
 }
 
 // decodeScalar decodes raw into ptr and returns true if raw is exactly one

@@ -89,7 +89,7 @@ func pickleStamped(st *Stamp, v any) ([]byte, error) {
 		if err != nil || st == nil {
 			return out, err
 		}
-		return append(appendStamp(make([]byte, 0, maxStampLen+len(out)), *st), out...), nil
+		return append(appendStampAligned(make([]byte, 0, maxStampLen+len(out)), *st), out...), nil
 	}
 	raw, err := cborEnc.Marshal(v)
 	if err != nil {
@@ -163,9 +163,9 @@ func UnpickleAny(data []byte) (any, error) {
 		return nil, err
 	}
 	var v any
-	if err := cborDecAny.Unmarshal(raw, &v); err != nil {
+	if err := unmarshalCBOR(cborDecAny, raw, &v); err != nil {
 		// A map with non-string keys does not fit map[string]any.
-		if err2 := cborDec.Unmarshal(raw, &v); err2 != nil {
+		if err2 := unmarshalCBOR(cborDec, raw, &v); err2 != nil {
 			return nil, err
 		}
 	}

@@ -24,7 +24,10 @@ func (m *Memo) pickleResults(out []reflect.Value) ([]byte, error) {
 	if r.Kind() == reflect.String {
 		b = []byte(r.String())
 	} else {
-		b = r.Bytes()
+		// A copy: a Pickle may return memory of the result itself (an
+		// identity pickling of []byte), which the caller may change once
+		// the call returns, while a write or a waiter still reads it.
+		b = append([]byte{}, r.Bytes()...)
 	}
 	return b, checkSize(len(b))
 }
@@ -98,7 +101,7 @@ func (m *Memo) unpickleResults(hash string, data []byte) ([]reflect.Value, error
 			continue
 		}
 		p := reflect.New(m.results[j])
-		if err := cborDec.Unmarshal(raws[j], p.Interface()); err != nil {
+		if err := unmarshalCBOR(cborDec, raws[j], p.Interface()); err != nil {
 			return nil, damaged(err)
 		}
 		out[i] = p.Elem()

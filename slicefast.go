@@ -144,6 +144,12 @@ func parseSliceFrame(data []byte) (sliceFrame, error) {
 	}
 	f.count = int(n)
 	f.values = data[sliceHeaderSize : len(data)-crcSize]
+	if f.zstd && n*uint64(f.elem.Size()) > (uint64(len(f.values))/3+1)<<17 {
+		// A zstd block yields at most 128 KiB and takes 3 bytes at
+		// least: a header that claims more values than its frame can
+		// hold is refused before a slice of its count is made.
+		return sliceFrame{}, fmt.Errorf("damaged slice frame: %d values in %d bytes", n, len(f.values))
+	}
 	f.crc = binary.LittleEndian.Uint32(data[len(data)-crcSize:])
 	if !f.zstd && len(f.values) != f.count*int(f.elem.Size()) {
 		return sliceFrame{}, fmt.Errorf("damaged slice frame: %d bytes for %d values", len(f.values), f.count)

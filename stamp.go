@@ -35,15 +35,47 @@ const maxVersionLen = 256
 
 // maxStampLen bounds the length of a stamp's frame: magic and kind, the
 // payload's length, the payload (appendStamp's header) and the checksum.
-const maxStampLen = frameHeaderMin - 1 + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 + maxVersionLen + crcSize
+const maxStampLen = frameHeaderMin - 1 + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 + maxVersionLen + stampAlign + crcSize
 
 // appendStamp appends st's frame to dst.
 func appendStamp(dst []byte, st Stamp) []byte {
-	var hdr [2*binary.MaxVarintLen64 + maxVersionLen]byte
-	h := binary.AppendUvarint(hdr[:0], uint64(len(st.Version)))
-	h = append(h, st.Version...)
-	h = binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
+	var hdr [2*binary.MaxVarintLen64 + maxVersionLen + stampAlign]byte
+	return appendFrame(dst, frameStamp, stampHeader(hdr[:0], st))
+}
+
+// stampAlign is the length of which a stamp before a slice frame is a
+// multiple.
+const stampAlign = 16
+
+// appendStampAligned is appendStamp padded with zero bytes at the end of
+// its header, which readers pass over as they pass over later fields, so
+// that its frame's length is a multiple of stampAlign: the values of the
+// slice frame that follows, 16 bytes into it, are then 16-byte aligned
+// in a file mapped whole (mapped.go).
+func appendStampAligned(dst []byte, st Stamp) []byte {
+	var hdr [2*binary.MaxVarintLen64 + maxVersionLen + stampAlign]byte
+	h := stampHeader(hdr[:0], st)
+	frameLen := func(n int) int { return frameHeaderMin - 1 + uvarintLen(uint64(n)) + n + crcSize }
+	for frameLen(len(h))%stampAlign != 0 {
+		h = append(h, 0)
+	}
 	return appendFrame(dst, frameStamp, h)
+}
+
+// stampHeader appends the header of st's frame to h.
+func stampHeader(h []byte, st Stamp) []byte {
+	h = binary.AppendUvarint(h, uint64(len(st.Version)))
+	h = append(h, st.Version...)
+	return binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // errStamp reports a damaged stamp: the entry is damaged.

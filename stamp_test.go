@@ -101,7 +101,8 @@ func FuzzSplitStamp(f *testing.F) {
 
 // TestPickleStamped holds the one-buffer write of a stamped result
 // (fillRecord) to the stamp followed by Pickle's bytes, for CBOR small
-// and large (zstd), for the raw slices, and for an error.
+// and large (zstd), for the raw slices (after a stamp padded to align
+// them), and for an error.
 func TestPickleStamped(t *testing.T) {
 	st := Stamp{Version: "v2.1", Compute: 1234567 * time.Nanosecond}
 	big := make([]int, 5000)
@@ -116,7 +117,11 @@ func TestPickleStamped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = append(appendStamp(nil, st), want...)
+		stamp := appendStamp(nil, st)
+		if isFrame(want) && want[3] == frameSlice {
+			stamp = appendStampAligned(nil, st) // the values aligned in a mapped file
+		}
+		want = append(stamp, want...)
 		got, err := pickleStamped(&st, v)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("pickleStamped(%T) = %d bytes, %v; want the stamp and Pickle's %d bytes", v, len(got), err, len(want))
@@ -124,5 +129,22 @@ func TestPickleStamped(t *testing.T) {
 	}
 	if _, err := pickleStamped(&st, make(chan int)); err == nil {
 		t.Error("pickleStamped of a channel: no error")
+	}
+}
+
+// An aligned stamp is a multiple of 16 bytes long, for every length of
+// version (the length's varint grows past 127), and reads back as the
+// stamp it pads.
+func TestStampAligned(t *testing.T) {
+	for n := range maxVersionLen + 1 {
+		st := Stamp{Version: strings.Repeat("v", n), Compute: time.Duration(n) * time.Hour}
+		b := appendStampAligned(nil, st)
+		if len(b)%stampAlign != 0 {
+			t.Errorf("version of %d bytes: an aligned stamp of %d bytes", n, len(b))
+		}
+		got, rest, err := SplitStamp(append(b, "payload"...))
+		if err != nil || got != st || string(rest) != "payload" {
+			t.Errorf("version of %d bytes: read back as %+v, %q, %v", n, got, rest, err)
+		}
 	}
 }

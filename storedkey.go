@@ -111,7 +111,7 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 	k := make(Key, 0, len(pairs))
 	for _, pr := range pairs {
 		var name string
-		if err := cborDec.Unmarshal(pr[0], &name); err != nil {
+		if err := unmarshalCBOR(cborDec, pr[0], &name); err != nil {
 			return nil, damaged(err)
 		}
 		valueType := anyType // a Key made by a Key hook: names of its own
@@ -123,7 +123,7 @@ func (m *Memo) decodeKey(hash string, data []byte) (any, error) {
 			valueType = p.typ
 		}
 		v := reflect.New(valueType)
-		if err := cborDec.Unmarshal(pr[1], v.Interface()); err != nil {
+		if err := unmarshalCBOR(cborDec, pr[1], v.Interface()); err != nil {
 			return nil, damaged(fmt.Errorf("argument %q: %w", name, err))
 		}
 		k = append(k, Arg{name, v.Elem().Interface()})
