@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 		crashChild(os.Getenv(dirEnv)) // runs until killed
 	case "fulldisk":
 		os.Exit(fullDiskChild(os.Getenv(dirEnv)))
+	case "fulldiskclear":
+		os.Exit(fullDiskClearChild(os.Getenv(dirEnv)))
 	default:
 		os.Exit(2)
 	}

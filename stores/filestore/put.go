@@ -126,6 +126,20 @@ func (st *staging) stageMissing(s *Driver, d *funcDir, tmp *string, final string
 	return err
 }
 
+// restageGone is stageMissing of a staged copy *tmp that may have been
+// removed (by a Clear, before the directory lock was taken): it is
+// written again then.
+func (st *staging) restageGone(s *Driver, d *funcDir, tmp *string, final string, data []byte) error {
+	if *tmp != "" {
+		var sb unix.Stat_t
+		if fstatatName(d.fd, *tmp, "", &sb) != unix.ENOENT {
+			return nil
+		}
+		*tmp = ""
+	}
+	return st.stageMissing(s, d, tmp, final, data)
+}
+
 // staging is what a Put has written beside the live files and not yet
 // renamed into place. Names are relative to the function directory.
 type staging struct {
@@ -209,19 +223,41 @@ func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st
 		return err
 	}
 	metaSame, err := d.holds(hash, extMeta, rec.Meta)
-	if err != nil || keySame && metaSame {
+	if err != nil {
 		return err
+	}
+	// A companion staged on a guess that it changes, found in place by
+	// now (another writer stored it meanwhile), is not used: the caller
+	// renames no more staged files, so it goes now.
+	for _, c := range []struct {
+		same bool
+		tmp  *string
+	}{{keySame, &st.tmpKey}, {metaSame, &st.tmpMeta}} {
+		if c.same && *c.tmp != "" {
+			_ = d.unlink(*c.tmp)
+			*c.tmp = ""
+		}
+	}
+	if keySame && metaSame {
+		return nil
 	}
 	// Everything that goes in is staged before anything live changes: a
 	// companion that stageCompanions, before the lock, guessed unchanged
 	// is written now.
+	// A staged file that a Clear removed as a leftover before we got the
+	// lock is written again now, before the first removal.
 	if !keySame && rec.Key != nil {
-		if err := st.stageMissing(s, d, &st.tmpKey, hash+extKey, rec.Key); err != nil {
+		if err := st.restageGone(s, d, &st.tmpKey, hash+extKey, rec.Key); err != nil {
 			return err
 		}
 	}
 	if !metaSame && rec.Meta != nil {
-		if err := st.stageMissing(s, d, &st.tmpMeta, hash+extMeta, rec.Meta); err != nil {
+		if err := st.restageGone(s, d, &st.tmpMeta, hash+extMeta, rec.Meta); err != nil {
+			return err
+		}
+	}
+	if st.tmpOut != "" {
+		if err := st.restageGone(s, d, &st.tmpOut, hash+extOut, rec.Result); err != nil {
 			return err
 		}
 	}
@@ -268,11 +304,25 @@ func (s *Driver) commitCompanions(d *funcDir, hash string, rec driver.Record, st
 // holds reports whether the file name in dir holds exactly want, where
 // nil means the file must not exist.
 func holds(dir dirFiles, name string, want []byte) (bool, error) {
-	have, err := readFileIn(dir, name)
+	fd, err := dir.open(name, readFlags, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return want == nil, nil
+	}
 	if err != nil {
+		return false, wrapErrno("open", dir.join(name), err)
+	}
+	defer unix.Close(fd)
+	st, err := fstatRegular(fd, dir.join(name))
+	if err != nil || want == nil || st.Size != int64(len(want)) {
+		// A file of another size differs, however large: it is replaced,
+		// never read.
 		return false, err
 	}
-	return (have == nil) == (want == nil) && bytes.Equal(have, want), nil
+	have, err := readAll(fd, st.Size)
+	if err != nil {
+		return false, wrapErrno("read", dir.join(name), err)
+	}
+	return bytes.Equal(have, want), nil
 }
 
 // holds reports whether base+ext in d holds exactly want, where nil means
