@@ -166,7 +166,8 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) (out []reflect.Value, again bool, err error) {
 	switch {
 	case res.payload != nil:
-		if _, _, payload, err := splitStamp(res.payload); err == nil {
+		if split, err := splitStamp(res.payload); err == nil {
+			payload := split.payload
 			if m.hooks.unpickleBytes {
 				// A custom Unpickle of []byte may return its input: each
 				// waiter decodes a copy of its own.
@@ -377,7 +378,7 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 	if m.stamped && !m.hooks.pickle.set() {
 		// The default pickling, stamped: the stamp and the pickle after
 		// it are written in one buffer.
-		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took}, m.resultValue(out))
+		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took, owner: m.ownerTag}, m.resultValue(out))
 		if err != nil {
 			return err
 		}
@@ -394,7 +395,7 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 	// so that a reader, which takes off one stamp wherever it finds one,
 	// gives back the pickler's bytes whole.
 	if m.stamped || isFrame(pickled) && pickled[3] == frameStamp {
-		st := appendStamp(make([]byte, 0, 64+len(pickled)), Stamp{Version: m.version, Compute: took})
+		st := appendStamp(make([]byte, 0, maxStampLen+len(pickled)), Stamp{Version: m.version, Compute: took, owner: m.ownerTag})
 		rec.Result = append(st, pickled...)
 	}
 	m.fillMeta(rec)
@@ -465,6 +466,11 @@ func (m *Memo) lookup(ctx context.Context, hash string, key any, way lookupWay) 
 	}
 	rec, err := m.store.Read(ctx, m.name, hash, parts)
 	if err != nil {
+		if errors.Is(err, stores.ErrTooLarge) {
+			// Larger than anything persist writes: a damaged entry,
+			// recomputed and replaced.
+			return nil, &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err}
+		}
 		if errors.Is(err, stores.ErrNotFound) {
 			if logGet {
 				m.logNoEntry(ctx, key, hash)

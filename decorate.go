@@ -167,6 +167,7 @@ type Memo struct {
 	wrapped  reflect.Value
 
 	owner    owner       // the owner record this function claims for name
+	ownerTag string      // owner.tag(), in the stamp of every result written
 	claimMu  sync.Mutex  // serialises claims of the name
 	claimed  atomic.Bool // the store's owner record admits this function
 	fastHits bool        // hits take hitpath.go's way
@@ -193,6 +194,7 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	}
 	m.name = name
 	m.owner = ownerOf(full, opts.FuncName != "")
+	m.ownerTag = m.owner.tag()
 	for i := range m.ft.NumOut() {
 		if i == m.ft.NumOut()-1 && m.ft.Out(i) == errorType {
 			m.errIndex = i

@@ -93,13 +93,17 @@ func (m *Memo) accept(ctx context.Context, hash string, key any, rec stores.Reco
 // entries, which have no call's key to compare: the stamp, the version
 // and the age.
 func (m *Memo) current(ctx context.Context, hash string, rec stores.Record, ctl *control) ([]byte, Stamp, error) {
-	version, compute, payload, err := splitStamp(rec.Result)
+	split, err := splitStamp(rec.Result)
 	if err != nil {
 		return nil, Stamp{}, &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err}
 	}
-	st := Stamp{Version: m.version, Compute: compute} // m.version's string spares an allocation on a hit
-	if string(version) != m.version {
-		st.Version = string(version)
+	payload := split.payload
+	st := Stamp{Version: m.version, Compute: split.compute} // m.version's string spares an allocation on a hit
+	if !m.admitsTag(split.owner) {
+		return nil, st, m.entryOfAnother(ctx, hash)
+	}
+	if string(split.version) != m.version {
+		st.Version = string(split.version)
 		m.log.log(ctx, vDetails, "Entry of another version; recomputing.", "hash", hash, "version", st.Version)
 		return nil, st, errMiss
 	}

@@ -96,6 +96,8 @@ func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record
 	rec, err := m.store.Read(ctx, m.name, hash, stores.PartResult)
 	if errors.Is(err, stores.ErrNotFound) {
 		err = errMiss
+	} else if errors.Is(err, stores.ErrTooLarge) {
+		err = &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err} // as lookup has it
 	} else if err != nil {
 		m.stats.storeErrors.Add(1)
 	}

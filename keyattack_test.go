@@ -511,3 +511,44 @@ func TestReprCyclic(t *testing.T) {
 	k[0].Value = k
 	t.Log(persist.Repr(s), k.String())
 }
+
+// Two processes on one directory: ours has claimed "area"; another process
+// of ours clears it, and another program's area claims it and stores a
+// result. Ours read the owner record before all that, and must still not
+// take the other function's entry as its own: the entry's stamp names its
+// writer. Its call fails as the other function's name, and so does its
+// Cache view.
+func TestClaimCachedAcrossProcesses(t *testing.T) {
+	url := "file://" + t.TempDir()
+	ours, err := decorate(t, area, persist.Options{Cache: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ours.Call(3); err != nil || got != 6 {
+		t.Fatalf("area(3) = %v, %v", got, err)
+	}
+	other, err := decorate(t, area, persist.Options{Cache: url}) // another process of ours
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := decorate(t, persist.AreaOfSquare, persist.Options{Cache: url}) // another program
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := theirs.Call(4); err != nil || got != 16 {
+		t.Fatalf("their area(4) = %v, %v", got, err)
+	}
+	if got, err := ours.Call(4); !errors.Is(err, persist.ErrNameClaimed) {
+		t.Errorf("our area(4) = %v, %v; want ErrNameClaimed (their entry holds 16)", got, err)
+	}
+	if got, err := ours.Cache().Get(persist.KeyOf("arg0", 4)); !errors.Is(err, persist.ErrNameClaimed) {
+		t.Errorf("our Cache().Get(4) = %v, %v; want ErrNameClaimed", got, err)
+	}
+	// Their own entries are still theirs.
+	if got, err := theirs.Call(4); err != nil || got != 16 {
+		t.Errorf("their area(4) afterwards = %v, %v", got, err)
+	}
+}

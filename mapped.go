@@ -139,8 +139,12 @@ func mapSlice[E SliceElem](ctx context.Context, m *Memo, hash string) (*Mapped[E
 	if err != nil {
 		return nil, err
 	}
-	st, data, err := SplitStamp(mapped)
-	if err == nil && st.Version == m.version && isFrame(data) && data[3] == frameSlice {
+	// The stamp's checks are current's but for the age, which canMap
+	// excludes; an entry of another function goes to the ordinary read,
+	// which reports it.
+	split, err := splitStamp(mapped)
+	data := split.payload
+	if err == nil && m.admitsTag(split.owner) && string(split.version) == m.version && isFrame(data) && data[3] == frameSlice {
 		f, err := parseSliceFrame(data)
 		if err == nil && !f.zstd && sameElem(reflect.TypeFor[E](), f.elem) &&
 			crc32.Checksum(data[:len(data)-crcSize], castagnoli) == f.crc {

@@ -3,6 +3,7 @@ package persist
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"reflect"
@@ -97,6 +98,51 @@ func parseOwner(b []byte) owner {
 // admits reports whether the results of o may be read and written by c:
 // the same function, or two that were each given the name on purpose.
 func (o owner) admits(c owner) bool { return o.fn == c.fn || o.given && c.given }
+
+// ownerTagLen is the length of an owner tag.
+const ownerTagLen = 9
+
+// tag is the owner's mark in the stamp of every result it writes: a byte
+// that says whether the FuncName was given, then the first 8 bytes of the
+// SHA-256 of the function's name. The owner record is read once per Memo,
+// so another process could clear the name and another function claim it
+// in between; the tag lets a hit tell such an entry from its own, at the
+// cost of 10 bytes an entry.
+func (o owner) tag() string {
+	sum := sha256.Sum256([]byte(o.fn))
+	given := byte(0)
+	if o.given {
+		given = 1
+	}
+	return string(append([]byte{given}, sum[:ownerTagLen-1]...))
+}
+
+// admitsTag is admits for the writer of an entry known by its tag; an
+// entry whose stamp has none (written before tags, or by pypersist) is
+// admitted, as the owner record admits it.
+func (m *Memo) admitsTag(tag []byte) bool {
+	switch {
+	case len(tag) == 0 || string(tag) == m.ownerTag:
+		return true
+	case len(tag) == ownerTagLen && len(m.ownerTag) == ownerTagLen:
+		return tag[0] == 1 && m.ownerTag[0] == 1 // both given the FuncName
+	}
+	return false
+}
+
+// entryOfAnother answers a lookup that found an entry another function
+// wrote: the name changed hands since this Memo read its owner record. It
+// reads the record again: a *NameClaimError if the name is the other
+// function's now, else (the name is this function's once more) a miss, so
+// that the entry is recomputed and replaced.
+func (m *Memo) entryOfAnother(ctx context.Context, hash string) error {
+	m.unclaim()
+	if err := m.claimName(ctx); err != nil {
+		return err
+	}
+	m.log.log(ctx, vDetails, "Entry written by another function; recomputing.", "hash", hash)
+	return errMiss
+}
 
 // mainModule is the path of the program's main module, which qualifies the
 // functions of package main: main.Square of one program is not main.Square

@@ -20,11 +20,22 @@ import (
 // set, so that results of pypersist-compatible picklers stay byte for byte
 // pypersist's until a version asks for more. A result without a stamp is
 // of version "".
+//
+// The header holds the version's length and bytes, the compute time in
+// nanoseconds (uvarints), then fields each of a uvarint length and that
+// many bytes: the first names the function that wrote the result (its
+// owner tag, see owner.go), so that a Memo never takes another function's
+// entry as its own, even when the name changed hands after it last read
+// the owner record. A field of length zero is none; zero bytes at the end
+// pad the stamp (appendStampAligned). Stamps written before owner tags end
+// after the compute time.
 type Stamp struct {
 	// Version is the version of the code that computed the result.
 	Version string
 	// Compute is how long the computation took.
 	Compute time.Duration
+
+	owner string // the writer's owner tag; "" when the stamp names none
 }
 
 // frameStamp is the frame kind of a stamp.
@@ -35,13 +46,17 @@ const maxVersionLen = 256
 
 // maxStampLen bounds the length of a stamp's frame: magic and kind, the
 // payload's length, the payload (appendStamp's header) and the checksum.
-const maxStampLen = frameHeaderMin - 1 + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64 + maxVersionLen + stampAlign + crcSize
+const maxStampLen = frameHeaderMin - 1 + binary.MaxVarintLen64 + stampHeaderMax + crcSize
 
 // appendStamp appends st's frame to dst.
 func appendStamp(dst []byte, st Stamp) []byte {
-	var hdr [2*binary.MaxVarintLen64 + maxVersionLen + stampAlign]byte
+	var hdr [stampHeaderMax]byte
 	return appendFrame(dst, frameStamp, stampHeader(hdr[:0], st))
 }
+
+// stampHeaderMax bounds a stamp's header: the version, the compute time,
+// an owner tag and the padding.
+const stampHeaderMax = 2*binary.MaxVarintLen64 + maxVersionLen + 1 + ownerTagLen + stampAlign
 
 // stampAlign is the length of which a stamp before a slice frame is a
 // multiple.
@@ -53,7 +68,7 @@ const stampAlign = 16
 // slice frame that follows, 16 bytes into it, are then 16-byte aligned
 // in a file mapped whole (mapped.go).
 func appendStampAligned(dst []byte, st Stamp) []byte {
-	var hdr [2*binary.MaxVarintLen64 + maxVersionLen + stampAlign]byte
+	var hdr [stampHeaderMax]byte
 	h := stampHeader(hdr[:0], st)
 	frameLen := func(n int) int { return frameHeaderMin - 1 + uvarintLen(uint64(n)) + n + crcSize }
 	for frameLen(len(h))%stampAlign != 0 {
@@ -66,7 +81,12 @@ func appendStampAligned(dst []byte, st Stamp) []byte {
 func stampHeader(h []byte, st Stamp) []byte {
 	h = binary.AppendUvarint(h, uint64(len(st.Version)))
 	h = append(h, st.Version...)
-	return binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
+	h = binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
+	if st.owner != "" {
+		h = binary.AppendUvarint(h, uint64(len(st.owner)))
+		h = append(h, st.owner...)
+	}
+	return h
 }
 
 // uvarintLen is the length of x as a uvarint.
@@ -87,21 +107,28 @@ var errStamp = errors.New("damaged stamp")
 // never returned. Tools that read stored results (persist show and verify)
 // use it before they unpickle.
 func SplitStamp(data []byte) (Stamp, []byte, error) {
-	version, compute, payload, err := splitStamp(data)
+	s, err := splitStamp(data)
 	if err != nil {
 		return Stamp{}, nil, err
 	}
-	return Stamp{Version: string(version), Compute: compute}, payload, nil
+	return Stamp{Version: string(s.version), Compute: s.compute, owner: string(s.owner)}, s.payload, nil
 }
 
-// splitStamp is SplitStamp with the version as a sub-slice of data, so
-// that a hit compares it with the Memo's without allocating a string.
-func splitStamp(data []byte) (version []byte, compute time.Duration, payload []byte, err error) {
+// splitStamped is a stored result taken apart, its parts sub-slices of
+// it, so that a hit compares them with the Memo's without allocating.
+type splitStamped struct {
+	version, owner []byte // owner is nil when the stamp names none
+	compute        time.Duration
+	payload        []byte // the pickler's bytes
+}
+
+// splitStamp is SplitStamp without copies.
+func splitStamp(data []byte) (s splitStamped, err error) {
 	if !isFrame(data) || data[3] != frameStamp {
-		return nil, 0, data, nil
+		return splitStamped{payload: data}, nil
 	}
-	damaged := func(why string) ([]byte, time.Duration, []byte, error) {
-		return nil, 0, nil, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
+	damaged := func(why string) (splitStamped, error) {
+		return splitStamped{}, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
 	}
 	n, w := binary.Uvarint(data[4:])
 	if w <= 0 || n > uint64(len(data)) {
@@ -119,13 +146,24 @@ func splitStamp(data []byte) (version []byte, compute time.Duration, payload []b
 	if w <= 0 || vlen > uint64(len(hdr)-w) || vlen > maxVersionLen {
 		return damaged("bad version length")
 	}
-	version = hdr[w : w+int(vlen)]
+	s.version = hdr[w : w+int(vlen)]
 	hdr = hdr[w+int(vlen):]
 	ns, w := binary.Uvarint(hdr)
 	if w <= 0 || ns > 1<<63-1 {
 		return damaged("bad compute time")
 	}
+	s.compute = time.Duration(ns)
+	if hdr = hdr[w:]; len(hdr) > 0 {
+		n, w := binary.Uvarint(hdr)
+		if w <= 0 || n > uint64(len(hdr)-w) {
+			return damaged("bad owner field")
+		}
+		if n > 0 {
+			s.owner = hdr[w : w+int(n)]
+		}
+	}
 	// Later fields may follow in the header: read by later versions,
 	// passed over here.
-	return version, time.Duration(ns), data[end+crcSize:], nil
+	s.payload = data[end+crcSize:]
+	return s, nil
 }

@@ -3,6 +3,10 @@ package persist
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -85,10 +89,18 @@ func FuzzSplitStamp(f *testing.F) {
 			version = version[:maxVersionLen]
 		}
 		want := Stamp{Version: version, Compute: max(time.Duration(nanos), 0)}
+		if nanos%2 != 0 { // an owner tag too, chosen by the data
+			want.owner = ownerOf(version, nanos%4 == 1).tag()
+		}
 		stamped := append(appendStamp(nil, want), payload...)
 		got, rest, err := SplitStamp(stamped)
 		if err != nil || got != want || !bytes.Equal(rest, payload) {
 			t.Fatalf("round trip of %+v: %+v, %q, %v", want, got, rest, err)
+		}
+		aligned := append(appendStampAligned(nil, want), payload...)
+		got, rest, err = SplitStamp(aligned)
+		if err != nil || got != want || !bytes.Equal(rest, payload) || (len(aligned)-len(payload))%stampAlign != 0 {
+			t.Fatalf("round trip of %+v, aligned: %+v, %q, %v (%d bytes)", want, got, rest, err, len(aligned)-len(payload))
 		}
 		// A change of one byte of the stamp, chosen by the data.
 		if len(data) >= 2 && data[1] != 0 {
@@ -145,6 +157,57 @@ func TestStampAligned(t *testing.T) {
 		got, rest, err := SplitStamp(append(b, "payload"...))
 		if err != nil || got != st || string(rest) != "payload" {
 			t.Errorf("version of %d bytes: read back as %+v, %q, %v", n, got, rest, err)
+		}
+	}
+}
+
+var updateStamps = flag.Bool("update-stamps", false, "add testdata/stamps files missing for the stamps written today, never over an existing one")
+
+// TestGoldenStamps: stored stamps read back, forever, and the stamps
+// written today are those bytes: one as written before owner tags (the
+// version and compute time alone), one with an owner tag, and one padded
+// before a slice frame. A file here is never changed or removed.
+func TestGoldenStamps(t *testing.T) {
+	square := ownerOf("example.com/geometry.Square", false).tag()
+	ramp := make([]float64, 600)
+	for i := range ramp {
+		ramp[i] = float64(i) / 8
+	}
+	for _, c := range []struct {
+		file  string
+		st    Stamp
+		value any
+	}{
+		{"untagged-int.bin", Stamp{Version: "2", Compute: 1500 * time.Millisecond}, 7},
+		{"owner-int.bin", Stamp{Version: "2", Compute: 1500 * time.Millisecond, owner: square}, 7},
+		{"owner-given-string.bin", Stamp{Compute: time.Second, owner: ownerOf("example.com/geometry.Square", true).tag()}, "seven"},
+		{"aligned-slice.bin", Stamp{Version: "tariffs 2024", Compute: time.Minute, owner: square}, ramp},
+	} {
+		path := filepath.Join("testdata", "stamps", c.file)
+		written, err := pickleStamped(&c.st, c.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); *updateStamps && os.IsNotExist(err) {
+			if err := os.WriteFile(path, written, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, payload, err := SplitStamp(stored)
+		if err != nil || st != c.st {
+			t.Errorf("%s: stamp %+v, %v; want %+v", c.file, st, err, c.st)
+			continue
+		}
+		p := reflect.New(reflect.TypeOf(c.value))
+		if err := Unpickle(payload, p.Interface()); err != nil || !reflect.DeepEqual(p.Elem().Interface(), c.value) {
+			t.Errorf("%s: the result reads as %v, %v", c.file, p.Elem().Interface(), err)
+		}
+		if !bytes.Equal(written, stored) {
+			t.Errorf("%s: a stamp written now is %x, stored %x", c.file, written, stored)
 		}
 	}
 }
