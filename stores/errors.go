@@ -28,7 +28,8 @@ var (
 	// ErrTooLarge reports a record larger than the store can keep.
 	ErrTooLarge = errors.New("record too large for the store")
 	// ErrUnsupported reports an operation the store cannot do, such as
-	// listing funcnames or locking.
+	// listing funcnames or locking. A store error of it matches the
+	// standard library's errors.ErrUnsupported too.
 	ErrUnsupported = errors.New("not supported by the store")
 	// ErrUnknownScheme reports a URL whose scheme no store registered.
 	ErrUnknownScheme = errors.New("unknown store scheme")
@@ -81,7 +82,9 @@ func (e *OpError) Unwrap() error { return e.Err }
 // Is reports whether target is the sentinel of e's Code.
 func (e *OpError) Is(target error) bool {
 	s, ok := sentinels[e.Code]
-	return ok && s == target
+	// An operation the store cannot do is the standard library's
+	// unsupported operation too, so that callers need not know which.
+	return ok && s == target || e.Code == driver.Unsupported && target == errors.ErrUnsupported
 }
 
 // ErrorCode returns the code of a store's error: [driver.Unknown] for an

@@ -54,6 +54,11 @@ func TestOpErrorCodes(t *testing.T) {
 		if !errors.Is(err, driverErr) {
 			t.Errorf("code %d: the driver's error is not in the chain of %v", code, err)
 		}
+		// An operation the store cannot do is the standard library's
+		// unsupported operation too.
+		if errors.Is(err, errors.ErrUnsupported) != (code == driver.Unsupported) {
+			t.Errorf("code %d: errors.Is(err, errors.ErrUnsupported) = %v", code, !(code == driver.Unsupported))
+		}
 		if stores.IsNotFound(err) != (code == driver.NotFound) {
 			t.Errorf("code %d: IsNotFound = %v", code, !(code == driver.NotFound))
 		}
