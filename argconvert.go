@@ -33,9 +33,8 @@ func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, 
 		return v, argErrorf(s.funcName, "argument '%s': cannot use %s (%T) as %v: %v", name, formatValue(a), a, t, err)
 	}
 	// mapstructure follows a value that refers to itself until memory
-	// runs out, and formatValue until the stack does.
-	w := pickleWalk{onPath: map[visit]bool{}, nanOK: true}
-	if err := w.walk(av); err != nil {
+	// runs out.
+	if err := (convertWalk{onPath: map[visit]bool{}}).walk(av, t); err != nil {
 		return v, argErrorf(s.funcName, "argument '%s': cannot use a %T as %v: %v", name, a, t, err)
 	}
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
@@ -111,3 +110,120 @@ func wholeNumberFits(f float64, to reflect.Type, target reflect.Value) error {
 func isIntKind(k reflect.Kind) bool { return k >= reflect.Int && k <= reflect.Int64 }
 
 func isUintKind(k reflect.Kind) bool { return k >= reflect.Uint && k <= reflect.Uintptr }
+
+// convertWalk looks for a cycle along the parts of a value that
+// mapstructure follows to convert it to a type: the fields and entries the
+// type has a place for (by name, in any case, as mapstructure matches
+// them), not those it drops, nor what an interface in it takes whole. A
+// cycle there it would follow for ever; one elsewhere (a tree whose nodes
+// point to their parents, given for a struct of its names) is no matter.
+type convertWalk struct {
+	onPath map[visit]bool
+	depth  int
+}
+
+func (w convertWalk) walk(v reflect.Value, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface {
+		return nil // assigned whole
+	}
+	if w.depth++; w.depth > maxDepth {
+		return &pathError{"", "it is nested too deeply"}
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			return w.walk(v.Elem(), t)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return w.ref(v, 0, func() error { return w.walk(v.Elem(), t) })
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array || v.Kind() == reflect.Slice && v.IsNil() {
+			return nil
+		}
+		elems := func() error {
+			for i := range v.Len() {
+				if err := w.walk(v.Index(i), t.Elem()); err != nil {
+					return inPath(err, fmt.Sprintf("[%d]", i))
+				}
+			}
+			return nil
+		}
+		if v.Kind() == reflect.Array {
+			return elems()
+		}
+		return w.ref(v, v.Len(), elems)
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		return w.ref(v, 0, func() error {
+			for it := v.MapRange(); it.Next(); {
+				into := entryType(t, it.Key())
+				if into == nil {
+					continue
+				}
+				if err := w.walk(it.Value(), into); err != nil {
+					return inPath(err, "["+keyLabel(it.Key())+"]")
+				}
+			}
+			return nil
+		})
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue // mapstructure reads exported fields only
+			}
+			into := t
+			if !f.Anonymous {
+				if into = entryType(t, reflect.ValueOf(f.Name)); into == nil {
+					continue
+				}
+			}
+			if err := w.walk(v.Field(i), into); err != nil {
+				return inPath(err, "."+f.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// ref walks what a reference refers to, failing if it is on the path.
+func (w convertWalk) ref(v reflect.Value, n int, inner func() error) error {
+	return refOnPath(w.onPath, v, n, inner)
+}
+
+// entryType is the type that the entry named key of a map or struct goes
+// into in t, or nil if t has no place for it: a map's elements, or the
+// field of a struct whose name (or mapstructure tag) is key in any case.
+func entryType(t reflect.Type, key reflect.Value) reflect.Type {
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem()
+	case reflect.Struct:
+		for key.Kind() == reflect.Interface && !key.IsNil() {
+			key = key.Elem()
+		}
+		if key.Kind() != reflect.String {
+			return nil
+		}
+		name := key.String()
+		var into reflect.Type
+		for _, f := range reflect.VisibleFields(t) {
+			tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+			if f.IsExported() && (strings.EqualFold(f.Name, name) || tag != "" && strings.EqualFold(tag, name)) {
+				into = f.Type
+				if f.Name == name {
+					break
+				}
+			}
+		}
+		return into
+	}
+	return nil
+}

@@ -47,9 +47,9 @@ func KeyOf(namesAndValues ...any) Key {
 }
 
 // String formats k as pypersist prints a key: (('a', 10), ('b', 2)).
-func (k Key) String() string { return k.format(0) }
+func (k Key) String() string { return k.format(0, reprPath{}) }
 
-func (k Key) format(depth int) string {
+func (k Key) format(depth int, path reprPath) string {
 	var b strings.Builder
 	b.WriteByte('(')
 	for i, a := range k {
@@ -59,7 +59,7 @@ func (k Key) format(depth int) string {
 		b.WriteString("('")
 		b.WriteString(a.Name)
 		b.WriteString("', ")
-		b.WriteString(formatDepth(a.Value, depth+1))
+		b.WriteString(formatDepth(a.Value, depth+1, path))
 		b.WriteByte(')')
 	}
 	if len(k) == 1 {
@@ -79,9 +79,14 @@ func Repr(v any) string { return formatValue(v) }
 // argument that cannot be converted, say) must not overflow the stack.
 const maxReprDepth = 100
 
-func formatValue(v any) string { return formatDepth(v, 0) }
+func formatValue(v any) string { return formatDepth(v, 0, reprPath{}) }
 
-func formatDepth(v any, depth int) (s string) {
+// reprPath holds the slices and maps that formatDepth is inside, so that
+// one that holds itself prints as [...] or {...}, as Python's repr does,
+// once and not once per path to it.
+type reprPath map[visit]bool
+
+func formatDepth(v any, depth int, path reprPath) (s string) {
 	if depth > maxReprDepth {
 		return "..."
 	}
@@ -100,7 +105,7 @@ func formatDepth(v any, depth int) (s string) {
 	case nil:
 		return "None"
 	case Key:
-		return x.format(depth)
+		return x.format(depth, path)
 	case fmt.Stringer:
 		return x.String()
 	case big.Int:
@@ -125,15 +130,29 @@ func formatDepth(v any, depth int) (s string) {
 			reflect.Copy(reflect.ValueOf(b), rv)
 			return fmt.Sprintf("b%q", b)
 		}
+		if rv.Kind() == reflect.Slice {
+			k := visit{rv.Pointer(), rv.Type(), rv.Len()}
+			if path[k] {
+				return "[...]"
+			}
+			path[k] = true
+			defer delete(path, k)
+		}
 		parts := make([]string, rv.Len())
 		for i := range parts {
-			parts[i] = formatDepth(rv.Index(i).Interface(), depth+1)
+			parts[i] = formatDepth(rv.Index(i).Interface(), depth+1, path)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case reflect.Map:
+		k := visit{rv.Pointer(), rv.Type(), 0}
+		if path[k] {
+			return "{...}"
+		}
+		path[k] = true
+		defer delete(path, k)
 		items := make([]string, 0, rv.Len())
 		for it := rv.MapRange(); it.Next(); {
-			items = append(items, formatDepth(it.Key().Interface(), depth+1)+": "+formatDepth(it.Value().Interface(), depth+1))
+			items = append(items, formatDepth(it.Key().Interface(), depth+1, path)+": "+formatDepth(it.Value().Interface(), depth+1, path))
 		}
 		slices.Sort(items)
 		return "{" + strings.Join(items, ", ") + "}"
@@ -141,6 +160,12 @@ func formatDepth(v any, depth int) (s string) {
 		return formatFloat(rv.Float(), rv.Type().Bits())
 	case reflect.String:
 		return quote(rv.String())
+	}
+	// fmt follows maps and slices in every field, exported or not, and
+	// has no guard against a cycle.
+	w := pickleWalk{onPath: map[visit]bool{}, nanOK: true, unexported: true}
+	if err := w.walk(rv); err != nil {
+		return fmt.Sprintf("<%T: %v>", v, err)
 	}
 	return fmt.Sprint(v)
 }

@@ -84,6 +84,8 @@ type pickleWalk struct {
 	onPath map[visit]bool
 	depth  int
 	nanOK  bool // NaN map keys are no error: the walk checks an argument, not a pickle
+	// unexported walks unexported fields too, as fmt prints them.
+	unexported bool
 }
 
 type pathError struct {
@@ -133,7 +135,7 @@ func (w *pickleWalk) walk(v reflect.Value) error {
 		}
 		return w.nested(func() error {
 			for i := range v.NumField() {
-				if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
+				if f := v.Type().Field(i); f.IsExported() || f.Anonymous || w.unexported {
 					if err := w.walk(v.Field(i)); err != nil {
 						return inPath(err, "."+f.Name)
 					}
@@ -195,12 +197,18 @@ func hasNaN(v reflect.Value) bool {
 // ref walks what a reference refers to, failing if it is on the current
 // path: a cycle.
 func (w *pickleWalk) ref(v reflect.Value, n int, inner func() error) error {
+	return refOnPath(w.onPath, v, n, inner)
+}
+
+// refOnPath runs inner, which walks what the reference v (of n elements)
+// refers to, with v on the path, unless it is on it already: a cycle.
+func refOnPath(onPath map[visit]bool, v reflect.Value, n int, inner func() error) error {
 	k := visit{v.Pointer(), v.Type(), n}
-	if w.onPath[k] {
+	if onPath[k] {
 		return &pathError{"", "it refers to itself (a cycle)"}
 	}
-	w.onPath[k] = true
-	defer delete(w.onPath, k)
+	onPath[k] = true
+	defer delete(onPath, k)
 	return inner()
 }
 
