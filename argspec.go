@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
@@ -232,28 +232,39 @@ func (p *param) isDefault(val any) bool {
 	if p.defEnc == nil {
 		return false
 	}
-	enc, err := EncodeKey(val)
-	return err == nil && bytes.Equal(enc, p.defEnc)
+	return encodesAs(val, p.defEnc)
 }
 
-// defaultsDigest is a digest of the defaults that keys leave out, "" when
-// there are none: entries stored under other defaults are of another
-// version, since a key without the argument meant another value then.
+// encodesAs reports whether v's canonical encoding is enc, in a pooled
+// buffer: a call that gives a default costs no allocation for it.
+func encodesAs(v any, enc []byte) bool {
+	e := encoderPool.Get().(*encoder)
+	defer e.release()
+	return e.encodeRoot(v) == nil && bytes.Equal(e.buf, enc)
+}
+
+// defaultsDigest is the first 8 bytes of a SHA-256 of the defaults that
+// keys leave out, each name and encoding with its length; "" when there
+// are none. It is in the stamp of every result (Stamp): an entry stored
+// under other defaults is a miss, since a key without the argument meant
+// another value then.
 func (s *argSpec) defaultsDigest() string {
 	h := sha256.New()
 	n := 0
 	for _, i := range s.keyOrder {
 		if p := &s.params[i]; p.hasDef {
 			n++
-			h.Write([]byte(p.keyName()))
-			h.Write([]byte{0})
+			name := p.keyName()
+			h.Write(binary.AppendUvarint(nil, uint64(len(name))))
+			h.Write([]byte(name))
+			h.Write(binary.AppendUvarint(nil, uint64(len(p.defEnc))))
 			h.Write(p.defEnc)
 		}
 	}
 	if n == 0 {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
+	return string(h.Sum(nil)[:8])
 }
 
 // bind matches positional and keyword arguments to the parameters, as

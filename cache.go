@@ -142,9 +142,17 @@ func (c *Cache) Delete(key any) error {
 }
 
 // Len counts the stored results.
-func (c *Cache) Len() (int, error) { return c.m.store.Len(c.ctx, c.m.name) }
+func (c *Cache) Len() (int, error) {
+	if err := c.m.claimName(c.ctx); err != nil {
+		return 0, err // the results under the name are another function's
+	}
+	return c.m.store.Len(c.ctx, c.m.name)
+}
 
 // Clear removes every stored result of the function, and nothing else.
+// It claims no name first: when the results under the FuncName belong to
+// another function (a *NameClaimError), Clear removes those too, which is
+// how a function takes over the name of one that is gone.
 func (c *Cache) Clear() error {
 	defer c.m.unclaim() // the owner record goes too
 	return c.m.clearEntries(c.ctx)
@@ -153,7 +161,9 @@ func (c *Cache) Clear() error {
 // Keys yields the stored keys. It needs StoreKey or Unhash, and yields
 // ErrKeysNotStored otherwise. It streams from the store in constant
 // memory, in the order of the hashes, and reads keys only, no result,
-// unless a Version is set: an entry's version is in its result's stamp. An entry that cannot be decoded yields its
+// unless a Version is set or the Spec has defaults: an entry's version and
+// the digest of its defaults are in its result's stamp. Reading keys only,
+// it reads the owner record of the FuncName first. An entry that cannot be decoded yields its
 // DecodeError, and iteration goes on if the loop does.
 func (c *Cache) Keys() iter.Seq2[any, error] {
 	return func(yield func(any, error) bool) {
@@ -195,17 +205,24 @@ func (c *Cache) items(what int) iter.Seq2[Item, error] {
 			yield(Item{}, ErrKeysNotStored)
 			return
 		}
-		if err := m.claimName(c.ctx); err != nil {
-			yield(Item{}, err)
-			return
-		}
 		var parts stores.Parts
 		if what&withKey != 0 && m.opts.StoreKey {
 			parts |= stores.PartKey
 		}
-		if what&withValue != 0 || m.version != "" {
-			// A version is known from the result's stamp only.
+		if what&withValue != 0 || m.version != "" || m.defaults != "" {
+			// A version, and the defaults, are known from the result's
+			// stamp only.
 			parts |= stores.PartResult
+		}
+		if parts&stores.PartResult == 0 {
+			// Without the results, no stamp names their writer: the owner
+			// record is read again instead, so that a name that changed
+			// hands since this Memo last read it is refused.
+			m.unclaim()
+		}
+		if err := m.claimName(c.ctx); err != nil {
+			yield(Item{}, err)
+			return
 		}
 		for e, err := range m.store.Entries(c.ctx, m.name, parts) {
 			if err != nil {

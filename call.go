@@ -166,7 +166,8 @@ func (m *Memo) miss(ctx context.Context, in []reflect.Value, key any, hash strin
 func (m *Memo) copyFor(ctx context.Context, hash string, key any, res outcome) (out []reflect.Value, again bool, err error) {
 	switch {
 	case res.payload != nil:
-		if split, err := splitStamp(res.payload); err == nil {
+		var split splitStamped
+		if err := splitStamp(res.payload, &split); err == nil {
 			payload := split.payload
 			if m.hooks.unpickleBytes {
 				// A custom Unpickle of []byte may return its input: each
@@ -323,6 +324,15 @@ func (m *Memo) store1(ctx context.Context, hash string, key any, out []reflect.V
 		unlock()
 		return nil
 	}
+	if !m.claimed.Load() {
+		// The name could not be claimed (a store failure the options let
+		// a call compute past): the results under it may be another
+		// function's, and nothing is written over them.
+		m.stats.notKept.Add(1)
+		m.log.log(ctx, vProblems, "Result not stored: the FuncName is not claimed.")
+		unlock()
+		return rec.Result
+	}
 	// The result is computed: store it even if the caller's context ends
 	// meanwhile, for the callers waiting on it and the ones to come. A
 	// context that cannot end needs neither the detachment nor the
@@ -378,7 +388,7 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 	if m.stamped && !m.hooks.pickle.set() {
 		// The default pickling, stamped: the stamp and the pickle after
 		// it are written in one buffer.
-		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took, owner: m.ownerTag}, m.resultValue(out))
+		result, err := pickleStamped(&Stamp{Version: m.version, Compute: took, owner: m.ownerTag, defaults: m.defaults}, m.resultValue(out))
 		if err != nil {
 			return err
 		}
@@ -395,7 +405,7 @@ func (m *Memo) fillRecord(rec *stores.Record, out []reflect.Value, took time.Dur
 	// so that a reader, which takes off one stamp wherever it finds one,
 	// gives back the pickler's bytes whole.
 	if m.stamped || isFrame(pickled) && pickled[3] == frameStamp {
-		st := appendStamp(make([]byte, 0, maxStampLen+len(pickled)), Stamp{Version: m.version, Compute: took, owner: m.ownerTag})
+		st := appendStamp(make([]byte, 0, maxStampLen+len(pickled)), Stamp{Version: m.version, Compute: took, owner: m.ownerTag, defaults: m.defaults})
 		rec.Result = append(st, pickled...)
 	}
 	m.fillMeta(rec)

@@ -166,11 +166,13 @@ type Memo struct {
 	detached sync.WaitGroup // writes finishing after their caller's context ended; Close waits for them
 	wrapped  reflect.Value
 
-	owner    owner       // the owner record this function claims for name
-	ownerTag string      // owner.tag(), in the stamp of every result written
-	claimMu  sync.Mutex  // serialises claims of the name
-	claimed  atomic.Bool // the store's owner record admits this function
-	fastHits bool        // hits take hitpath.go's way
+	owner        owner       // the owner record this function claims for name
+	ownerTag     string      // owner.tag(), in the stamp of every result written
+	defaults     string      // spec.defaultsDigest(), in the stamp of every result written
+	claimMu      sync.Mutex  // serialises claims of the name
+	claimed      atomic.Bool // the store's owner record admits this function
+	toldNoOwners atomic.Bool // the store's lack of owner records was logged
+	fastHits     bool        // hits take hitpath.go's way
 
 	version    string   // the version of m's results (version.go)
 	stamped    bool     // results are written with a Stamp

@@ -93,8 +93,8 @@ func (m *Memo) accept(ctx context.Context, hash string, key any, rec stores.Reco
 // entries, which have no call's key to compare: the stamp, the version
 // and the age.
 func (m *Memo) current(ctx context.Context, hash string, rec stores.Record, ctl *control) ([]byte, Stamp, error) {
-	split, err := splitStamp(rec.Result)
-	if err != nil {
+	var split splitStamped
+	if err := splitStamp(rec.Result, &split); err != nil {
 		return nil, Stamp{}, &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err}
 	}
 	payload := split.payload
@@ -105,6 +105,10 @@ func (m *Memo) current(ctx context.Context, hash string, rec stores.Record, ctl 
 	if string(split.version) != m.version {
 		st.Version = string(split.version)
 		m.log.log(ctx, vDetails, "Entry of another version; recomputing.", "hash", hash, "version", st.Version)
+		return nil, st, errMiss
+	}
+	if m.stamped && string(split.defaults) != m.defaults {
+		m.log.log(ctx, vDetails, "Entry computed under other defaults of the Spec; recomputing.", "hash", hash)
 		return nil, st, errMiss
 	}
 	maxAge := m.opts.MaxAge

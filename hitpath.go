@@ -94,11 +94,13 @@ func (m *Memo) hitRecord(ctx context.Context, in []reflect.Value) (stores.Record
 		return stores.Record{}, "", err
 	}
 	rec, err := m.store.Read(ctx, m.name, hash, stores.PartResult)
-	if errors.Is(err, stores.ErrNotFound) {
+	switch {
+	case err == nil:
+	case errors.Is(err, stores.ErrNotFound):
 		err = errMiss
-	} else if errors.Is(err, stores.ErrTooLarge) {
+	case errors.Is(err, stores.ErrTooLarge):
 		err = &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err} // as lookup has it
-	} else if err != nil {
+	default:
 		m.stats.storeErrors.Add(1)
 	}
 	return rec, hash, err

@@ -527,17 +527,7 @@ func TestClaimCachedAcrossProcesses(t *testing.T) {
 	if got, err := ours.Call(3); err != nil || got != 6 {
 		t.Fatalf("area(3) = %v, %v", got, err)
 	}
-	other, err := decorate(t, area, persist.Options{Cache: url}) // another process of ours
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Clear(); err != nil {
-		t.Fatal(err)
-	}
-	theirs, err := decorate(t, persist.AreaOfSquare, persist.Options{Cache: url}) // another program
-	if err != nil {
-		t.Fatal(err)
-	}
+	theirs := handOverName(t, persist.Options{Cache: url})
 	if got, err := theirs.Call(4); err != nil || got != 16 {
 		t.Fatalf("their area(4) = %v, %v", got, err)
 	}
@@ -550,5 +540,28 @@ func TestClaimCachedAcrossProcesses(t *testing.T) {
 	// Their own entries are still theirs.
 	if got, err := theirs.Call(4); err != nil || got != 16 {
 		t.Errorf("their area(4) afterwards = %v, %v", got, err)
+	}
+}
+
+// After Clear the name passed to another function: our Len must not count
+// their results as ours.
+func TestLenAfterNameChangedHands(t *testing.T) {
+	url := memURL(t)
+	ours, err := decorate(t, area, persist.Options{Cache: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ours.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := decorate(t, persist.AreaOfSquare, persist.Options{Cache: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := theirs.Call(4); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ours.Cache().Len(); err == nil {
+		t.Errorf("our Len = %d, nil error: it counts their results", n)
 	}
 }

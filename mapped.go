@@ -142,9 +142,10 @@ func mapSlice[E SliceElem](ctx context.Context, m *Memo, hash string) (*Mapped[E
 	// The stamp's checks are current's but for the age, which canMap
 	// excludes; an entry of another function goes to the ordinary read,
 	// which reports it.
-	split, err := splitStamp(mapped)
+	var split splitStamped
+	err = splitStamp(mapped, &split)
 	data := split.payload
-	if err == nil && m.admitsTag(split.owner) && string(split.version) == m.version && isFrame(data) && data[3] == frameSlice {
+	if err == nil && m.admitsTag(split.owner) && string(split.version) == m.version && string(split.defaults) == m.defaults && isFrame(data) && data[3] == frameSlice {
 		f, err := parseSliceFrame(data)
 		if err == nil && !f.zstd && sameElem(reflect.TypeFor[E](), f.elem) &&
 			crc32.Checksum(data[:len(data)-crcSize], castagnoli) == f.crc {

@@ -122,10 +122,15 @@ func (o owner) tag() string {
 // admitted, as the owner record admits it.
 func (m *Memo) admitsTag(tag []byte) bool {
 	switch {
-	case len(tag) == 0 || string(tag) == m.ownerTag:
+	case len(tag) == 0:
 		return true
 	case len(tag) == ownerTagLen && len(m.ownerTag) == ownerTagLen:
-		return tag[0] == 1 && m.ownerTag[0] == 1 // both given the FuncName
+		// As admits: the same function, however it got the name, or two
+		// that were both given it. Array comparisons, in line: this is on
+		// every hit's path.
+		const digest = ownerTagLen - 1
+		return [digest]byte(tag[1:]) == [digest]byte([]byte(m.ownerTag[1:])) ||
+			tag[0] == 1 && m.ownerTag[0] == 1
 	}
 	return false
 }
@@ -186,7 +191,9 @@ func (m *Memo) claimName(ctx context.Context) error {
 	stored, err := m.store.ClaimOwner(ctx, m.name, m.owner.encode())
 	switch {
 	case errors.Is(err, errors.ErrUnsupported):
-		m.log.log(ctx, vProblems, "The store keeps no owner records: nothing stops another function from using this FuncName.", "err", err)
+		if !m.toldNoOwners.Swap(true) { // once: entryOfAnother asks again
+			m.log.log(ctx, vProblems, "The store keeps no owner records: nothing stops another function from using this FuncName.", "err", err)
+		}
 	case err != nil:
 		return err
 	default:

@@ -26,16 +26,18 @@ import (
 // many bytes: the first names the function that wrote the result (its
 // owner tag, see owner.go), so that a Memo never takes another function's
 // entry as its own, even when the name changed hands after it last read
-// the owner record. A field of length zero is none; zero bytes at the end
-// pad the stamp (appendStampAligned). Stamps written before owner tags end
-// after the compute time.
+// the owner record; the second is the digest of the Spec's defaults
+// (argspec.go), which keys leave out. A field of length zero is none;
+// zero bytes at the end pad the stamp (appendStampAligned). Stamps
+// written before these fields end after the compute time.
 type Stamp struct {
 	// Version is the version of the code that computed the result.
 	Version string
 	// Compute is how long the computation took.
 	Compute time.Duration
 
-	owner string // the writer's owner tag; "" when the stamp names none
+	owner    string // the writer's owner tag; "" when the stamp names none
+	defaults string // the digest of the writer's defaults; "" for none
 }
 
 // frameStamp is the frame kind of a stamp.
@@ -55,8 +57,11 @@ func appendStamp(dst []byte, st Stamp) []byte {
 }
 
 // stampHeaderMax bounds a stamp's header: the version, the compute time,
-// an owner tag and the padding.
-const stampHeaderMax = 2*binary.MaxVarintLen64 + maxVersionLen + 1 + ownerTagLen + stampAlign
+// an owner tag, a defaults digest and the padding.
+const stampHeaderMax = 2*binary.MaxVarintLen64 + maxVersionLen + 1 + ownerTagLen + 1 + defaultsDigestLen + stampAlign
+
+// defaultsDigestLen is the length of argSpec.defaultsDigest.
+const defaultsDigestLen = 8
 
 // stampAlign is the length of which a stamp before a slice frame is a
 // multiple.
@@ -82,9 +87,13 @@ func stampHeader(h []byte, st Stamp) []byte {
 	h = binary.AppendUvarint(h, uint64(len(st.Version)))
 	h = append(h, st.Version...)
 	h = binary.AppendUvarint(h, uint64(max(st.Compute, 0)))
-	if st.owner != "" {
+	if st.owner != "" || st.defaults != "" {
 		h = binary.AppendUvarint(h, uint64(len(st.owner)))
 		h = append(h, st.owner...)
+	}
+	if st.defaults != "" {
+		h = binary.AppendUvarint(h, uint64(len(st.defaults)))
+		h = append(h, st.defaults...)
 	}
 	return h
 }
@@ -107,63 +116,97 @@ var errStamp = errors.New("damaged stamp")
 // never returned. Tools that read stored results (persist show and verify)
 // use it before they unpickle.
 func SplitStamp(data []byte) (Stamp, []byte, error) {
-	s, err := splitStamp(data)
-	if err != nil {
+	var s splitStamped
+	if err := splitStamp(data, &s); err != nil {
 		return Stamp{}, nil, err
 	}
-	return Stamp{Version: string(s.version), Compute: s.compute, owner: string(s.owner)}, s.payload, nil
+	// The writer's tag and defaults stay inside: a Stamp a caller builds
+	// from Version and Compute equals the one read.
+	return Stamp{Version: string(s.version), Compute: s.compute}, s.payload, nil
 }
 
 // splitStamped is a stored result taken apart, its parts sub-slices of
 // it, so that a hit compares them with the Memo's without allocating.
 type splitStamped struct {
 	version, owner []byte // owner is nil when the stamp names none
+	defaults       []byte // nil when the stamp holds no defaults digest
 	compute        time.Duration
 	payload        []byte // the pickler's bytes
 }
 
-// splitStamp is SplitStamp without copies.
-func splitStamp(data []byte) (s splitStamped, err error) {
+// splitStamp is SplitStamp without copies, into s. It is on every hit's
+// path: its failures are built out of line, its varints (almost always
+// of one byte) read in line.
+func splitStamp(data []byte, s *splitStamped) error {
 	if !isFrame(data) || data[3] != frameStamp {
-		return splitStamped{payload: data}, nil
+		*s = splitStamped{payload: data}
+		return nil
 	}
-	damaged := func(why string) (splitStamped, error) {
-		return splitStamped{}, fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
-	}
-	n, w := binary.Uvarint(data[4:])
+	n, w := uvarint(data[4:])
 	if w <= 0 || n > uint64(len(data)) {
-		return damaged("bad length")
+		return stampDamaged("bad length")
 	}
 	end := 4 + w + int(n)
 	if len(data) < end+crcSize {
-		return damaged("truncated")
+		return stampDamaged("truncated")
 	}
 	if crc32.Checksum(data[:end], castagnoli) != binary.LittleEndian.Uint32(data[end:]) {
-		return damaged("checksum mismatch")
+		return stampDamaged("checksum mismatch")
 	}
 	hdr := data[4+w : end]
-	vlen, w := binary.Uvarint(hdr)
+	vlen, w := uvarint(hdr)
 	if w <= 0 || vlen > uint64(len(hdr)-w) || vlen > maxVersionLen {
-		return damaged("bad version length")
+		return stampDamaged("bad version length")
 	}
 	s.version = hdr[w : w+int(vlen)]
 	hdr = hdr[w+int(vlen):]
-	ns, w := binary.Uvarint(hdr)
+	ns, w := uvarint(hdr)
 	if w <= 0 || ns > 1<<63-1 {
-		return damaged("bad compute time")
+		return stampDamaged("bad compute time")
 	}
 	s.compute = time.Duration(ns)
-	if hdr = hdr[w:]; len(hdr) > 0 {
-		n, w := binary.Uvarint(hdr)
-		if w <= 0 || n > uint64(len(hdr)-w) {
-			return damaged("bad owner field")
-		}
-		if n > 0 {
-			s.owner = hdr[w : w+int(n)]
-		}
+	hdr = hdr[w:]
+	s.owner, hdr = stampField(hdr)
+	s.defaults, hdr = stampField(hdr)
+	if hdr == nil {
+		return stampDamaged("bad field")
 	}
 	// Later fields may follow in the header: read by later versions,
 	// passed over here.
 	s.payload = data[end+crcSize:]
-	return s, nil
+	return nil
+}
+
+// stampField takes the next field off hdr: its bytes (nil when it is
+// absent or empty) and the rest; rest is nil when the field is damaged.
+func stampField(hdr []byte) (field, rest []byte) {
+	if hdr == nil || len(hdr) == 0 {
+		return nil, hdr
+	}
+	n, w := uvarint(hdr)
+	if w <= 0 || n > uint64(len(hdr)-w) {
+		return nil, nil
+	}
+	if n == 0 {
+		return nil, hdr[w:]
+	}
+	return hdr[w : w+int(n)], hdr[w+int(n):]
+}
+
+// uvarint is binary.Uvarint with the one-byte case in line.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return uvarintLong(b)
+}
+
+// uvarintLong is binary.Uvarint, out of line so that uvarint inlines.
+//
+//go:noinline
+func uvarintLong(b []byte) (uint64, int) { return binary.Uvarint(b) }
+
+// stampDamaged reports a damaged stamp, for why.
+func stampDamaged(why string) error {
+	return fmt.Errorf("%w: %w: %s", ErrDamaged, errStamp, why)
 }

@@ -92,13 +92,16 @@ func FuzzSplitStamp(f *testing.F) {
 		if nanos%2 != 0 { // an owner tag too, chosen by the data
 			want.owner = ownerOf(version, nanos%4 == 1).tag()
 		}
+		if nanos%3 == 0 && len(payload) >= defaultsDigestLen { // and defaults
+			want.defaults = string(payload[:defaultsDigestLen])
+		}
 		stamped := append(appendStamp(nil, want), payload...)
-		got, rest, err := SplitStamp(stamped)
+		got, rest, err := readStamp(stamped)
 		if err != nil || got != want || !bytes.Equal(rest, payload) {
 			t.Fatalf("round trip of %+v: %+v, %q, %v", want, got, rest, err)
 		}
 		aligned := append(appendStampAligned(nil, want), payload...)
-		got, rest, err = SplitStamp(aligned)
+		got, rest, err = readStamp(aligned)
 		if err != nil || got != want || !bytes.Equal(rest, payload) || (len(aligned)-len(payload))%stampAlign != 0 {
 			t.Fatalf("round trip of %+v, aligned: %+v, %q, %v (%d bytes)", want, got, rest, err, len(aligned)-len(payload))
 		}
@@ -154,7 +157,7 @@ func TestStampAligned(t *testing.T) {
 		if len(b)%stampAlign != 0 {
 			t.Errorf("version of %d bytes: an aligned stamp of %d bytes", n, len(b))
 		}
-		got, rest, err := SplitStamp(append(b, "payload"...))
+		got, rest, err := readStamp(append(b, "payload"...))
 		if err != nil || got != st || string(rest) != "payload" {
 			t.Errorf("version of %d bytes: read back as %+v, %q, %v", n, got, rest, err)
 		}
@@ -165,8 +168,8 @@ var updateStamps = flag.Bool("update-stamps", false, "add testdata/stamps files 
 
 // TestGoldenStamps: stored stamps read back, forever, and the stamps
 // written today are those bytes: one as written before owner tags (the
-// version and compute time alone), one with an owner tag, and one padded
-// before a slice frame. A file here is never changed or removed.
+// version and compute time alone), with an owner tag, padded before a
+// slice frame, and with the digest of a Spec's defaults. A file here is never changed or removed.
 func TestGoldenStamps(t *testing.T) {
 	square := ownerOf("example.com/geometry.Square", false).tag()
 	ramp := make([]float64, 600)
@@ -182,6 +185,7 @@ func TestGoldenStamps(t *testing.T) {
 		{"owner-int.bin", Stamp{Version: "2", Compute: 1500 * time.Millisecond, owner: square}, 7},
 		{"owner-given-string.bin", Stamp{Compute: time.Second, owner: ownerOf("example.com/geometry.Square", true).tag()}, "seven"},
 		{"aligned-slice.bin", Stamp{Version: "tariffs 2024", Compute: time.Minute, owner: square}, ramp},
+		{"defaults-int.bin", Stamp{Version: "2", Compute: time.Millisecond, owner: square, defaults: "\x01\x02\x03\x04\x05\x06\x07\x08"}, 7},
 	} {
 		path := filepath.Join("testdata", "stamps", c.file)
 		written, err := pickleStamped(&c.st, c.value)
@@ -197,7 +201,7 @@ func TestGoldenStamps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, payload, err := SplitStamp(stored)
+		st, payload, err := readStamp(stored)
 		if err != nil || st != c.st {
 			t.Errorf("%s: stamp %+v, %v; want %+v", c.file, st, err, c.st)
 			continue
@@ -210,4 +214,14 @@ func TestGoldenStamps(t *testing.T) {
 			t.Errorf("%s: a stamp written now is %x, stored %x", c.file, written, stored)
 		}
 	}
+}
+
+// readStamp is SplitStamp with the fields it keeps inside: the writer's
+// tag and the defaults' digest.
+func readStamp(data []byte) (Stamp, []byte, error) {
+	var s splitStamped
+	if err := splitStamp(data, &s); err != nil {
+		return Stamp{}, nil, err
+	}
+	return Stamp{Version: string(s.version), Compute: s.compute, owner: string(s.owner), defaults: string(s.defaults)}, s.payload, nil
 }

@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"strings"
 	"sync"
 )
 
@@ -48,16 +47,14 @@ func (m *Memo) settleVersion(full string) error {
 	if m.version == "" {
 		m.version, _ = Fingerprint(full)
 	}
-	// Keys leave defaults out, so a key without an argument meant another
-	// value under other defaults: the defaults are part of the version,
-	// where the entry is stamped anyway (a custom pickling without a
-	// Version stays pypersist's, byte for byte).
-	if d := m.spec.defaultsDigest(); d != "" && (m.version != "" || !m.hooks.pickle.set()) {
-		m.version = strings.TrimSpace(m.version + " defaults:" + d)
-	}
 	if len(m.version) > maxVersionLen {
 		return optErrorf(m.name, "Version is %d bytes long, more than %d", len(m.version), maxVersionLen)
 	}
 	m.stamped = m.version != "" || !m.hooks.pickle.set()
+	// Keys leave defaults out, so a key without an argument meant another
+	// value under other defaults: their digest is in every stamp, and
+	// checked on every hit (a custom pickling without a Version stays
+	// pypersist's, byte for byte, unchecked).
+	m.defaults = m.spec.defaultsDigest()
 	return nil
 }
