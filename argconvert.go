@@ -42,7 +42,7 @@ func (s *argSpec) convertTo(name string, t reflect.Type, a any) (reflect.Value, 
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(exactNumberHook, mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToTimeHookFunc("2006-01-02T15:04:05.999999999Z07:00")),
 	})
 	if err == nil {
-		err = dec.Decode(a)
+		err = decodeArg(dec, a)
 	}
 	if err != nil {
 		// mapstructure names the top-level value '' in its messages.
@@ -163,6 +163,12 @@ func (w convertWalk) walk(v reflect.Value, t reflect.Type) error {
 		}
 		return w.ref(v, 0, func() error {
 			for it := v.MapRange(); it.Next(); {
+				if t.Kind() == reflect.Map {
+					// mapstructure decodes every key into the key type.
+					if err := w.walk(it.Key(), t.Key()); err != nil {
+						return inPath(err, "[key]")
+					}
+				}
 				into := entryType(t, it.Key())
 				if into == nil {
 					continue
@@ -174,6 +180,13 @@ func (w convertWalk) walk(v reflect.Value, t reflect.Type) error {
 			return nil
 		})
 	case reflect.Struct:
+		if t.Kind() == reflect.Struct && t != v.Type() || t.Kind() == reflect.Map {
+			// mapstructure first turns the whole struct into a map,
+			// following every struct in it, whatever t has room for.
+			if err := w.toMap(v); err != nil {
+				return err
+			}
+		}
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
 			if !f.IsExported() {
@@ -191,6 +204,42 @@ func (w convertWalk) walk(v reflect.Value, t reflect.Type) error {
 		}
 	}
 	return nil
+}
+
+// toMap walks a struct as mapstructure's decodeMapFromStruct does: into
+// every exported field that holds a struct, or a pointer to a struct type
+// with mapstructure tags (dereferencePtrToStructIfNeeded).
+func (w convertWalk) toMap(v reflect.Value) error {
+	if w.depth++; w.depth > maxDepth {
+		return &pathError{"", "it is nested too deeply"}
+	}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if !f.IsExported() || f.Tag.Get("mapstructure") == "-" {
+			continue
+		}
+		fv := v.Field(i)
+		var err error
+		switch {
+		case fv.Kind() == reflect.Struct:
+			err = w.toMap(fv)
+		case fv.Kind() == reflect.Pointer && !fv.IsNil() && fv.Elem().Kind() == reflect.Struct && hasMapstructureTag(fv.Elem().Type()):
+			err = w.ref(fv, 0, func() error { return w.toMap(fv.Elem()) })
+		}
+		if err != nil {
+			return inPath(err, "."+f.Name)
+		}
+	}
+	return nil
+}
+
+func hasMapstructureTag(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("mapstructure") != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ref walks what a reference refers to, failing if it is on the path.
@@ -214,7 +263,7 @@ func entryType(t reflect.Type, key reflect.Value) reflect.Type {
 		}
 		name := key.String()
 		var into reflect.Type
-		for _, f := range reflect.VisibleFields(t) {
+		for _, f := range decodedFields(t) {
 			tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
 			if f.IsExported() && (strings.EqualFold(f.Name, name) || tag != "" && strings.EqualFold(tag, name)) {
 				into = f.Type
@@ -223,7 +272,54 @@ func entryType(t reflect.Type, key reflect.Value) reflect.Type {
 				}
 			}
 		}
+		if into == nil {
+			// A key no field names goes to the ",remain" map, if any.
+			for _, f := range decodedFields(t) {
+				if _, opts, _ := strings.Cut(f.Tag.Get("mapstructure"), ","); f.IsExported() && strings.Contains(opts, "remain") && f.Type.Kind() == reflect.Map {
+					return f.Type.Elem()
+				}
+			}
+		}
 		return into
 	}
 	return nil
+}
+
+// decodedFields are the fields of struct type t that mapstructure fills:
+// its own, with those of embedded structs tagged ",squash" in place of
+// them.
+func decodedFields(t reflect.Type) []reflect.StructField {
+	return decodedFieldsSeen(t, map[reflect.Type]bool{})
+}
+
+func decodedFieldsSeen(t reflect.Type, seen map[reflect.Type]bool) []reflect.StructField {
+	if seen[t] {
+		return nil
+	}
+	seen[t] = true
+	var out []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if _, opts, _ := strings.Cut(f.Tag.Get("mapstructure"), ","); f.Anonymous && ft.Kind() == reflect.Struct && strings.Contains(opts, "squash") {
+			out = append(out, decodedFieldsSeen(ft, seen)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// decodeArg is dec.Decode, where a panic of mapstructure (a map whose keys
+// are of a named string type panics in reflect) is an error.
+func decodeArg(dec *mapstructure.Decoder, a any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return dec.Decode(a)
 }

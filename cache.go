@@ -143,7 +143,9 @@ func (c *Cache) Delete(key any) error {
 
 // Len counts the stored results.
 func (c *Cache) Len() (int, error) {
-	if err := c.m.claimName(c.ctx); err != nil {
+	// A count reads no stamp, and so no writer's tag: the owner record
+	// is read again, as for keys-only iterations.
+	if err := c.m.recheckName(c.ctx); err != nil {
 		return 0, err // the results under the name are another function's
 	}
 	return c.m.store.Len(c.ctx, c.m.name)
@@ -214,13 +216,14 @@ func (c *Cache) items(what int) iter.Seq2[Item, error] {
 			// stamp only.
 			parts |= stores.PartResult
 		}
+		claim := m.claimName
 		if parts&stores.PartResult == 0 {
 			// Without the results, no stamp names their writer: the owner
 			// record is read again instead, so that a name that changed
 			// hands since this Memo last read it is refused.
-			m.unclaim()
+			claim = m.recheckName
 		}
-		if err := m.claimName(c.ctx); err != nil {
+		if err := claim(c.ctx); err != nil {
 			yield(Item{}, err)
 			return
 		}

@@ -196,7 +196,7 @@ func Decorate(fn any, opts Options) (*Memo, error) {
 	}
 	m.name = name
 	m.owner = ownerOf(full, opts.FuncName != "")
-	m.ownerTag = m.owner.tag()
+	m.ownerTag = m.owner.tag(opts.Hash != nil)
 	for i := range m.ft.NumOut() {
 		if i == m.ft.NumOut()-1 && m.ft.Out(i) == errorType {
 			m.errIndex = i

@@ -83,7 +83,7 @@ func (m *Memo) accept(ctx context.Context, hash string, key any, rec stores.Reco
 	if err != nil && err != errStale {
 		return nil, st, err
 	}
-	if err := m.checkStoredKey(hash, key, rec); err != nil {
+	if err := m.checkStoredKey(hash, key, rec, st); err != nil {
 		return nil, st, err
 	}
 	return payload, st, err
@@ -98,7 +98,8 @@ func (m *Memo) current(ctx context.Context, hash string, rec stores.Record, ctl 
 		return nil, Stamp{}, &DecodeError{What: "result", Func: m.name, Hash: hash, Err: err}
 	}
 	payload := split.payload
-	st := Stamp{Version: m.version, Compute: split.compute} // m.version's string spares an allocation on a hit
+	st := Stamp{Version: m.version, Compute: split.compute, // m.version's string spares an allocation on a hit
+		defaultHash: len(split.owner) == ownerTagLen && split.owner[0]&tagCustomHash == 0}
 	if !m.admitsTag(split.owner) {
 		return nil, st, m.entryOfAnother(ctx, hash)
 	}

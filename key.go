@@ -104,8 +104,20 @@ func formatDepth(v any, depth int, path reprPath) (s string) {
 	switch x := v.(type) {
 	case nil:
 		return "None"
-	case Key:
-		return x.format(depth, path)
+	case Key, *Key:
+		k, ok := x.(Key)
+		if !ok {
+			k = *x.(*Key)
+		}
+		// A Key is a slice: one that holds itself prints as [...].
+		kv := reflect.ValueOf(k)
+		vk := visit{kv.Pointer(), kv.Type(), kv.Len()}
+		if path[vk] {
+			return "[...]"
+		}
+		path[vk] = true
+		defer delete(path, vk)
+		return k.format(depth, path)
 	case fmt.Stringer:
 		return x.String()
 	case big.Int:
@@ -163,7 +175,7 @@ func formatDepth(v any, depth int, path reprPath) (s string) {
 	}
 	// fmt follows maps and slices in every field, exported or not, and
 	// has no guard against a cycle.
-	w := pickleWalk{onPath: map[visit]bool{}, nanOK: true, unexported: true}
+	w := pickleWalk{onPath: map[visit]bool{}, nanOK: true, unexported: true, fmtPointers: true}
 	if err := w.walk(rv); err != nil {
 		return fmt.Sprintf("<%T: %v>", v, err)
 	}

@@ -108,14 +108,23 @@ const ownerTagLen = 9
 // so another process could clear the name and another function claim it
 // in between; the tag lets a hit tell such an entry from its own, at the
 // cost of 10 bytes an entry.
-func (o owner) tag() string {
+func (o owner) tag(customHash bool) string {
 	sum := sha256.Sum256([]byte(o.fn))
-	given := byte(0)
+	var flags byte
 	if o.given {
-		given = 1
+		flags |= tagGiven
 	}
-	return string(append([]byte{given}, sum[:ownerTagLen-1]...))
+	if customHash {
+		flags |= tagCustomHash
+	}
+	return string(append([]byte{flags}, sum[:ownerTagLen-1]...))
 }
+
+// The bits of an owner tag's first byte.
+const (
+	tagGiven      = 1 << iota // the FuncName was given
+	tagCustomHash             // the writer hashed keys with Options.Hash
+)
 
 // admitsTag is admits for the writer of an entry known by its tag; an
 // entry whose stamp has none (written before tags, or by pypersist) is
@@ -130,7 +139,7 @@ func (m *Memo) admitsTag(tag []byte) bool {
 		// every hit's path.
 		const digest = ownerTagLen - 1
 		return [digest]byte(tag[1:]) == [digest]byte([]byte(m.ownerTag[1:])) ||
-			tag[0] == 1 && m.ownerTag[0] == 1
+			tag[0]&tagGiven != 0 && m.ownerTag[0]&tagGiven != 0
 	}
 	return false
 }
@@ -188,6 +197,24 @@ func (m *Memo) claimName(ctx context.Context) error {
 	if m.claimed.Load() {
 		return nil
 	}
+	return m.claimLocked(ctx)
+}
+
+// recheckName reads the owner record again, as claimName does the first
+// time, without unclaiming the name meanwhile: calls that finish in
+// between still store their results.
+func (m *Memo) recheckName(ctx context.Context) error {
+	m.claimMu.Lock()
+	defer m.claimMu.Unlock()
+	err := m.claimLocked(ctx)
+	if err != nil {
+		m.claimed.Store(false)
+	}
+	return err
+}
+
+// claimLocked is claimName's claim, with claimMu held.
+func (m *Memo) claimLocked(ctx context.Context) error {
 	stored, err := m.store.ClaimOwner(ctx, m.name, m.owner.encode())
 	switch {
 	case errors.Is(err, errors.ErrUnsupported):

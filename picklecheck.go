@@ -86,6 +86,9 @@ type pickleWalk struct {
 	nanOK  bool // NaN map keys are no error: the walk checks an argument, not a pickle
 	// unexported walks unexported fields too, as fmt prints them.
 	unexported bool
+	// fmtPointers follows a pointer at the top only, as fmt prints one
+	// (below, fmt prints the address).
+	fmtPointers bool
 }
 
 type pathError struct {
@@ -113,7 +116,7 @@ func (w *pickleWalk) walk(v reflect.Value) error {
 			return w.walk(v.Elem())
 		}
 	case reflect.Pointer:
-		if v.IsNil() {
+		if v.IsNil() || w.fmtPointers && w.depth > 0 {
 			return nil
 		}
 		return w.ref(v, 0, func() error { return w.walk(v.Elem()) })

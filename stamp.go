@@ -38,6 +38,10 @@ type Stamp struct {
 
 	owner    string // the writer's owner tag; "" when the stamp names none
 	defaults string // the digest of the writer's defaults; "" for none
+
+	// defaultHash, on a read, says the writer's tag names the default
+	// hash: one hash is then one key (storedkey.go).
+	defaultHash bool
 }
 
 // frameStamp is the frame kind of a stamp.

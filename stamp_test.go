@@ -90,7 +90,7 @@ func FuzzSplitStamp(f *testing.F) {
 		}
 		want := Stamp{Version: version, Compute: max(time.Duration(nanos), 0)}
 		if nanos%2 != 0 { // an owner tag too, chosen by the data
-			want.owner = ownerOf(version, nanos%4 == 1).tag()
+			want.owner = ownerOf(version, nanos%4 == 1).tag(nanos%8 == 1)
 		}
 		if nanos%3 == 0 && len(payload) >= defaultsDigestLen { // and defaults
 			want.defaults = string(payload[:defaultsDigestLen])
@@ -171,7 +171,7 @@ var updateStamps = flag.Bool("update-stamps", false, "add testdata/stamps files 
 // version and compute time alone), with an owner tag, padded before a
 // slice frame, and with the digest of a Spec's defaults. A file here is never changed or removed.
 func TestGoldenStamps(t *testing.T) {
-	square := ownerOf("example.com/geometry.Square", false).tag()
+	square := ownerOf("example.com/geometry.Square", false).tag(false)
 	ramp := make([]float64, 600)
 	for i := range ramp {
 		ramp[i] = float64(i) / 8
@@ -183,7 +183,7 @@ func TestGoldenStamps(t *testing.T) {
 	}{
 		{"untagged-int.bin", Stamp{Version: "2", Compute: 1500 * time.Millisecond}, 7},
 		{"owner-int.bin", Stamp{Version: "2", Compute: 1500 * time.Millisecond, owner: square}, 7},
-		{"owner-given-string.bin", Stamp{Compute: time.Second, owner: ownerOf("example.com/geometry.Square", true).tag()}, "seven"},
+		{"owner-given-string.bin", Stamp{Compute: time.Second, owner: ownerOf("example.com/geometry.Square", true).tag(false)}, "seven"},
 		{"aligned-slice.bin", Stamp{Version: "tariffs 2024", Compute: time.Minute, owner: square}, ramp},
 		{"defaults-int.bin", Stamp{Version: "2", Compute: time.Millisecond, owner: square, defaults: "\x01\x02\x03\x04\x05\x06\x07\x08"}, 7},
 	} {

@@ -45,19 +45,20 @@ func (m *Memo) keyBytes(key any) ([]byte, error) {
 // checkStoredKey compares the key stored with an entry with the call's key.
 // A mismatch is a HashCollisionError; an entry stored without its key is a
 // miss, so that it is recomputed and stored with it.
-func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record) error {
+func (m *Memo) checkStoredKey(hash string, key any, rec stores.Record, st Stamp) error {
 	if m.opts.StoreKey {
 		if rec.Key == nil {
 			return errMiss
 		}
 		// Under the default hash, the SHA-256 of the canonical encoding,
-		// one hash is one key: CBOR bytes equal to the call's say the
-		// stored key is this one, not damaged, where decoding them could
-		// not (a time comes back in Local where the reader's zone has its
-		// offset). Under a custom Hash, CBOR writes two keys alike that
-		// the function tells apart (the same instant in UTC and in a zone
-		// "GMT" of offset 0): the canonical key encoding decides.
-		if !m.hooks.hash.set() {
+		// one hash is one key, if the writer used it too (its tag says
+		// so): CBOR bytes equal to the call's say the stored key is this
+		// one, not damaged, where decoding them could not (a time comes
+		// back in Local where the reader's zone has its offset). Under a
+		// custom Hash, CBOR writes two keys alike that the function tells
+		// apart (the same instant in UTC and in a zone "GMT" of offset
+		// 0): the canonical key encoding decides.
+		if !m.hooks.hash.set() && st.defaultHash {
 			if stored, err := decompress(rec.Key, nil); err == nil {
 				if call, err := cborEnc.Marshal(key); err == nil && bytes.Equal(stored, call) {
 					return nil
