@@ -40,53 +40,7 @@ type probe2NameOnly struct {
 
 func probe2NameOf(p probe2NameOnly) string { return p.Name }
 
-// A struct whose type has mapstructure tags, with a pointer to itself in a
-// field the parameter's struct has no place for: mapstructure turns the
-// whole source struct into a map first (decodeMapFromStruct), following
-// pointers to tagged structs, whatever the target has.
-func TestConvertTaggedParentCycle(t *testing.T) {
-	if inChild(t, "TestConvertTaggedParentCycle") {
-		return
-	}
-	debug.SetMaxStack(64 << 20)
-	m, err := persist.Decorate(probe2NameOf, persist.Options{Cache: memURL(t), Verbosity: persist.Silent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	n := &probe2TaggedNode{Name: "x"}
-	n.Parent = n
-	got, err := m.Call(*n)
-	var ae *persist.ArgumentError
-	if err != nil && !errors.As(err, &ae) {
-		t.Fatalf("Call = %v, %v; want a result or an ArgumentError", got, err)
-	}
-	t.Log(got, err)
-}
-
 func probe2MapArg(p map[string]any) int { return len(p) }
-
-// The same node for a map[string]any parameter: convertWalk stops at the
-// map's element type (an interface), mapstructure does not.
-func TestConvertTaggedToMap(t *testing.T) {
-	if inChild(t, "TestConvertTaggedToMap") {
-		return
-	}
-	debug.SetMaxStack(64 << 20)
-	m, err := persist.Decorate(probe2MapArg, persist.Options{Cache: memURL(t), Verbosity: persist.Silent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	n := &probe2TaggedNode{Name: "x"}
-	n.Parent = n
-	got, err := m.Call(*n)
-	var ae *persist.ArgumentError
-	if err != nil && !errors.As(err, &ae) {
-		t.Fatalf("Call = %v, %v; want a result or an ArgumentError", got, err)
-	}
-	t.Log(got, err)
-}
 
 type probe2Node struct {
 	Name string
@@ -100,28 +54,6 @@ type probe2Key struct {
 
 func probe2Keyed(p map[probe2Key]int) int { return len(p) }
 
-// A cycle in a map's key: convertWalk walks the values only; mapstructure
-// decodes every key into the target's key type.
-func TestConvertCyclicMapKey(t *testing.T) {
-	if inChild(t, "TestConvertCyclicMapKey") {
-		return
-	}
-	debug.SetMaxStack(64 << 20)
-	m, err := persist.Decorate(probe2Keyed, persist.Options{Cache: memURL(t), Verbosity: persist.Silent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	n := &probe2Node{Name: "x"}
-	n.Next = n
-	got, err := m.Call(map[*probe2Node]int{n: 1})
-	var ae *persist.ArgumentError
-	if err != nil && !errors.As(err, &ae) {
-		t.Fatalf("Call = %v, %v; want a result or an ArgumentError", got, err)
-	}
-	t.Log(got, err)
-}
-
 type probe2Remain struct {
 	Name string
 	Rest map[string]probe2Remain `mapstructure:",remain"`
@@ -129,33 +61,54 @@ type probe2Remain struct {
 
 func probe2RemainOf(p probe2Remain) string { return p.Name }
 
-// A key the target has no field for goes to its ",remain" map, decoded
-// into the map's element type: convertWalk passes such a key by.
-func TestConvertRemainCycle(t *testing.T) {
-	if inChild(t, "TestConvertRemainCycle") {
+// Cyclic arguments along the paths mapstructure takes whatever the target
+// type has room for: each converts or is an *ArgumentError, in a child
+// process, which a stack overflow would kill, within 30 s.
+func TestConvertCyclesMapstructureFollows(t *testing.T) {
+	if inChild(t, "TestConvertCyclesMapstructureFollows") {
 		return
 	}
 	debug.SetMaxStack(64 << 20)
-	m, err := persist.Decorate(probe2RemainOf, persist.Options{Cache: memURL(t), Verbosity: persist.Silent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	in := map[string]any{"Name": "x"}
-	in["loop"] = in
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		got, err := m.Call(in)
-		var ae *persist.ArgumentError
-		if err != nil && !errors.As(err, &ae) {
-			t.Errorf("Call = %v, %v; want a result or an ArgumentError", got, err)
-		}
-		t.Log(got, err)
-	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("still converting after 30 s")
+	tagged := &probe2TaggedNode{Name: "x"}
+	tagged.Parent = tagged
+	node := &probe2Node{Name: "x"}
+	node.Next = node
+	loop := map[string]any{"Name": "x"}
+	loop["loop"] = loop
+	for _, c := range []struct {
+		name string
+		fn   any
+		arg  any
+	}{
+		// mapstructure turns a whole source struct into a map first,
+		// following pointers to tagged structs.
+		{"tagged parent, struct parameter", probe2NameOf, *tagged},
+		{"tagged parent, map parameter", probe2MapArg, *tagged},
+		// It decodes every key into the target's key type.
+		{"cyclic map key", probe2Keyed, map[*probe2Node]int{node: 1}},
+		// A key no field names goes to the ",remain" map.
+		{"remain", probe2RemainOf, loop},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := persist.Decorate(c.fn, persist.Options{Cache: memURL(t), Verbosity: persist.Silent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				got, err := m.Call(c.arg)
+				var ae *persist.ArgumentError
+				if err != nil && !errors.As(err, &ae) {
+					t.Errorf("Call = %v, %v; want a result or an ArgumentError", got, err)
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("still converting after 30 s")
+			}
+		})
 	}
 }
