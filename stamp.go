@@ -184,8 +184,8 @@ func splitStamp(data []byte, s *splitStamped) error {
 // stampField takes the next field off hdr: its bytes (nil when it is
 // absent or empty) and the rest; rest is nil when the field is damaged.
 func stampField(hdr []byte) (field, rest []byte) {
-	if hdr == nil || len(hdr) == 0 {
-		return nil, hdr
+	if len(hdr) == 0 {
+		return nil, hdr // nil stays nil: a damaged field before
 	}
 	n, w := uvarint(hdr)
 	if w <= 0 || n > uint64(len(hdr)-w) {

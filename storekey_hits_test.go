@@ -12,7 +12,6 @@ import (
 
 var probeAnyCalls int
 
-func probeAnyF(x any) int             { probeAnyCalls++; return probeAnyCalls }
 func probeF64(x float64) int          { probeAnyCalls++; return probeAnyCalls }
 func probeBytes(b []byte) int         { probeAnyCalls++; return probeAnyCalls }
 func probeBig(b *big.Int) int         { probeAnyCalls++; return probeAnyCalls }

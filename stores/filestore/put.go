@@ -346,14 +346,9 @@ func (d *funcDir) holds(base, ext string, want []byte) (bool, error) {
 	return false, nil
 }
 
-// readFileIn reads the regular file name in dir whole, or returns nil if
-// it does not exist.
-func readFileIn(dir dirFiles, name string) ([]byte, error) {
-	return readFileInMax(dir, name, -1)
-}
-
-// readFileInMax is readFileIn of a file of at most max bytes (no bound
-// when max < 0): a longer one is an error wrapping errTooLong, told by
+// readFileInMax reads the regular file name in dir whole, or returns nil
+// if it does not exist, if it is of at most max bytes (no bound when
+// max < 0): a longer one is an error wrapping errTooLong, told by
 // its size before anything is read.
 func readFileInMax(dir dirFiles, name string, max int64) ([]byte, error) {
 	fd, err := dir.open(name, readFlags, 0)
