@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/go-viper/mapstructure/v2"
 )
@@ -287,10 +288,17 @@ func entryType(t reflect.Type, key reflect.Value) reflect.Type {
 
 // decodedFields are the fields of struct type t that mapstructure fills:
 // its own, with those of embedded structs tagged ",squash" in place of
-// them.
+// them. They are found once per type, as encoding/json's field cache.
 func decodedFields(t reflect.Type) []reflect.StructField {
-	return decodedFieldsSeen(t, map[reflect.Type]bool{})
+	if fs, ok := decodedFieldCache.Load(t); ok {
+		return fs.([]reflect.StructField)
+	}
+	fs := decodedFieldsSeen(t, map[reflect.Type]bool{})
+	decodedFieldCache.Store(t, fs)
+	return fs
 }
+
+var decodedFieldCache sync.Map // reflect.Type → []reflect.StructField
 
 func decodedFieldsSeen(t reflect.Type, seen map[reflect.Type]bool) []reflect.StructField {
 	if seen[t] {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,24 +22,7 @@ import (
 // gets the directory lock, then another writer's record, then a full
 // disk: the Put's second try at writing its files fails, and must leave
 // the record that is there untouched, as every failed Put does.
-func TestClearRaceFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=fulldiskclear", dirEnv+"="+t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		t.Logf("child:\n%s", out)
-	case errors.As(err, &exit) && exit.ExitCode() == childSkip:
-		t.Skipf("cannot mount a tmpfs here:\n%s", out)
-	default:
-		t.Fatalf("child failed (%v):\n%s", err, out)
-	}
-}
+func TestClearRaceFullDisk(t *testing.T) { runInMountNamespace(t, "fulldiskclear") }
 
 func fullDiskClearChild(dir string) int {
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {

@@ -24,12 +24,17 @@ const childSkip = 3
 
 // TestFullDisk writes to a real, full file system: a 64 KiB tmpfs mounted
 // in a private mount namespace of a child process, which needs root.
-func TestFullDisk(t *testing.T) {
+func TestFullDisk(t *testing.T) { runInMountNamespace(t, "fulldisk") }
+
+// runInMountNamespace runs the child (of TestMain) named child in a
+// private mount namespace, where it mounts its small tmpfs, and reports
+// how it ended; it needs root.
+func runInMountNamespace(t *testing.T, child string) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a small tmpfs needs root")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=fulldisk", dirEnv+"="+t.TempDir())
+	cmd.Env = append(os.Environ(), childEnv+"="+child, dirEnv+"="+t.TempDir())
 	// A new mount namespace (Go makes its mounts private), so the tmpfs is
 	// seen by the child only and goes away with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
